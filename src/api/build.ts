@@ -1,0 +1,64 @@
+/** `tinyformer build`: plan or run a project's pipeline. */
+import type { BuildEvent, BuildResult } from "../graph-runner/events.js";
+import { planBuild, type StagePlan } from "../graph-runner/plan.js";
+import { type BuildOptions, build } from "../graph-runner/runner.js";
+import { createRunnerContext, type RunnerContext } from "../graph-runner/runner-context.js";
+import { type Project, requireStage } from "./project.js";
+
+export interface BuildProjectOptions {
+  /** @default the workspace's `jobs` */
+  jobs?: number;
+  force?: readonly string[];
+  signal?: AbortSignal;
+  onEvent?: (event: BuildEvent) => void;
+  /** Reuse a context across builds (watch mode); created from the cache dir otherwise. */
+  context?: RunnerContext;
+}
+
+/** What the runner needs for this project, shared by build, plan and watch. */
+export function runnerOptionsFor(
+  project: Project,
+  context: RunnerContext,
+  options: Pick<BuildProjectOptions, "jobs" | "force">,
+): BuildOptions {
+  for (const name of options.force ?? []) requireStage(project, name);
+  return {
+    context,
+    stages: project.stages,
+    config: project.recipe.config,
+    workspaceRoot: project.workspace.root,
+    scope: project.scope,
+    outputDir: project.outputDir,
+    jobs: options.jobs ?? project.workspace.config.jobs,
+    force: options.force ?? [],
+  };
+}
+
+export async function buildProject(
+  project: Project,
+  options: BuildProjectOptions = {},
+): Promise<BuildResult> {
+  const context = options.context ?? (await createRunnerContext(project.workspace.cacheDir));
+  return build({
+    ...runnerOptionsFor(project, context, options),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+}
+
+export interface DryRunJson {
+  stages: { name: string; action: StagePlan["action"]; reason: string }[];
+}
+
+/** `build --dry-run=json`: what a build would do, running nothing. */
+export async function planProject(
+  project: Project,
+  options: Pick<BuildProjectOptions, "force"> = {},
+): Promise<StagePlan[]> {
+  const context = await createRunnerContext(project.workspace.cacheDir);
+  return planBuild(runnerOptionsFor(project, context, options));
+}
+
+export function renderDryRunJson(plans: readonly StagePlan[]): DryRunJson {
+  return { stages: plans.map(({ name, action, reason }) => ({ name, action, reason })) };
+}

@@ -1,0 +1,34 @@
+/**
+ * `tinyformer doctor`: what this machine has for each part of the pipeline,
+ * with versions, and how to install what is missing.
+ */
+import { ToolMissingError, ToolProbe } from "../graph-runner/tool-probe.js";
+import { TOOLCHAIN } from "./toolchain.js";
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  /** Version line, or what is wrong and how to fix it. */
+  detail: string;
+}
+
+export interface DoctorOptions {
+  /** Reports the TensorFlow.js backend that training would use. */
+  describeBackend?: () => Promise<DoctorCheck>;
+}
+
+export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [{ name: "node", ok: true, detail: process.version }];
+  if (options.describeBackend !== undefined) checks.push(await options.describeBackend());
+  const probe = new ToolProbe(undefined);
+  for (const tool of TOOLCHAIN) {
+    try {
+      const identity = await probe.identify(tool);
+      checks.push({ name: tool.name, ok: true, detail: `${identity.version} (${identity.path})` });
+    } catch (error) {
+      if (!(error instanceof ToolMissingError)) throw error;
+      checks.push({ name: tool.name, ok: false, detail: error.message });
+    }
+  }
+  return checks;
+}

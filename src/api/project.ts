@@ -1,0 +1,77 @@
+/**
+ * Opens a project: the workspace, the recipe to build (named, or the
+ * workspace default) and the pipeline it runs through. Every command starts
+ * here, so every command sees the same configuration and reports the same
+ * errors for it.
+ */
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { type LoadedRecipe, loadRecipe } from "../config/load-recipe.js";
+import { loadWorkspace, type Workspace } from "../config/load-workspace.js";
+import type { StageDefinition } from "../graph-runner/stage.js";
+import { createPipeline } from "../pipeline/pipeline.js";
+
+export interface OpenProjectOptions {
+  /** Where to look for tinyformer.yaml (walking up). @default process.cwd() */
+  cwd?: string;
+  /** Recipe file, relative to `cwd`. @default the workspace's default_recipe */
+  recipe?: string;
+  /** `--set KEY=VALUE` arguments. */
+  overrides?: readonly string[];
+  /** The stages to run; tests and benchmarks pass their own. @default the TinyFormer pipeline */
+  createStages?: () => StageDefinition[];
+}
+
+export interface Project {
+  workspace: Workspace;
+  recipe: LoadedRecipe;
+  stages: StageDefinition[];
+  /** Identifies this recipe's last-build records: its path relative to the workspace root. */
+  scope: string;
+  /** `<output_dir>/<recipe name>`. */
+  outputDir: string;
+}
+
+export async function openProject(options: OpenProjectOptions = {}): Promise<Project> {
+  const cwd = options.cwd ?? process.cwd();
+  const workspace = await loadWorkspace(cwd);
+  const recipeFile =
+    options.recipe !== undefined
+      ? resolve(cwd, options.recipe)
+      : resolve(workspace.root, workspace.config.default_recipe);
+  const recipe = await loadRecipe(recipeFile, {
+    workspaceRoot: workspace.root,
+    overrides: options.overrides ?? [],
+  });
+  const stages = (options.createStages ?? createPipeline)();
+  return {
+    workspace,
+    recipe,
+    stages,
+    scope: scopeOf(workspace.root, recipe.file),
+    outputDir: join(workspace.outputDir, recipe.name),
+  };
+}
+
+function scopeOf(root: string, file: string): string {
+  const fromRoot = relative(root, file);
+  return isAbsolute(fromRoot) ? file : fromRoot.split(sep).join("/");
+}
+
+/** Throws a clear error for a stage name the pipeline does not have. */
+export function requireStage(project: Project, name: string): StageDefinition {
+  const stage = project.stages.find((candidate) => candidate.name === name);
+  if (stage === undefined) {
+    throw new UnknownStageError(
+      name,
+      project.stages.map((s) => s.name),
+    );
+  }
+  return stage;
+}
+
+export class UnknownStageError extends Error {
+  constructor(name: string, known: readonly string[]) {
+    super(`unknown stage "${name}"; stages are: ${known.join(", ")}`);
+    this.name = "UnknownStageError";
+  }
+}

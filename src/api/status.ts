@@ -1,0 +1,71 @@
+/** `tinyformer status` and `tinyformer why`: what is fresh, what is stale and why. */
+import { describeDifference } from "../graph-runner/fingerprint.js";
+import type { StagePlan } from "../graph-runner/plan.js";
+import { planProject } from "./build.js";
+import { type Project, requireStage } from "./project.js";
+
+export interface StatusJson {
+  stages: { name: string; state: StagePlan["state"]; reason: string }[];
+}
+
+export async function projectStatus(project: Project): Promise<StatusJson> {
+  const plans = await planProject(project);
+  return { stages: plans.map(({ name, state, reason }) => ({ name, state, reason })) };
+}
+
+export interface WhyReport {
+  stage: string;
+  state: StagePlan["state"];
+  /** Human-readable lines, first the verdict, then each differing key component. */
+  lines: string[];
+}
+
+/**
+ * Explains one stage against its last build: the first differing component
+ * (recipe keys, input digests, tool versions, implementation version), or,
+ * when an upstream stage must run first, the chain back to the stage whose
+ * own inputs changed and why that one did.
+ */
+export async function explainStage(project: Project, name: string): Promise<WhyReport> {
+  requireStage(project, name);
+  const plans = await planProject(project);
+  const byName = new Map(plans.map((plan) => [plan.name, plan]));
+  const plan = byName.get(name) as StagePlan;
+  const lines: string[] = [];
+  switch (plan.state) {
+    case "fresh":
+      lines.push(`${name} is fresh: its cache key ${plan.key?.slice(0, 12)} is built`);
+      break;
+    case "not-implemented":
+      lines.push(`${name} will not run: ${plan.reason}`);
+      break;
+    case "never-built":
+      lines.push(
+        `${name} has never been built for this recipe${plan.reason === "never built" ? "" : ` (${plan.reason})`}`,
+      );
+      break;
+    case "stale":
+      if (plan.staleBecauseOf !== undefined) {
+        const cause = byName.get(plan.staleBecauseOf) as StagePlan;
+        lines.push(`${name} is stale: upstream ${cause.name} must run first, because:`);
+        lines.push(...describeCause(cause));
+        lines.push(
+          `(${name}'s own key is known only once ${cause.name}'s outputs are; if they come out identical, ${name} stays cached)`,
+        );
+      } else {
+        lines.push(`${name} is stale:`);
+        lines.push(...describeCause(plan));
+      }
+      break;
+  }
+  return { stage: name, state: plan.state, lines };
+}
+
+function describeCause(plan: StagePlan): string[] {
+  if (plan.differences !== undefined && plan.differences.length > 0) {
+    return plan.differences.map(
+      (difference, i) => `  ${i === 0 ? "first: " : "also:  "}${describeDifference(difference)}`,
+    );
+  }
+  return [`  ${plan.reason}`];
+}

@@ -1,0 +1,96 @@
+/**
+ * Renders build and watch events as terminal lines. The runner only emits
+ * events; this is the one place that decides how they read.
+ */
+import type { BuildEvent } from "../graph-runner/events.js";
+import type { WatchEvent } from "../graph-runner/watch.js";
+import { unreachable } from "./unreachable.js";
+
+export interface ReporterOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+
+export function createBuildReporter(
+  output: ReporterOutput,
+): (event: BuildEvent | WatchEvent) => void {
+  let notImplemented: string[] = [];
+  const label = (word: string) => `  ${word.padEnd(9)} `;
+  return (event) => {
+    switch (event.type) {
+      case "build-start":
+        notImplemented = [];
+        return;
+      case "stage-cached":
+        output.out(`${label("cached")}${event.stage}`);
+        return;
+      case "stage-start":
+        output.out(`${label("run")}${event.stage}: ${event.reason}`);
+        return;
+      case "stage-progress":
+        output.out(`${label("")}${event.stage}: ${event.message}`);
+        return;
+      case "stage-waiting":
+        output.out(`${label("waiting")}${event.stage}: another build is producing the same result`);
+        return;
+      case "stage-done":
+        output.out(
+          `${label("built")}${event.stage} (${seconds(event.durationMs)}, ${event.outputs} output files)`,
+        );
+        return;
+      case "stage-failed":
+        output.err(`${label("FAILED")}${event.stage}: ${event.error}`);
+        return;
+      case "stage-cancelled":
+        output.out(`${label("cancelled")}${event.stage}`);
+        return;
+      case "stage-skipped":
+        output.out(`${label("skipped")}${event.stage}: ${event.reason}`);
+        return;
+      case "stage-not-implemented":
+        notImplemented.push(event.stage);
+        return;
+      case "build-done": {
+        if (notImplemented.length > 0) {
+          output.out(`  not implemented yet (nothing produced): ${notImplemented.join(", ")}`);
+        }
+        const counts = new Map<string, number>();
+        for (const outcome of Object.values(event.result.outcomes)) {
+          counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+        }
+        const summary = ["built", "cached", "failed", "cancelled", "skipped"]
+          .filter((outcome) => counts.has(outcome))
+          .map((outcome) => `${counts.get(outcome)} ${outcome}`)
+          .join(", ");
+        const verdict = event.result.ok ? "done" : "FAILED";
+        output.out(
+          `${verdict} in ${seconds(event.result.durationMs)}${summary === "" ? "" : `: ${summary}`}`,
+        );
+        return;
+      }
+      case "watch-ready":
+        output.out(
+          `watching ${event.paths.length} paths; edit the recipe or an input to rebuild (Ctrl-C stops)`,
+        );
+        return;
+      case "watch-change":
+        output.out(`\nchanged: ${event.paths.join(", ")}`);
+        return;
+      case "watch-invalid":
+        for (const problem of event.problems) output.err(problem);
+        output.err("configuration is invalid; still watching, fix it to rebuild");
+        return;
+      case "watch-restart":
+        if (event.cancelled.length > 0)
+          output.out(`  restarting from: ${event.cancelled.join(", ")}`);
+        return;
+      case "watch-idle":
+        output.out("waiting for changes...");
+        return;
+      default:
+        unreachable(event);
+    }
+  };
+}

@@ -1,0 +1,314 @@
+/**
+ * The `tinyformer` command line: parses arguments into options and calls the
+ * same API functions a library user would (src/api/). Exit codes: 0 success,
+ * 1 a stage failed or the build was interrupted, 2 invalid configuration or
+ * usage.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { UnknownStageError } from "../api/project.js";
+import { ConfigError, renderDiagnostic } from "../config/diagnostic.js";
+import { WorkspaceNotFoundError } from "../config/load-workspace.js";
+import { displayPath } from "../config/read-source.js";
+import type { StageDefinition } from "../graph-runner/stage.js";
+import { createBuildReporter, type ReporterOutput } from "./build-reporter.js";
+
+export interface CliOptions {
+  /** Replaces the TinyFormer pipeline (tests and benchmarks). */
+  createStages?: () => StageDefinition[];
+  output?: ReporterOutput;
+  /** Stops `watch`; SIGINT/SIGTERM when absent. */
+  signal?: AbortSignal;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_INVALID = 2;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CommanderError(
+      EXIT_INVALID,
+      "tinyformer.invalidArgument",
+      `expected a positive integer, got "${value}"`,
+    );
+  return n;
+};
+
+export async function runCli(argv: readonly string[], options: CliOptions = {}): Promise<number> {
+  const output: ReporterOutput = options.output ?? {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  };
+  let exitCode = EXIT_OK;
+  const program = new Command("tinyformer")
+    .description("Build sparse INT8 inference engines for microcontrollers from YAML recipes.")
+    .option("-C, --workspace <dir>", "run as if started in <dir>")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => output.out(text.replace(/\n$/, "")),
+      writeErr: (text) => output.err(text.replace(/\n$/, "")),
+    })
+    .showHelpAfterError();
+
+  const common = (command: Command) => {
+    const cwd = (program.opts().workspace as string | undefined) ?? process.cwd();
+    const opts = command.opts();
+    return {
+      cwd,
+      overrides: (opts.set as string[] | undefined) ?? [],
+      ...(options.createStages ? { createStages: options.createStages } : {}),
+    };
+  };
+  const withRecipe = (recipe: string | undefined) => (recipe === undefined ? {} : { recipe });
+
+  program
+    .command("build")
+    .description(
+      "build a recipe (default: the workspace's default_recipe), reusing every cached stage",
+    )
+    .argument("[recipe]", "recipe file")
+    .option(
+      "--set <key=value>",
+      "override a recipe key (repeatable), validated like the file",
+      collect,
+      [],
+    )
+    .option("-j, --jobs <n>", "stages run at once", positiveInt)
+    .option("--force <stage>", "rerun this stage even if cached (repeatable)", collect, [])
+    .addOption(
+      new Option("--dry-run [format]", "print what would run, run nothing").choices([
+        "text",
+        "json",
+      ]),
+    )
+    .action(async (recipe: string | undefined, opts, command: Command) => {
+      const { openProject } = await import("../api/project.js");
+      const { buildProject, planProject, renderDryRunJson } = await import("../api/build.js");
+      const project = await openProject({ ...common(command), ...withRecipe(recipe) });
+      if (opts.dryRun !== undefined) {
+        const plans = await planProject(project, { force: opts.force });
+        if (opts.dryRun === "json") output.out(JSON.stringify(renderDryRunJson(plans)));
+        else
+          for (const plan of plans)
+            output.out(`  ${plan.action.padEnd(15)} ${plan.name}: ${plan.reason}`);
+        return;
+      }
+      output.out(`building ${project.scope} → ${displayPath(project.outputDir)}`);
+      const result = await buildProject(project, {
+        ...(opts.jobs ? { jobs: opts.jobs } : {}),
+        force: opts.force,
+        onEvent: createBuildReporter(output),
+        signal: options.signal ?? interruptSignal(),
+      });
+      if (!result.ok) exitCode = EXIT_FAILED;
+    });
+
+  program
+    .command("status")
+    .description("show each stage as fresh, stale (with the reason) or never built")
+    .argument("[recipe]", "recipe file")
+    .option("--set <key=value>", "override a recipe key (repeatable)", collect, [])
+    .option("--json", "print JSON for scripts")
+    .action(async (recipe: string | undefined, opts, command: Command) => {
+      const { openProject } = await import("../api/project.js");
+      const { projectStatus } = await import("../api/status.js");
+      const status = await projectStatus(
+        await openProject({ ...common(command), ...withRecipe(recipe) }),
+      );
+      if (opts.json) output.out(JSON.stringify(status));
+      else
+        for (const stage of status.stages)
+          output.out(`  ${stage.state.padEnd(15)} ${stage.name}: ${stage.reason}`);
+    });
+
+  program
+    .command("why")
+    .description(
+      "explain why a stage would rerun: the first key component that differs from the last build",
+    )
+    .argument("<stage>", "stage name")
+    .argument("[recipe]", "recipe file")
+    .option("--set <key=value>", "override a recipe key (repeatable)", collect, [])
+    .action(async (stage: string, recipe: string | undefined, _opts, command: Command) => {
+      const { openProject } = await import("../api/project.js");
+      const { explainStage } = await import("../api/status.js");
+      const report = await explainStage(
+        await openProject({ ...common(command), ...withRecipe(recipe) }),
+        stage,
+      );
+      for (const line of report.lines) output.out(line);
+    });
+
+  program
+    .command("graph")
+    .description("print the stage graph")
+    .argument("[recipe]", "recipe file")
+    .option("--set <key=value>", "override a recipe key (repeatable)", collect, [])
+    .addOption(new Option("--json", "as JSON").conflicts(["mermaid", "dot"]))
+    .addOption(new Option("--mermaid", "as a Mermaid flowchart (default)").conflicts(["dot"]))
+    .option("--dot", "as Graphviz dot")
+    .action(async (recipe: string | undefined, opts, command: Command) => {
+      const { openProject } = await import("../api/project.js");
+      const graph = await import("../graph-runner/graph.js");
+      const project = await openProject({ ...common(command), ...withRecipe(recipe) });
+      if (opts.json) output.out(JSON.stringify(graph.renderGraphJson(project.stages), null, 2));
+      else if (opts.dot) output.out(graph.renderGraphDot(project.stages).trimEnd());
+      else output.out(graph.renderGraphMermaid(project.stages).trimEnd());
+    });
+
+  program
+    .command("validate")
+    .description(
+      "check configuration files (default: tinyformer.yaml, recipes/*.yaml, boards/*.yaml)",
+    )
+    .argument("[files...]", "files to check")
+    .action(async (files: string[], _opts, command: Command) => {
+      const { validateFiles } = await import("../api/validate.js");
+      const result = await validateFiles(files, common(command).cwd);
+      for (const diagnostic of result.diagnostics) output.err(renderDiagnostic(diagnostic));
+      for (const file of result.unreadable) output.err(`${file}: cannot read file`);
+      if (result.diagnostics.length > 0 || result.unreadable.length > 0) {
+        exitCode = EXIT_INVALID;
+        output.err(
+          `${result.diagnostics.length + result.unreadable.length} problem(s) in ${result.checked.length} file(s)`,
+        );
+      } else {
+        output.out(
+          `${result.checked.length} file(s) valid: ${result.checked.map((c) => `${c.file} (${c.kind})`).join(", ")}`,
+        );
+      }
+    });
+
+  program
+    .command("watch")
+    .description("build, then rebuild whenever the recipe, its board, templates or inputs change")
+    .argument("[recipe]", "recipe file")
+    .option("--set <key=value>", "override a recipe key (repeatable)", collect, [])
+    .option("-j, --jobs <n>", "stages run at once", positiveInt)
+    .action(async (recipe: string | undefined, opts, command: Command) => {
+      const { watchProject } = await import("../api/watch.js");
+      await watchProject({
+        ...common(command),
+        ...withRecipe(recipe),
+        ...(opts.jobs ? { jobs: opts.jobs } : {}),
+        signal: options.signal ?? interruptSignal(),
+        onEvent: createBuildReporter(output),
+      });
+    });
+
+  program
+    .command("clean")
+    .description("delete the cache and all outputs (the next build starts from scratch)")
+    .action(async (_opts, command: Command) => {
+      const { loadWorkspace } = await import("../config/load-workspace.js");
+      const { cleanWorkspace } = await import("../api/cache.js");
+      const removed = await cleanWorkspace(await loadWorkspace(common(command).cwd));
+      output.out(`removed ${removed.join(", ")}`);
+    });
+
+  const cache = program.command("cache").description("inspect and maintain the cache");
+  cache
+    .command("gc")
+    .description(
+      "remove unreferenced objects and leftovers; with --max-bytes, evict least recently used entries",
+    )
+    .option("--max-bytes <n>", "keep at most this many bytes of objects", (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0)
+        throw new CommanderError(
+          EXIT_INVALID,
+          "tinyformer.invalidArgument",
+          `--max-bytes expects a non-negative integer, got "${v}"`,
+        );
+      return n;
+    })
+    .action(async (opts, command: Command) => {
+      const { loadWorkspace } = await import("../config/load-workspace.js");
+      const { gcCache } = await import("../api/cache.js");
+      const report = await gcCache(await loadWorkspace(common(command).cwd), opts.maxBytes);
+      output.out(
+        `removed ${report.entriesRemoved} entries, ${report.objectsRemoved} objects (${report.bytesFreed} bytes), ${report.tempDirsRemoved} leftover work dirs; ${report.bytesRemaining} bytes remain`,
+      );
+    });
+  cache
+    .command("verify")
+    .description("re-hash every cached object and report corruption")
+    .option(
+      "--repair",
+      "delete corrupt objects and the entries that use them (they rebuild on demand)",
+    )
+    .action(async (opts, command: Command) => {
+      const { loadWorkspace } = await import("../config/load-workspace.js");
+      const { verifyWorkspaceCache } = await import("../api/cache.js");
+      const report = await verifyWorkspaceCache(
+        await loadWorkspace(common(command).cwd),
+        Boolean(opts.repair),
+      );
+      for (const digest of report.corruptObjects) output.err(`corrupt object ${digest}`);
+      for (const entry of report.brokenEntries) {
+        output.err(
+          `entry ${entry.stage}/${entry.key.slice(0, 12)} references ${entry.missing.length} missing or corrupt object(s)`,
+        );
+      }
+      const problems = report.corruptObjects.length + report.brokenEntries.length;
+      output.out(
+        `checked ${report.objectsChecked} objects: ${problems === 0 ? "all intact" : `${problems} problem(s)${report.repaired ? ", repaired" : "; run `tinyformer cache verify --repair`"}`}`,
+      );
+      if (problems > 0 && !report.repaired) exitCode = EXIT_FAILED;
+    });
+
+  program
+    .command("doctor")
+    .description("check Node, the ML backend and the C toolchains, with versions")
+    .action(async () => {
+      const { runDoctor } = await import("../api/doctor.js");
+      const checks = await runDoctor();
+      for (const check of checks)
+        output.out(
+          `  ${check.ok ? "ok     " : "MISSING"} ${check.name.padEnd(18)} ${check.detail}`,
+        );
+      if (checks.some((check) => !check.ok)) exitCode = EXIT_FAILED;
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, output);
+  }
+}
+
+function reportError(error: unknown, output: ReporterOutput): number {
+  if (error instanceof CommanderError) {
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+    )
+      return EXIT_OK;
+    if (error.code === "tinyformer.invalidArgument") output.err(`error: ${error.message}`);
+    return EXIT_INVALID;
+  }
+  if (error instanceof ConfigError) {
+    for (const diagnostic of error.diagnostics) output.err(renderDiagnostic(diagnostic));
+    output.err(`${error.diagnostics.length} problem(s); nothing was built`);
+    return EXIT_INVALID;
+  }
+  if (error instanceof WorkspaceNotFoundError || error instanceof UnknownStageError) {
+    output.err(`error: ${error.message}`);
+    return EXIT_INVALID;
+  }
+  output.err(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return EXIT_FAILED;
+}
+
+/** Aborted on the first Ctrl-C (or SIGTERM): running stages are cancelled and record nothing. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort(new Error("interrupted"));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return controller.signal;
+}

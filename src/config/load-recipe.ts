@@ -1,0 +1,186 @@
+/**
+ * Loads a recipe: follows its `extends` chain, merges it (maps key by key,
+ * lists and scalars replaced), applies `--set` overrides, validates the
+ * result against the recipe schema with defaults, then loads and validates
+ * the board profile it names. Every problem of every file is collected and
+ * thrown together as one ConfigError; nothing is returned from an invalid
+ * recipe.
+ */
+import { basename, dirname, extname, isAbsolute, resolve } from "node:path";
+import { ConfigError, createDiagnostic, type Diagnostic } from "./diagnostic.js";
+import { loadBoardProfile } from "./load-board.js";
+import { readYamlFile } from "./read-source.js";
+import { validateAgainstSchema } from "./schema-validation.js";
+import { applySetOverride, parseSetOverride } from "./set-override.js";
+import { SourceStack } from "./source-stack.js";
+import type { BoardProfile, Recipe } from "./types.js";
+import type { LocatedDocument } from "./yaml-source.js";
+
+export interface LoadedRecipe {
+  /** Absolute path of the recipe named on the command line. */
+  file: string;
+  /** `name:` or the file name without extension; names the output directory. */
+  name: string;
+  recipe: Recipe;
+  board: BoardProfile;
+  boardFile: string;
+  /** Every configuration file this recipe depends on (itself, what it extends, the board). */
+  configFiles: string[];
+  /** What stages read keys from: the recipe with `board` replaced by the profile. */
+  config: Record<string, unknown>;
+}
+
+export interface LoadRecipeOptions {
+  workspaceRoot: string;
+  /** Raw `--set KEY=VALUE` arguments, in command-line order. */
+  overrides?: readonly string[];
+}
+
+export async function loadRecipe(file: string, options: LoadRecipeOptions): Promise<LoadedRecipe> {
+  const path = resolve(file);
+  const diagnostics: Diagnostic[] = [];
+  const chain = await readExtendsChain(path, diagnostics);
+  if (chain === undefined || diagnostics.length > 0) throw new ConfigError(diagnostics);
+
+  // Merge from the most basic recipe to the one named.
+  let merged: Record<string, unknown> = {};
+  for (const link of [...chain].reverse()) merged = deepMerge(merged, link.document.value);
+  delete merged.extends;
+
+  const layers: LocatedDocument[] = chain.map((link) => link.document);
+  (options.overrides ?? []).forEach((argument, index) => {
+    const parsed = parseSetOverride(argument, index);
+    diagnostics.push(...parsed.diagnostics);
+    if (parsed.override === undefined) return;
+    const problem = applySetOverride(merged, parsed.override);
+    if (problem !== undefined) diagnostics.push(problem);
+    layers.unshift(parsed.override.layer);
+  });
+
+  const sources = new SourceStack(layers);
+  diagnostics.push(...(await validateAgainstSchema("recipe", merged, sources)));
+  if (diagnostics.length > 0) throw new ConfigError(diagnostics);
+  const recipe = merged as unknown as Recipe;
+
+  const boardFile = resolveBoardFile(recipe.board, options.workspaceRoot);
+  const board = await loadBoardProfile(boardFile);
+  if (board === undefined) {
+    const at = sources.locate("/board", false);
+    throw new ConfigError([
+      createDiagnostic(
+        at.source,
+        at.range,
+        `board: cannot read board profile ${boardFile} (a name means boards/<name>.yaml in the workspace)`,
+      ),
+    ]);
+  }
+
+  return {
+    file: path,
+    name: recipe.name ?? basename(path, extname(path)),
+    recipe,
+    board,
+    boardFile,
+    configFiles: [...chain.map((link) => link.path), boardFile],
+    config: { ...recipe, board },
+  };
+}
+
+export function resolveBoardFile(board: string, workspaceRoot: string): string {
+  if (board.endsWith(".yaml") || board.endsWith(".yml") || board.includes("/")) {
+    return isAbsolute(board) ? board : resolve(workspaceRoot, board);
+  }
+  return resolve(workspaceRoot, "boards", `${board}.yaml`);
+}
+
+interface ChainLink {
+  path: string;
+  document: LocatedDocument;
+}
+
+/** The recipe and its ancestors, the named recipe first. */
+async function readExtendsChain(
+  path: string,
+  diagnostics: Diagnostic[],
+): Promise<ChainLink[] | undefined> {
+  const chain: ChainLink[] = [];
+  let current = path;
+  let referrer: { document: LocatedDocument } | undefined;
+  for (;;) {
+    const document = await readYamlFile(current);
+    if (document === undefined) {
+      if (referrer === undefined) {
+        diagnostics.push(
+          createDiagnostic({ name: current, text: "" }, undefined, "cannot read recipe file"),
+        );
+      } else {
+        diagnostics.push(
+          createDiagnostic(
+            referrer.document.source,
+            referrer.document.locations.get("/extends")?.value,
+            `extends: cannot read ${current}`,
+          ),
+        );
+      }
+      return undefined;
+    }
+    if (document.diagnostics.length > 0) {
+      diagnostics.push(...document.diagnostics);
+      return undefined;
+    }
+    if (
+      document.value === null ||
+      typeof document.value !== "object" ||
+      Array.isArray(document.value)
+    ) {
+      diagnostics.push(
+        createDiagnostic(
+          document.source,
+          document.locations.get("")?.value,
+          "a recipe must be a map of keys",
+        ),
+      );
+      return undefined;
+    }
+    chain.push({ path: current, document });
+    const parent = (document.value as Record<string, unknown>).extends;
+    if (parent === undefined) return chain;
+    const location = document.locations.get("/extends")?.value;
+    if (typeof parent !== "string" || parent === "") {
+      diagnostics.push(
+        createDiagnostic(document.source, location, "extends: must be a path to a recipe"),
+      );
+      return undefined;
+    }
+    const next = resolve(dirname(current), parent);
+    if (chain.some((link) => link.path === next)) {
+      diagnostics.push(
+        createDiagnostic(
+          document.source,
+          location,
+          `extends: cycle (${[...chain.map((link) => link.document.source.name), parent].join(" → ")})`,
+        ),
+      );
+      return undefined;
+    }
+    referrer = { document };
+    current = next;
+  }
+}
+
+function deepMerge(base: unknown, override: unknown): Record<string, unknown> {
+  return mergeValue(base, override) as Record<string, unknown>;
+}
+
+function mergeValue(base: unknown, override: unknown): unknown {
+  if (isMap(base) && isMap(override)) {
+    const result: Record<string, unknown> = { ...base };
+    for (const [key, value] of Object.entries(override)) result[key] = mergeValue(base[key], value);
+    return result;
+  }
+  return structuredClone(override);
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}

@@ -1,0 +1,125 @@
+/**
+ * Resolved configuration types: what the schemas in `schemas/` guarantee
+ * after validation with defaults applied. The schemas are the source of truth
+ * and carry the field documentation; these mirror them for the compiler.
+ */
+
+export type BackendPreference = "auto" | "tfjs-node" | "wasm" | "cpu";
+
+export interface WorkspaceConfig {
+  default_recipe: string;
+  cache_dir: string;
+  output_dir: string;
+  jobs: number;
+  backend: BackendPreference;
+}
+
+/** A search-space field: one value, or the choices a search may pick from. */
+export type Choice<T> = T | T[];
+
+export interface MobileNetV2Stage {
+  block: "mbv2";
+  depth: Choice<number>;
+  channels: Choice<number>;
+  expansion: Choice<number>;
+  kernel_size: Choice<number>;
+  stride: 1 | 2;
+}
+
+export interface ResNetStage {
+  block: "resnet";
+  depth: Choice<number>;
+  channels: Choice<number>;
+  kernel_size: Choice<number>;
+  stride: 1 | 2;
+}
+
+export interface MobileViTStage {
+  block: "mobilevit";
+  depth: Choice<number>;
+  channels: Choice<number>;
+  embed_dim: Choice<number>;
+  heads: Choice<number>;
+  mlp_ratio: Choice<number>;
+  patch_size: 1 | 2 | 4;
+  stride: 1 | 2;
+}
+
+export type SearchStage = MobileNetV2Stage | ResNetStage | MobileViTStage;
+
+export interface TrainingRun {
+  epochs: number;
+  budget_minutes: number;
+  batch_size: number;
+  optimizer: "sgd" | "adam";
+  learning_rate: number;
+  momentum: number;
+  weight_decay: number;
+  warmup_epochs: number;
+  label_smoothing: number;
+}
+
+export interface PruningRun extends Omit<TrainingRun, "warmup_epochs"> {
+  ramp_fraction: number;
+}
+
+export interface Recipe {
+  name?: string;
+  description?: string;
+  seed: number;
+  board: string;
+  backend?: BackendPreference;
+  dataset: {
+    format: "cifar10-binary" | "image-folder";
+    path: string;
+    train_files: string[];
+    test_files: string[];
+    classes_file: string;
+    sha256: Record<string, string>;
+    train_limit: number;
+    test_limit: number;
+    validation_fraction: number;
+    input_resolution_px: number;
+    normalization: { mean: [number, number, number]; std: [number, number, number] };
+    augmentation: { random_crop_padding_px: number; horizontal_flip: boolean };
+  };
+  search_space: {
+    stem: { channels: Choice<number>; stride: 1 | 2 };
+    stages: SearchStage[];
+    head: { dropout: number };
+  };
+  sparsity: {
+    global_target: number;
+    per_layer: Record<string, number>;
+    block_sizes: (1 | 4 | 8 | 16)[];
+    keep_dense: string[];
+  };
+  quantization: {
+    calibration_images: number;
+    activation_range: "minmax" | "percentile";
+    percentile: number;
+  };
+  training: { supernas: TrainingRun; sparsenas: PruningRun };
+  verification: { host_images: number; target_images: number };
+}
+
+export interface MemoryRegion {
+  origin: number;
+  size_bytes: number;
+}
+
+export interface BudgetRegion extends MemoryRegion {
+  reserved_bytes: number;
+}
+
+export interface BoardProfile {
+  name: string;
+  description?: string;
+  core: string;
+  fpu: string;
+  dsp: boolean;
+  clock_hz: number;
+  memory: { flash: BudgetRegion; sram: BudgetRegion };
+  compiler: { cflags: string[]; ldflags: string[] };
+  emulator: { machine: string; cpu: string; code: MemoryRegion; ram: MemoryRegion };
+}

@@ -1,0 +1,83 @@
+/**
+ * Parses YAML while keeping, for every value, where it came from: a map from
+ * JSON Pointer (the form ajv reports) to the source ranges of the value and
+ * of its key. Later checks use it to point at the exact line and column.
+ */
+import { isMap, isPair, isScalar, isSeq, type Node, parseDocument } from "yaml";
+import { createDiagnostic, type Diagnostic, type SourceText } from "./diagnostic.js";
+
+export interface Range {
+  offset: number;
+  length: number;
+}
+
+export interface NodeLocation {
+  /** The value's text (for a map or list, all of it). */
+  value: Range;
+  /** The key's text, when the value sits in a map. */
+  key?: Range;
+}
+
+export interface LocatedDocument {
+  source: SourceText;
+  /** Plain JSON-like value; undefined when the file does not parse. */
+  value: unknown;
+  /** JSON Pointer → location. */
+  locations: Map<string, NodeLocation>;
+  diagnostics: Diagnostic[];
+}
+
+export function escapePointerSegment(segment: string): string {
+  return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+export function parseYamlSource(source: SourceText): LocatedDocument {
+  const document = parseDocument(source.text, { prettyErrors: false, uniqueKeys: true });
+  const diagnostics = [...document.errors, ...document.warnings].map((problem) =>
+    createDiagnostic(
+      source,
+      { offset: problem.pos[0], length: Math.max(0, problem.pos[1] - problem.pos[0]) },
+      cleanYamlMessage(problem.message),
+    ),
+  );
+  const locations = new Map<string, NodeLocation>();
+  if (diagnostics.length > 0) return { source, value: undefined, locations, diagnostics };
+  const root = document.contents as Node | null;
+  locations.set("", { value: rangeOf(root) ?? { offset: 0, length: 0 } });
+  if (root !== null) collectLocations(root, "", locations);
+  return { source, value: document.toJS({ maxAliasCount: 1000 }) ?? null, locations, diagnostics };
+}
+
+function rangeOf(node: Node | null | undefined): Range | undefined {
+  const range = node?.range;
+  if (range === undefined || range === null) return undefined;
+  return { offset: range[0], length: Math.max(0, range[1] - range[0]) };
+}
+
+function collectLocations(node: Node, pointer: string, out: Map<string, NodeLocation>): void {
+  if (isMap(node)) {
+    for (const item of node.items) {
+      if (!isPair(item)) continue;
+      const keyNode = item.key as Node | null;
+      const keyText = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      const childPointer = `${pointer}/${escapePointerSegment(keyText)}`;
+      const keyRange = rangeOf(keyNode);
+      const valueNode = item.value as Node | null;
+      const valueRange = rangeOf(valueNode) ?? keyRange ?? { offset: 0, length: 0 };
+      out.set(childPointer, { value: valueRange, ...(keyRange ? { key: keyRange } : {}) });
+      if (valueNode !== null) collectLocations(valueNode, childPointer, out);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, index) => {
+      const childPointer = `${pointer}/${index}`;
+      const range = rangeOf(item as Node);
+      if (range !== undefined) out.set(childPointer, { value: range });
+      collectLocations(item as Node, childPointer, out);
+    });
+  }
+}
+
+/** The yaml package prefixes some messages with their code; users need only the words. */
+function cleanYamlMessage(message: string): string {
+  return message.replace(/\s+at line \d+, column \d+.*$/s, "").trim();
+}

@@ -1,0 +1,43 @@
+/**
+ * Typed events the runner emits while it builds. Loggers render them; the
+ * runner itself never writes to the console.
+ */
+import type { CacheKey } from "./digest.js";
+
+export type BuildEvent =
+  /** A build started over these stages, in topological order. */
+  | { type: "build-start"; stages: readonly string[] }
+  /** The stage's key is in the cache; its outputs were restored. */
+  | { type: "stage-cached"; stage: string; key: CacheKey }
+  /** The stage started running; `reason` says why it was not a hit. */
+  | { type: "stage-start"; stage: string; key: CacheKey; reason: string }
+  /** Progress reported by the stage itself. */
+  | { type: "stage-progress"; stage: string; message: string; data?: Record<string, unknown> }
+  /** Another build holds this key; waiting for it. */
+  | { type: "stage-waiting"; stage: string; key: CacheKey }
+  /** The stage ran and its outputs are stored. */
+  | { type: "stage-done"; stage: string; key: CacheKey; durationMs: number; outputs: number }
+  /** The stage threw; nothing was recorded. */
+  | { type: "stage-failed"; stage: string; error: string }
+  /** The stage was aborted; nothing was recorded. */
+  | { type: "stage-cancelled"; stage: string }
+  /** Not run because an upstream stage failed, was cancelled or is not implemented. */
+  | { type: "stage-skipped"; stage: string; reason: string }
+  /** The stage has no implementation yet; nothing was produced for it. */
+  | { type: "stage-not-implemented"; stage: string }
+  | { type: "build-done"; result: BuildResult };
+
+export type StageOutcome =
+  | "built"
+  | "cached"
+  | "failed"
+  | "cancelled"
+  | "skipped"
+  | "not-implemented";
+
+export interface BuildResult {
+  /** True when no stage failed or was cancelled. Not-implemented stages do not fail a build. */
+  ok: boolean;
+  outcomes: Record<string, StageOutcome>;
+  durationMs: number;
+}

@@ -1,0 +1,73 @@
+/**
+ * What a stage declares to the runner. The runner knows nothing about what
+ * stages compute: it sees names, versions, dependencies, the configuration
+ * keys and files they read, the tools they run, and a `run` function that
+ * writes files into a directory.
+ */
+import type { ToolDefinition, ToolIdentity } from "./tool-probe.js";
+
+/** The resolved configuration tree the stages read keys from (plain JSON). */
+export type ConfigTree = Readonly<Record<string, unknown>>;
+
+export interface StageDefinition {
+  /** Unique within a pipeline; names cache entries and output directories. */
+  name: string;
+  /** One line for `graph` and `status`. */
+  description: string;
+  /** Bump whenever a change to the implementation can change its outputs. */
+  version: string;
+  /** Stages whose outputs this one reads. */
+  upstream: readonly string[];
+  /**
+   * Dotted paths into the configuration tree (`training.epochs`, `board.memory.sram`).
+   * The stage sees only these, and a change to any other key never reruns it.
+   */
+  configKeys: readonly string[];
+  /**
+   * Files and directories the stage reads, relative to the workspace root or
+   * absolute; directories count recursively. Computed from the configuration
+   * (a dataset path, say), so it sees the same declared keys as `run`.
+   */
+  fileInputs?: (config: StageConfig) => readonly string[];
+  /** External programs the stage runs; their versions are part of the key. */
+  tools?: readonly ToolDefinition[];
+  /** Absent until the stage's implementation lands: the runner says so and builds nothing. */
+  run?: (context: StageContext) => Promise<void>;
+}
+
+/** The declared configuration slice: dotted key → value (null when absent). */
+export type StageConfig = Readonly<Record<string, unknown>>;
+
+/** Everything a running stage may touch. */
+export interface StageContext {
+  stage: string;
+  config: StageConfig;
+  /** Declared input files, absolute paths, sorted, directories expanded. */
+  inputFiles: readonly InputFile[];
+  /** Outputs of each upstream stage. */
+  upstream: ReadonlyMap<string, UpstreamOutputs>;
+  /** Resolved tools by name. */
+  tools: ReadonlyMap<string, ToolIdentity>;
+  /** Write outputs here, and nothing else: every file here becomes an output. */
+  outDir: string;
+  /** Private scratch space, deleted after the run. */
+  scratchDir: string;
+  /** Aborted when the build is cancelled or an edit invalidates this run. */
+  signal: AbortSignal;
+  /** Progress for the CLI (epoch, loss, …); free-form but JSON-serialisable. */
+  progress(message: string, data?: Record<string, unknown>): void;
+}
+
+export interface InputFile {
+  /** Absolute path. */
+  path: string;
+  /** As recorded in the fingerprint: workspace-relative, `/`-separated. */
+  key: string;
+}
+
+export interface UpstreamOutputs {
+  /** Relative output path → absolute read-only path of its bytes. */
+  files: ReadonlyMap<string, string>;
+  /** Absolute path of one output; throws with a clear message when absent. */
+  path(relativePath: string): string;
+}

@@ -1,0 +1,93 @@
+/**
+ * The TinyFormer pipeline: ten stages with fixed names and dependencies
+ * (DESIGN §3). A stage whose implementation has landed comes from its module
+ * in `src/stages/`; the others are declared here with their place in the
+ * graph only, so `graph` and `status` show the whole pipeline while `build`
+ * says plainly that they are not implemented yet and produces nothing for them.
+ *
+ *   dataset ─► supernas ─► sparsenas ─► quantize ─► codegen ─► compile-host ─► verify-host ─┐
+ *                                                         └──► compile-target ─► verify-target ─► report
+ */
+import type { StageDefinition } from "../graph-runner/stage.js";
+import { implementedStages } from "../stages/index.js";
+
+export const STAGE_NAMES = [
+  "dataset",
+  "supernas",
+  "sparsenas",
+  "quantize",
+  "codegen",
+  "compile-host",
+  "verify-host",
+  "compile-target",
+  "verify-target",
+  "report",
+] as const;
+
+export type StageName = (typeof STAGE_NAMES)[number];
+
+interface StagePlace {
+  description: string;
+  upstream: readonly StageName[];
+}
+
+const PLACES: Record<StageName, StagePlace> = {
+  dataset: {
+    description: "decode, split and pack the dataset into a tensor file",
+    upstream: [],
+  },
+  supernas: {
+    description: "pick and train the supernet (a fixed network when the space has one choice)",
+    upstream: ["dataset"],
+  },
+  sparsenas: {
+    description: "search the sub-network and per-layer sparsity; prune blockwise with fine-tuning",
+    upstream: ["dataset", "supernas"],
+  },
+  quantize: {
+    description: "calibrate and quantize to the INT8 model IR; float and INT8 accuracy",
+    upstream: ["dataset", "sparsenas"],
+  },
+  codegen: {
+    description: "plan memory, choose kernels, render the SparseEngine C sources",
+    upstream: ["quantize"],
+  },
+  "compile-host": {
+    description: "compile the generated C for the host with gcc",
+    upstream: ["codegen"],
+  },
+  "verify-host": {
+    description: "host output bytes equal the reference interpreter's",
+    upstream: ["dataset", "quantize", "compile-host"],
+  },
+  "compile-target": {
+    description: "cross-compile and link for the board; check flash and SRAM budgets",
+    upstream: ["codegen"],
+  },
+  "verify-target": {
+    description: "run under QEMU; bytes equal the interpreter's; instructions per inference",
+    upstream: ["dataset", "quantize", "compile-target"],
+  },
+  report: {
+    description: "report.json and the summary table",
+    upstream: ["sparsenas", "quantize", "verify-host", "verify-target"],
+  },
+};
+
+/** The pipeline in dependency order. */
+export function createPipeline(): StageDefinition[] {
+  return STAGE_NAMES.map((name): StageDefinition => {
+    const place = PLACES[name];
+    const implementation = implementedStages[name];
+    if (implementation !== undefined) {
+      return { name, description: place.description, upstream: place.upstream, ...implementation };
+    }
+    return {
+      name,
+      description: place.description,
+      upstream: place.upstream,
+      version: "0",
+      configKeys: [],
+    };
+  });
+}

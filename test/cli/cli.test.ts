@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { runCli } from "../../src/cli/main.js";
+import { createFakeStages, type FakeStageSpec } from "../helpers/fake-stages.js";
+import { createTestWorkspace, MINIMAL_RECIPE, type TestWorkspace } from "../helpers/workspace.js";
+
+const STAGES: FakeStageSpec[] = [
+  { name: "a", configKeys: ["seed"] },
+  { name: "b", upstream: ["a"] },
+];
+
+/** `stages` null: the real TinyFormer pipeline. */
+async function cli(ws: TestWorkspace, args: string[], stages: FakeStageSpec[] | null = STAGES) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(["-C", ws.root, ...args], {
+    ...(stages ? { createStages: () => createFakeStages({ stages, logFile: ws.logFile }) } : {}),
+    output: { out: (line) => out.push(line), err: (line) => err.push(line) },
+  });
+  // Paths print relative to the process's directory; make them workspace-relative.
+  const clean = (lines: string[]) => lines.join("\n").replaceAll(`${ws.root}/`, "");
+  return { code, out: clean(out), err: clean(err) };
+}
+
+describe("command line", () => {
+  let ws: TestWorkspace;
+  beforeEach(async () => {
+    ws = await createTestWorkspace();
+  });
+  afterEach(async () => {
+    await ws.cleanup();
+  });
+
+  test("build --dry-run=json and status --json have the documented shapes", async () => {
+    const dry = await cli(ws, ["build", "--dry-run=json"]);
+    assert.equal(dry.code, 0);
+    assert.deepEqual(JSON.parse(dry.out), {
+      stages: [
+        { name: "a", action: "run", reason: "never built" },
+        { name: "b", action: "run", reason: "never built" },
+      ],
+    });
+    assert.deepEqual(ws.invocations(), [], "a dry run runs nothing");
+    assert.equal((await cli(ws, ["build"])).code, 0);
+    const status = await cli(ws, ["status", "--json", "--set", "seed=9"]);
+    assert.deepEqual(JSON.parse(status.out), {
+      stages: [
+        { name: "a", state: "stale", reason: "recipe key seed: 1 → 9" },
+        { name: "b", state: "stale", reason: "upstream a will run" },
+      ],
+    });
+  });
+
+  test("the real pipeline: all ten stages in graph, not implemented ones say so", async () => {
+    const graph = await cli(ws, ["graph", "--json"], null);
+    assert.equal(graph.code, 0);
+    const names = (JSON.parse(graph.out) as { stages: { name: string }[] }).stages.map(
+      (s) => s.name,
+    );
+    assert.deepEqual(names, [
+      "dataset",
+      "supernas",
+      "sparsenas",
+      "quantize",
+      "codegen",
+      "compile-host",
+      "verify-host",
+      "compile-target",
+      "verify-target",
+      "report",
+    ]);
+    const dot = await cli(ws, ["graph", "--dot"], null);
+    assert.match(dot.out, /"codegen" -> "compile-target";/);
+    const mermaid = await cli(ws, ["graph", "--mermaid"], null);
+    assert.match(mermaid.out, /^flowchart LR/);
+    const status = JSON.parse((await cli(ws, ["status", "--json"], null)).out) as {
+      stages: { name: string; state: string }[];
+    };
+    for (const stage of status.stages) {
+      if (stage.state === "not-implemented") continue;
+      assert.fail(`${stage.name} is ${stage.state}; this test lists only unimplemented stages`);
+    }
+  });
+
+  test("invalid configuration exits 2 with every problem and builds nothing", async () => {
+    await ws.write("recipes/test.yaml", MINIMAL_RECIPE.replace("seed: 1", "seed: x\nsed: 2"));
+    const result = await cli(ws, ["build", "--set", "quantization.calibration_images=0"]);
+    assert.equal(result.code, 2);
+    const lines = result.err.split("\n").filter((line) => /^[^ |]+( #\d+>)?:\d+:\d+: /.test(line));
+    assert.deepEqual(lines, [
+      'recipes/test.yaml:1:7: seed: must be integer, got string "x"',
+      'recipes/test.yaml:2:1: unknown key "sed" (did you mean "seed"?)',
+      "<--set #1>:1:33: quantization.calibration_images: must be >= 1",
+    ]);
+    assert.match(result.err, /3 problem\(s\); nothing was built/);
+    assert.deepEqual(ws.invocations(), []);
+    assert.equal(ws.exists(".tinyformer/cache/entries"), false);
+  });
+
+  test("usage errors exit 2 and name what is wrong", async () => {
+    const unknownStage = await cli(ws, ["build", "--force", "nope"]);
+    assert.equal(unknownStage.code, 2);
+    assert.equal(unknownStage.err, 'error: unknown stage "nope"; stages are: a, b');
+    assert.equal((await cli(ws, ["why", "nope"])).code, 2);
+    assert.equal((await cli(ws, ["build", "--jobs", "0"])).code, 2);
+    assert.equal((await cli(ws, ["frobnicate"])).code, 2);
+    const noWorkspace = await runCli(["-C", "/", "status"], {
+      output: { out: () => {}, err: () => {} },
+    });
+    assert.equal(noWorkspace, 2);
+  });
+
+  test("a failing stage makes build exit 1", async () => {
+    const result = await cli(ws, ["build"], [{ name: "a", fail: true }]);
+    assert.equal(result.code, 1);
+    assert.match(result.err, /FAILED\s+a: a failed on purpose/);
+  });
+
+  test("validate checks the workspace, recipes and boards", async () => {
+    const ok = await cli(ws, ["validate"]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /3 file\(s\) valid/);
+    await ws.write("boards/broken.yaml", "name: Broken Board\n");
+    const bad = await cli(ws, ["validate"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /boards\/broken\.yaml:1:7: name: must match pattern/);
+  });
+
+  test("why explains a stale stage", async () => {
+    await cli(ws, ["build"]);
+    await ws.write("recipes/test.yaml", MINIMAL_RECIPE.replace("seed: 1", "seed: 2"));
+    const why = await cli(ws, ["why", "b"]);
+    assert.equal(why.code, 0);
+    assert.equal(
+      why.out,
+      [
+        "b is stale: upstream a must run first, because:",
+        "  first: recipe key seed: 1 → 2",
+        "(b's own key is known only once a's outputs are; if they come out identical, b stays cached)",
+      ].join("\n"),
+    );
+  });
+});

@@ -1,0 +1,216 @@
+/** Every problem in a configuration file is reported at its exact line and column, all at once. */
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { ConfigError, renderDiagnostic } from "../../src/config/diagnostic.js";
+import { loadRecipe } from "../../src/config/load-recipe.js";
+import { loadWorkspace } from "../../src/config/load-workspace.js";
+import { createTestWorkspace, MINIMAL_RECIPE, type TestWorkspace } from "../helpers/workspace.js";
+
+async function problems(ws: TestWorkspace, overrides: string[] = []): Promise<string> {
+  try {
+    await loadRecipe(ws.recipe, { workspaceRoot: ws.root, overrides });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // Paths relative to the workspace, whatever the test's working directory.
+    return error.diagnostics.map(renderDiagnostic).join("\n").replaceAll(`${ws.root}/`, "");
+  }
+  throw new Error("expected the recipe to be invalid");
+}
+
+describe("configuration errors", () => {
+  let ws: TestWorkspace;
+  let cwd: string;
+  beforeEach(async () => {
+    ws = await createTestWorkspace();
+    cwd = process.cwd();
+    process.chdir(ws.root);
+  });
+  afterEach(async () => {
+    process.chdir(cwd);
+    await ws.cleanup();
+  });
+
+  test("broken YAML syntax", async () => {
+    await ws.write(
+      "recipes/test.yaml",
+      "seed: 1\ndataset: { format: cifar10-binary, path: data\nsearch_space: {}\n",
+    );
+    assert.equal(
+      await problems(ws),
+      [
+        "recipes/test.yaml:3:1: Flow map in block collection must be sufficiently indented and end with a }",
+        "3 | search_space: {}",
+        "    ^",
+      ].join("\n"),
+    );
+  });
+
+  test("duplicate keys", async () => {
+    await ws.write("recipes/test.yaml", `${MINIMAL_RECIPE}seed: 2\n`);
+    assert.equal(
+      await problems(ws),
+      ["recipes/test.yaml:12:1: Map keys must be unique", "12 | seed: 2", "     ^"].join("\n"),
+    );
+  });
+
+  test("schema violations: every one, at its key or value", async () => {
+    await ws.write(
+      "recipes/test.yaml",
+      [
+        "seed: -1",
+        "dataset:",
+        "  formt: cifar10-binary",
+        "  path: data",
+        "search_space:",
+        "  stages:",
+        "    - { block: mbv3, channels: 8 }",
+        "    - { block: resnet }",
+        "sparsity:",
+        "  global_target: 1.5",
+        "  block_sizes: [4, 3]",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(
+      await problems(ws),
+      [
+        "recipes/test.yaml:1:7: seed: must be >= 0",
+        "1 | seed: -1",
+        "          ^~",
+        'recipes/test.yaml:2:1: dataset: missing required key "format"',
+        "2 | dataset:",
+        "    ^~~~~~~",
+        'recipes/test.yaml:3:3: dataset: unknown key "formt" (did you mean "format"?)',
+        "3 |   formt: cifar10-binary",
+        "      ^~~~~",
+        'recipes/test.yaml:7:16: search_space.stages[0].block: must be one of "mbv2", "resnet", "mobilevit", got "mbv3"',
+        "7 |     - { block: mbv3, channels: 8 }",
+        "                   ^~~~",
+        'recipes/test.yaml:8:7: search_space.stages[1]: missing required key "channels"',
+        "8 |     - { block: resnet }",
+        "          ^~~~~~~~~~~~~~~~~",
+        "recipes/test.yaml:10:18: sparsity.global_target: must be <= 0.99",
+        "10 |   global_target: 1.5",
+        "                      ^~~",
+        "recipes/test.yaml:11:20: sparsity.block_sizes[1]: must be one of 1, 4, 8, 16, got 3",
+        "11 |   block_sizes: [4, 3]",
+        "                        ^",
+      ].join("\n"),
+    );
+  });
+
+  test("--set overrides are validated and located in the argument", async () => {
+    assert.equal(
+      await problems(ws, ["seed=3", "sparsity.global_target=high", "sparsty.x=1", "noequals"]),
+      [
+        '<--set #2>:1:24: sparsity.global_target: must be number, got string "high"',
+        "1 | sparsity.global_target=high",
+        "                           ^~~~",
+        '<--set #3>:1:1: unknown key "sparsty" (did you mean "sparsity"?)',
+        "1 | sparsty.x=1",
+        "    ^~~~~~~",
+        "<--set #4>:1:1: expected KEY=VALUE, e.g. seed=3",
+        "1 | noequals",
+        "    ^~~~~~~~",
+      ].join("\n"),
+    );
+  });
+
+  test("extends: keys merge, and a problem in the base is reported in the base file", async () => {
+    await ws.write(
+      "recipes/base.yaml",
+      "seed: 5\ndataset: { format: image-folder, path: imgs }\nquantization: { calibration_images: 0 }\n",
+    );
+    await ws.write(
+      "recipes/test.yaml",
+      "extends: base.yaml\ndataset: { path: data }\nsearch_space: { stages: [{ block: mbv2, channels: 8 }] }\n",
+    );
+    assert.equal(
+      await problems(ws),
+      [
+        "recipes/base.yaml:3:37: quantization.calibration_images: must be >= 1",
+        "3 | quantization: { calibration_images: 0 }",
+        "                                        ^",
+      ].join("\n"),
+    );
+    await ws.write("recipes/base.yaml", "seed: 5\ndataset: { format: image-folder, path: imgs }\n");
+    const loaded = await loadRecipe(ws.recipe, { workspaceRoot: ws.root });
+    assert.equal(loaded.recipe.seed, 5);
+    assert.equal(loaded.recipe.dataset.format, "image-folder");
+    assert.equal(loaded.recipe.dataset.path, "data");
+    assert.deepEqual(
+      loaded.configFiles.map((f) => f.replace(`${ws.root}/`, "")),
+      ["recipes/test.yaml", "recipes/base.yaml", "boards/stm32f746.yaml"],
+    );
+  });
+
+  test("extends cycles and missing parents point at the extends value", async () => {
+    await ws.write("recipes/test.yaml", `extends: other.yaml\n${MINIMAL_RECIPE}`);
+    await ws.write("recipes/other.yaml", "extends: test.yaml\n");
+    assert.equal(
+      await problems(ws),
+      [
+        "recipes/other.yaml:1:10: extends: cycle (recipes/test.yaml → recipes/other.yaml → test.yaml)",
+        "1 | extends: test.yaml",
+        "             ^~~~~~~~~",
+      ].join("\n"),
+    );
+    await ws.write("recipes/test.yaml", `extends: missing.yaml\n${MINIMAL_RECIPE}`);
+    assert.match(
+      await problems(ws),
+      /^recipes\/test\.yaml:1:10: extends: cannot read .*missing\.yaml$/m,
+    );
+  });
+
+  test("a missing board profile is reported at the board key", async () => {
+    await ws.write("recipes/test.yaml", `${MINIMAL_RECIPE}board: stm32h7\n`);
+    assert.equal(
+      (await problems(ws)).split("\n")[0]?.replace(/profile \S*boards/, "profile boards"),
+      "recipes/test.yaml:12:8: board: cannot read board profile boards/stm32h7.yaml (a name means boards/<name>.yaml in the workspace)",
+    );
+  });
+
+  test("board profiles and the workspace file are validated with positions too", async () => {
+    await ws.write("recipes/test.yaml", `${MINIMAL_RECIPE}board: tiny\n`);
+    await ws.write(
+      "boards/tiny.yaml",
+      "name: tiny\ncore: cortex-m7\nclock_hz: 1000\nmemory: { flash: { origin: 0, size_bytes: 10 } }\ncompiler: { cflags: [] }\nemulator: { machine: m, cpu: c, code: { origin: 0, size_bytes: 1 }, ram: { origin: 0, size_bytes: 1 } }\n",
+    );
+    assert.equal(
+      await problems(ws),
+      [
+        "boards/tiny.yaml:3:11: clock_hz: must be >= 1000000",
+        "3 | clock_hz: 1000",
+        "              ^~~~",
+        'boards/tiny.yaml:4:1: memory: missing required key "sram"',
+        "4 | memory: { flash: { origin: 0, size_bytes: 10 } }",
+        "    ^~~~~~",
+      ].join("\n"),
+    );
+    await ws.write("tinyformer.yaml", "jobs: 0\ncache: x\n");
+    await assert.rejects(loadWorkspace(ws.root), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(
+        error.diagnostics.map((d) => renderDiagnostic(d).split("\n")[0]),
+        [
+          "tinyformer.yaml:1:7: jobs: must be >= 1",
+          'tinyformer.yaml:2:1: unknown key "cache" (expected one of: default_recipe, cache_dir, output_dir, jobs, backend)',
+        ],
+      );
+      return true;
+    });
+  });
+
+  test("defaults are applied and documented values come back typed", async () => {
+    const loaded = await loadRecipe(ws.recipe, {
+      workspaceRoot: ws.root,
+      overrides: ["sparsity.block_sizes=[4, 8]"],
+    });
+    assert.deepEqual(loaded.recipe.sparsity.block_sizes, [4, 8]);
+    assert.equal(loaded.recipe.training.supernas.epochs, 10);
+    assert.equal(loaded.recipe.dataset.input_resolution_px, 32);
+    assert.equal(loaded.board.memory.flash.origin, 0x08000000);
+    assert.equal(loaded.board.memory.sram.size_bytes, 327680);
+    assert.equal(loaded.name, "test");
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Controllable stages for runner tests: each logs its invocations to a file
+ * (so counts survive across processes), can sleep (abortably), fail, and
+ * writes an output derived from everything it read, or a constant one to
+ * exercise early cutoff.
+ */
+import { appendFileSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { StageDefinition } from "../../src/graph-runner/stage.js";
+
+export interface FakeStageSpec {
+  name: string;
+  upstream?: string[];
+  configKeys?: string[];
+  /** Workspace-relative files or directories. */
+  inputs?: string[];
+  /** Sleep this long inside run (aborts early on cancellation). */
+  delayMs?: number;
+  /** `derived` (default): output depends on all inputs. `constant`: always the same bytes. */
+  output?: "derived" | "constant";
+  /** Throw after the delay. */
+  fail?: boolean;
+  /** Write a partial output file before sleeping (to prove it never reaches the cache). */
+  writePartialFirst?: boolean;
+}
+
+export interface FakePipelineSpec {
+  stages: FakeStageSpec[];
+  /** Each invocation appends `<stage>\n` here. */
+  logFile: string;
+}
+
+export function createFakeStages(spec: FakePipelineSpec): StageDefinition[] {
+  return spec.stages.map(
+    (stage): StageDefinition => ({
+      name: stage.name,
+      description: `fake stage ${stage.name}`,
+      version: "1",
+      upstream: stage.upstream ?? [],
+      configKeys: stage.configKeys ?? [],
+      fileInputs: () => stage.inputs ?? [],
+      async run(context) {
+        appendFileSync(spec.logFile, `${stage.name}\n`);
+        if (stage.writePartialFirst) {
+          await writeFile(join(context.outDir, "result.txt"), "PARTIAL");
+        }
+        if (stage.delayMs !== undefined) await sleep(stage.delayMs, context.signal);
+        if (stage.fail) throw new Error(`${stage.name} failed on purpose`);
+        if (stage.output === "constant") {
+          await writeFile(join(context.outDir, "result.txt"), `constant output of ${stage.name}\n`);
+          return;
+        }
+        const parts: string[] = [`stage ${stage.name}`, `config ${JSON.stringify(context.config)}`];
+        for (const file of context.inputFiles) {
+          parts.push(`file ${file.key}: ${await readFile(file.path, "utf8")}`);
+        }
+        for (const [name, upstream] of context.upstream) {
+          for (const [path, objectPath] of upstream.files) {
+            parts.push(`upstream ${name}/${path}: ${await readFile(objectPath, "utf8")}`);
+          }
+        }
+        await writeFile(join(context.outDir, "result.txt"), `${parts.join("\n")}\n`);
+      },
+    }),
+  );
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

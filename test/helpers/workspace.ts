@@ -1,0 +1,71 @@
+/**
+ * A throwaway workspace for tests: tinyformer.yaml, the repository's board
+ * profile, a small valid recipe and an input directory, in a temp dir.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { packageRoot } from "../../src/project-paths.js";
+
+export const MINIMAL_RECIPE = `seed: 1
+dataset:
+  format: cifar10-binary
+  path: data
+search_space:
+  stages:
+    - { block: mbv2, channels: 8 }
+sparsity:
+  global_target: 0.5
+quantization:
+  calibration_images: 16
+`;
+
+export interface TestWorkspace {
+  root: string;
+  recipe: string;
+  logFile: string;
+  write(relativePath: string, text: string): Promise<void>;
+  read(relativePath: string): Promise<string>;
+  exists(relativePath: string): boolean;
+  /** Stage names in the order their runs started (all processes). */
+  invocations(): string[];
+  clearInvocations(): void;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestWorkspace(recipeText = MINIMAL_RECIPE): Promise<TestWorkspace> {
+  const root = await mkdtemp(join(tmpdir(), "tinyformer-test-"));
+  const logFile = join(root, "invocations.log");
+  await writeFile(logFile, "");
+  const write = async (relativePath: string, text: string) => {
+    await mkdir(dirname(join(root, relativePath)), { recursive: true });
+    await writeFile(join(root, relativePath), text);
+  };
+  await write(
+    "tinyformer.yaml",
+    "default_recipe: recipes/test.yaml\ncache_dir: .tinyformer/cache\noutput_dir: build\njobs: 2\n",
+  );
+  await mkdir(join(root, "boards"));
+  await copyFile(
+    join(packageRoot, "boards", "stm32f746.yaml"),
+    join(root, "boards", "stm32f746.yaml"),
+  );
+  await write("recipes/test.yaml", recipeText);
+  await write("inputs/a.txt", "input a\n");
+  await write("inputs/b.txt", "input b\n");
+  return {
+    root,
+    recipe: join(root, "recipes", "test.yaml"),
+    logFile,
+    write,
+    read: (relativePath) => readFile(join(root, relativePath), "utf8"),
+    exists: (relativePath) => existsSync(join(root, relativePath)),
+    invocations: () =>
+      readFileSync(logFile, "utf8")
+        .split("\n")
+        .filter((line) => line !== ""),
+    clearInvocations: () => writeFileSync(logFile, ""),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
