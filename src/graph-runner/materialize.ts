@@ -23,9 +23,29 @@ export async function materializeOutputs(
   entry: CacheEntry,
   targetDir: string,
 ): Promise<void> {
-  if (await isUpToDate(entry, targetDir)) return;
+  // Two builds of one recipe may swap the same directory at once; the loser
+  // of a race finds the winner's copy (which is then up to date) or retries.
+  for (let attempt = 1; ; attempt++) {
+    if (await isUpToDate(entry, targetDir)) return;
+    try {
+      await replaceDirectory(store, entry, targetDir);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (attempt >= 5 || (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "ENOENT"))
+        throw error;
+    }
+  }
+}
+
+async function replaceDirectory(
+  store: ObjectStore,
+  entry: CacheEntry,
+  targetDir: string,
+): Promise<void> {
+  await mkdir(dirname(targetDir), { recursive: true });
   const staging = tempSiblingPath(targetDir);
-  await mkdir(staging, { recursive: true });
+  await mkdir(staging);
   try {
     const stamp: Stamp = { key: entry.key, files: {} };
     for (const [relativePath, output] of Object.entries(entry.outputs)) {
