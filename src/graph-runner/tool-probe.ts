@@ -11,7 +11,9 @@ import { access, readFile, realpath, stat } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
 import { writeFileAtomic } from "./atomic-write.js";
 
-export interface ToolDefinition {
+/** An external program, identified by the first line its version command prints. */
+export interface ExecutableTool {
+  kind?: "executable";
   /** Name used in fingerprints and messages, e.g. `arm-none-eabi-gcc`. */
   name: string;
   /** Executable looked up on PATH (or an absolute path). */
@@ -21,6 +23,24 @@ export interface ToolDefinition {
   /** Shown when the tool is missing: how to install it. */
   installHint: string;
 }
+
+/**
+ * Something that is not a program but changes results the same way, such as
+ * the machine-learning backend a training stage will run on. Probing may be
+ * expensive (loading a library), so its answer is memoised by the stat of
+ * `stampFiles`: files that change whenever the answer may.
+ */
+export interface ProbedTool {
+  kind: "probe";
+  name: string;
+  /** Absolute paths (missing ones count too); a change to any of them re-probes. */
+  stampFiles(): readonly string[];
+  /** The identity string, e.g. `wasm@4.22.0+simd`. Throws ToolMissingError when unavailable. */
+  probe(): Promise<string>;
+  installHint: string;
+}
+
+export type ToolDefinition = ExecutableTool | ProbedTool;
 
 export interface ToolIdentity {
   name: string;
@@ -43,6 +63,8 @@ interface MemoEntry {
   size: number;
   mtimeMs: number;
   ino: number;
+  /** Probed tools: the stat of their stamp files when probed. */
+  stamp?: string;
   version: string;
 }
 
@@ -58,17 +80,43 @@ export class ToolProbe {
   }
 
   identify(tool: ToolDefinition): Promise<ToolIdentity> {
-    const key = `${tool.command}\0${(tool.versionArgs ?? ["--version"]).join("\0")}`;
+    const key =
+      tool.kind === "probe"
+        ? `probe\0${tool.name}`
+        : `${tool.command}\0${(tool.versionArgs ?? ["--version"]).join("\0")}`;
     let pending = this.#inProcess.get(key);
     if (pending === undefined) {
-      pending = this.#identify(tool);
+      pending = tool.kind === "probe" ? this.#identifyProbed(tool) : this.#identify(tool);
       this.#inProcess.set(key, pending);
       pending.catch(() => this.#inProcess.delete(key));
     }
     return pending;
   }
 
-  async #identify(tool: ToolDefinition): Promise<ToolIdentity> {
+  async #identifyProbed(tool: ProbedTool): Promise<ToolIdentity> {
+    const stamp = (
+      await Promise.all(
+        tool.stampFiles().map(async (file) => {
+          const info = await stat(file).catch(() => undefined);
+          return info === undefined
+            ? `${file}:absent`
+            : `${file}:${info.size}:${info.mtimeMs}:${info.ino}`;
+        }),
+      )
+    ).join("\n");
+    const memo = await this.#loadMemo();
+    const memoKey = `probe\0${tool.name}`;
+    const known = memo[memoKey];
+    if (known !== undefined && known.stamp === stamp) {
+      return { name: tool.name, path: tool.name, version: known.version };
+    }
+    const version = await tool.probe();
+    memo[memoKey] = { size: 0, mtimeMs: 0, ino: 0, stamp, version };
+    this.#dirty = true;
+    return { name: tool.name, path: tool.name, version };
+  }
+
+  async #identify(tool: ExecutableTool): Promise<ToolIdentity> {
     const path = await resolveExecutable(tool.command);
     if (path === undefined)
       throw new ToolMissingError(tool, `\`${tool.command}\` not found on PATH`);
@@ -133,7 +181,7 @@ export async function resolveExecutable(command: string): Promise<string | undef
   return undefined;
 }
 
-function runVersionCommand(tool: ToolDefinition, path: string): Promise<string> {
+function runVersionCommand(tool: ExecutableTool, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       path,
