@@ -72,10 +72,9 @@ export interface Recipe {
   dataset: {
     format: "cifar10-binary" | "image-folder";
     path: string;
-    train_files: string[];
-    test_files: string[];
-    classes_file: string;
+    test_path?: string;
     sha256: Record<string, string>;
+    verify_checksums: boolean;
     train_limit: number;
     test_limit: number;
     validation_fraction: number;

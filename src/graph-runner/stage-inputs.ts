@@ -36,8 +36,8 @@ export function selectConfig(config: ConfigTree, keys: readonly string[]): Stage
 }
 
 export class InputFileMissingError extends Error {
-  constructor(stage: string, path: string) {
-    super(`stage ${stage}: declared input ${path} does not exist`);
+  constructor(stage: string, path: string, hint: string | undefined) {
+    super(`stage ${stage}: input ${path} does not exist${hint === undefined ? "" : `. ${hint}`}`);
     this.name = "InputFileMissingError";
   }
 }
@@ -55,7 +55,11 @@ export async function expandInputFiles(
     try {
       info = await stat(absolute);
     } catch {
-      throw new InputFileMissingError(stage.name, declared);
+      throw new InputFileMissingError(
+        stage.name,
+        declared,
+        stage.describeMissingInput?.(declared, config),
+      );
     }
     const files = info.isDirectory() ? await listFilesRecursively(absolute) : [absolute];
     for (const path of files) {

@@ -29,6 +29,8 @@ export interface StageDefinition {
    * (a dataset path, say), so it sees the same declared keys as `run`.
    */
   fileInputs?: (config: StageConfig) => readonly string[];
+  /** What to tell the user when a declared input is missing (where to put it, how to fetch it). */
+  describeMissingInput?: (path: string, config: StageConfig) => string;
   /** External programs the stage runs; their versions are part of the key. */
   tools?: readonly ToolDefinition[];
   /** Absent until the stage's implementation lands: the runner says so and builds nothing. */

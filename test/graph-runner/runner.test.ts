@@ -204,4 +204,20 @@ describe("graph runner", () => {
     assert.equal(result.ok, true);
     assert.equal(ws.exists("build/test/b"), false);
   });
+
+  test("a missing declared input fails its stage with the stage's own hint", async () => {
+    const harness = createHarness(ws, [
+      { name: "data", inputs: ["datasets/missing"], missingHint: "Download it first" },
+      { name: "other" },
+    ]);
+    const run = await harness.build();
+    assert.deepEqual(run.result.outcomes, { data: "failed", other: "built" });
+    const failure = run.events.find((event) => event.type === "stage-failed");
+    assert.deepEqual(failure, {
+      type: "stage-failed",
+      stage: "data",
+      error:
+        "stage data: input datasets/missing does not exist. Download it first (datasets/missing)",
+    });
+  });
 });

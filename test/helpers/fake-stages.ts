@@ -21,6 +21,8 @@ export interface FakeStageSpec {
   output?: "derived" | "constant";
   /** Throw after the delay. */
   fail?: boolean;
+  /** Returned by describeMissingInput. */
+  missingHint?: string;
   /** Write a partial output file before sleeping (to prove it never reaches the cache). */
   writePartialFirst?: boolean;
 }
@@ -40,6 +42,9 @@ export function createFakeStages(spec: FakePipelineSpec): StageDefinition[] {
       upstream: stage.upstream ?? [],
       configKeys: stage.configKeys ?? [],
       fileInputs: () => stage.inputs ?? [],
+      ...(stage.missingHint === undefined
+        ? {}
+        : { describeMissingInput: (path: string) => `${stage.missingHint} (${path})` }),
       async run(context) {
         appendFileSync(spec.logFile, `${stage.name}\n`);
         if (stage.writePartialFirst) {
