@@ -10,7 +10,7 @@
  * deleted (or, after SIGKILL, left in `tmp/` where no key points at it).
  */
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { canonicalJson } from "./canonical-json.js";
 import { type CacheKey, digestText } from "./digest.js";
 import type { BuildEvent, BuildResult, StageOutcome } from "./events.js";
@@ -220,6 +220,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
         stage: stage.name,
         config: inputs.config,
         inputFiles: inputs.inputFiles,
+        resolveInput: (declared) => resolve(options.workspaceRoot, declared),
         upstream: new Map(
           [...upstreamEntries].map(([name, entry]) => [name, upstreamView(name, entry)]),
         ),

@@ -46,6 +46,8 @@ export interface StageContext {
   config: StageConfig;
   /** Declared input files, absolute paths, sorted, directories expanded. */
   inputFiles: readonly InputFile[];
+  /** Resolves a declared input path (relative to the workspace root, or absolute). */
+  resolveInput(declared: string): string;
   /** Outputs of each upstream stage. */
   upstream: ReadonlyMap<string, UpstreamOutputs>;
   /** Resolved tools by name. */
