@@ -1,0 +1,169 @@
+/**
+ * conv2d (dense, depthwise and grouped), NHWC input, OHWI weight.
+ * int8 follows TFLM `reference_integer_ops::ConvPerChannel` /
+ * `DepthwiseConvPerChannel`: acc = sum w * (x - zp_in) over in-bounds taps
+ * (padding contributes nothing, i.e. pads with the input zero point),
+ * acc += bias, requantize per output channel, add zp_out, clamp to the fused
+ * activation range.
+ */
+import { multiplyByQuantizedMultiplier } from "../../int8/fixed-point.js";
+import { computeWindow } from "../../model-ir/shapes.js";
+import type { Conv2dOp } from "../../model-ir/types.js";
+import {
+  type FloatValue,
+  type Int8Value,
+  inputAt,
+  int8Params,
+  type KernelContext,
+  shapeAt,
+  zeroPointOf,
+} from "../context.js";
+
+interface Geometry {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  o: number;
+  kh: number;
+  kw: number;
+  cig: number;
+  oh: number;
+  ow: number;
+  padTop: number;
+  padLeft: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  outPerGroup: number;
+}
+
+function geometry(ctx: KernelContext<unknown, Conv2dOp>): Geometry {
+  const [n = 0, h = 0, w = 0, c = 0] = shapeAt(ctx, 0);
+  const [o = 0, kh = 0, kw = 0, cig = 0] = shapeAt(ctx, 1);
+  const { strides, dilations, padding, groups } = ctx.op.attrs;
+  const hw = computeWindow(h, kh, strides[0], dilations[0], padding);
+  const ww = computeWindow(w, kw, strides[1], dilations[1], padding);
+  return {
+    n,
+    h,
+    w,
+    c,
+    o,
+    kh,
+    kw,
+    cig,
+    oh: hw.out,
+    ow: ww.out,
+    padTop: hw.padBefore,
+    padLeft: ww.padBefore,
+    sh: strides[0],
+    sw: strides[1],
+    dh: dilations[0],
+    dw: dilations[1],
+    outPerGroup: o / groups,
+  };
+}
+
+/**
+ * Shared loop nest; `accumulate` is called with (outIndex, oc, acc) once per
+ * output element. The input offset is added to every in-bounds tap.
+ */
+function convLoop(
+  g: Geometry,
+  x: ArrayLike<number>,
+  wt: ArrayLike<number>,
+  inputOffset: number,
+  store: (outIndex: number, oc: number, acc: number) => void,
+): void {
+  let outIndex = 0;
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      const iy0 = oy * g.sh - g.padTop;
+      for (let ox = 0; ox < g.ow; ox++) {
+        const ix0 = ox * g.sw - g.padLeft;
+        for (let oc = 0; oc < g.o; oc++, outIndex++) {
+          const icBase = Math.floor(oc / g.outPerGroup) * g.cig;
+          let acc = 0;
+          for (let ky = 0; ky < g.kh; ky++) {
+            const iy = iy0 + ky * g.dh;
+            if (iy < 0 || iy >= g.h) continue;
+            for (let kx = 0; kx < g.kw; kx++) {
+              const ix = ix0 + kx * g.dw;
+              if (ix < 0 || ix >= g.w) continue;
+              const xBase = ((b * g.h + iy) * g.w + ix) * g.c + icBase;
+              const wBase = ((oc * g.kh + ky) * g.kw + kx) * g.cig;
+              for (let ci = 0; ci < g.cig; ci++) {
+                acc += ((x[xBase + ci] as number) + inputOffset) * (wt[wBase + ci] as number);
+              }
+            }
+          }
+          store(outIndex, oc, acc);
+        }
+      }
+    }
+  }
+}
+
+export function conv2dFloat(ctx: KernelContext<FloatValue, Conv2dOp>): Float32Array {
+  const g = geometry(ctx);
+  const bias = ctx.values[2];
+  const out = new Float32Array(g.n * g.oh * g.ow * g.o);
+  const act = ctx.op.attrs.activation;
+  convLoop(g, inputAt(ctx, 0), inputAt(ctx, 1), 0, (i, oc, acc) => {
+    let v = acc + (bias === undefined ? 0 : (bias[oc] as number));
+    if (act !== "none") v = v < 0 ? 0 : act === "relu6" && v > 6 ? 6 : v;
+    out[i] = v;
+  });
+  return out;
+}
+
+/**
+ * int8 loop nest, written out separately from `convLoop` so V8 sees only
+ * Int8Array element loads (a shared loop over Int8Array and Float32Array is
+ * polymorphic and several times slower).
+ */
+export function conv2dInt8(ctx: KernelContext<Int8Value, Conv2dOp>): Int8Array {
+  const g = geometry(ctx);
+  const x = inputAt(ctx, 0) as Int8Array;
+  const wt = inputAt(ctx, 1) as Int8Array;
+  const bias = ctx.values[2] as Int32Array | undefined;
+  const { multiplier, shift, actMin, actMax } = int8Params(ctx.op);
+  const zpOut = zeroPointOf(ctx.output);
+  const inputOffset = -zeroPointOf(ctx.inputs[0]);
+  const out = new Int8Array(g.n * g.oh * g.ow * g.o);
+  const { h, w, c, kh, kw, cig, sh, sw, dh, dw, outPerGroup } = g;
+  let outIndex = 0;
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      const iy0 = oy * sh - g.padTop;
+      for (let ox = 0; ox < g.ow; ox++) {
+        const ix0 = ox * sw - g.padLeft;
+        for (let oc = 0; oc < g.o; oc++, outIndex++) {
+          const icBase = Math.floor(oc / outPerGroup) * cig;
+          let acc = 0;
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = iy0 + ky * dh;
+            if (iy < 0 || iy >= h) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ix0 + kx * dw;
+              if (ix < 0 || ix >= w) continue;
+              const xBase = ((b * h + iy) * w + ix) * c + icBase;
+              const wBase = ((oc * kh + ky) * kw + kx) * cig;
+              for (let ci = 0; ci < cig; ci++) {
+                acc += ((x[xBase + ci] as number) + inputOffset) * (wt[wBase + ci] as number);
+              }
+            }
+          }
+          const total = (acc + (bias === undefined ? 0 : (bias[oc] as number))) | 0;
+          const y =
+            zpOut +
+            multiplyByQuantizedMultiplier(total, multiplier[oc] as number, shift[oc] as number);
+          out[outIndex] = y < actMin ? actMin : Math.min(y, actMax);
+        }
+      }
+    }
+  }
+  return out;
+}
