@@ -7,8 +7,9 @@
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { type LoadedRecipe, loadRecipe } from "../config/load-recipe.js";
 import { loadWorkspace, type Workspace } from "../config/load-workspace.js";
+import type { BackendPreference } from "../config/types.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
-import { createPipeline } from "../pipeline/pipeline.js";
+import { createPipeline, type PipelineOptions } from "../pipeline/pipeline.js";
 
 export interface OpenProjectOptions {
   /** Where to look for tinyformer.yaml (walking up). @default process.cwd() */
@@ -17,8 +18,10 @@ export interface OpenProjectOptions {
   recipe?: string;
   /** `--set KEY=VALUE` arguments. */
   overrides?: readonly string[];
+  /** Force a TensorFlow.js backend (`--backend`); else the recipe's, else the workspace's. */
+  backend?: BackendPreference;
   /** The stages to run; tests and benchmarks pass their own. @default the TinyFormer pipeline */
-  createStages?: () => StageDefinition[];
+  createStages?: (options: PipelineOptions) => StageDefinition[];
 }
 
 export interface Project {
@@ -42,7 +45,8 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     workspaceRoot: workspace.root,
     overrides: options.overrides ?? [],
   });
-  const stages = (options.createStages ?? createPipeline)();
+  const backend = options.backend ?? recipe.recipe.backend ?? workspace.config.backend;
+  const stages = (options.createStages ?? createPipeline)({ backend });
   return {
     workspace,
     recipe,

@@ -9,16 +9,24 @@ import { UnknownStageError } from "../api/project.js";
 import { ConfigError, renderDiagnostic } from "../config/diagnostic.js";
 import { WorkspaceNotFoundError } from "../config/load-workspace.js";
 import { displayPath } from "../config/read-source.js";
+import type { BackendPreference } from "../config/types.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
+import type { PipelineOptions } from "../pipeline/pipeline.js";
 import { createBuildReporter, type ReporterOutput } from "./build-reporter.js";
 
 export interface CliOptions {
   /** Replaces the TinyFormer pipeline (tests and benchmarks). */
-  createStages?: () => StageDefinition[];
+  createStages?: (options: PipelineOptions) => StageDefinition[];
   output?: ReporterOutput;
   /** Stops `watch`; SIGINT/SIGTERM when absent. */
   signal?: AbortSignal;
 }
+
+const backendOption = () =>
+  new Option(
+    "--backend <name>",
+    "TensorFlow.js backend for training stages (overrides the recipe and workspace)",
+  ).choices(["auto", "tfjs-node", "wasm", "cpu"]);
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -58,6 +66,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     return {
       cwd,
       overrides: (opts.set as string[] | undefined) ?? [],
+      ...(opts.backend ? { backend: opts.backend as BackendPreference } : {}),
       ...(options.createStages ? { createStages: options.createStages } : {}),
     };
   };
@@ -69,6 +78,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       "build a recipe (default: the workspace's default_recipe), reusing every cached stage",
     )
     .argument("[recipe]", "recipe file")
+    .addOption(backendOption())
     .option(
       "--set <key=value>",
       "override a recipe key (repeatable), validated like the file",
@@ -109,6 +119,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     .command("status")
     .description("show each stage as fresh, stale (with the reason) or never built")
     .argument("[recipe]", "recipe file")
+    .addOption(backendOption())
     .option("--set <key=value>", "override a recipe key (repeatable)", collect, [])
     .option("--json", "print JSON for scripts")
     .action(async (recipe: string | undefined, opts, command: Command) => {
@@ -130,6 +141,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     )
     .argument("<stage>", "stage name")
     .argument("[recipe]", "recipe file")
+    .addOption(backendOption())
     .option("--set <key=value>", "override a recipe key (repeatable)", collect, [])
     .action(async (stage: string, recipe: string | undefined, _opts, command: Command) => {
       const { openProject } = await import("../api/project.js");
@@ -185,6 +197,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     .command("watch")
     .description("build, then rebuild whenever the recipe, its board, templates or inputs change")
     .argument("[recipe]", "recipe file")
+    .addOption(backendOption())
     .option("--set <key=value>", "override a recipe key (repeatable)", collect, [])
     .option("-j, --jobs <n>", "stages run at once", positiveInt)
     .action(async (recipe: string | undefined, opts, command: Command) => {

@@ -8,6 +8,7 @@
  *   dataset ─► supernas ─► sparsenas ─► quantize ─► codegen ─► compile-host ─► verify-host ─┐
  *                                                         └──► compile-target ─► verify-target ─► report
  */
+import type { BackendPreference } from "../config/types.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
 import { implementedStages } from "../stages/index.js";
 
@@ -74,11 +75,17 @@ const PLACES: Record<StageName, StagePlace> = {
   },
 };
 
+/** Settings that shape the stage definitions themselves rather than a key's value. */
+export interface PipelineOptions {
+  /** TensorFlow.js backend the training stages ask for; the one they get is in their keys. */
+  backend: BackendPreference;
+}
+
 /** The pipeline in dependency order. */
-export function createPipeline(): StageDefinition[] {
+export function createPipeline(options: PipelineOptions): StageDefinition[] {
   return STAGE_NAMES.map((name): StageDefinition => {
     const place = PLACES[name];
-    const implementation = implementedStages[name];
+    const implementation = implementedStages[name]?.(options);
     if (implementation !== undefined) {
       return { name, description: place.description, upstream: place.upstream, ...implementation };
     }

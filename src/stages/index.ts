@@ -5,8 +5,11 @@
  * graph. A stage absent from this table is not implemented yet.
  */
 import type { StageDefinition } from "../graph-runner/stage.js";
-import type { StageName } from "../pipeline/pipeline.js";
+import type { PipelineOptions, StageName } from "../pipeline/pipeline.js";
 
 export type StageImplementation = Omit<StageDefinition, "name" | "description" | "upstream">;
 
-export const implementedStages: Partial<Record<StageName, StageImplementation>> = {};
+/** Creates a stage's implementation for a pipeline (training stages need the backend). */
+export type StageFactory = (options: PipelineOptions) => StageImplementation;
+
+export const implementedStages: Partial<Record<StageName, StageFactory>> = {};

@@ -140,4 +140,22 @@ describe("command line", () => {
       ].join("\n"),
     );
   });
+
+  test("--backend beats the recipe's backend, which beats the workspace's", async () => {
+    const seen: string[] = [];
+    const run = async (args: string[]) =>
+      runCli(["-C", ws.root, ...args], {
+        createStages: (options) => {
+          seen.push(options.backend);
+          return createFakeStages({ stages: STAGES, logFile: ws.logFile });
+        },
+        output: { out: () => {}, err: () => {} },
+      });
+    assert.equal(await run(["status"]), 0);
+    await ws.write("recipes/test.yaml", `${MINIMAL_RECIPE}backend: cpu\n`);
+    assert.equal(await run(["status"]), 0);
+    assert.equal(await run(["status", "--backend", "wasm"]), 0);
+    assert.equal(await run(["status", "--backend", "gpu"]), 2);
+    assert.deepEqual(seen, ["auto", "cpu", "wasm"]);
+  });
 });
