@@ -35,6 +35,8 @@ export interface ProbedTool {
   name: string;
   /** Absolute paths (missing ones count too); a change to any of them re-probes. */
   stampFiles(): readonly string[];
+  /** Text that also re-probes when it changes (e.g. a revision constant of our own code). */
+  stampText?: string;
   /** The identity string, e.g. `wasm@4.22.0+simd`. Throws ToolMissingError when unavailable. */
   probe(): Promise<string>;
   installHint: string;
@@ -94,7 +96,7 @@ export class ToolProbe {
   }
 
   async #identifyProbed(tool: ProbedTool): Promise<ToolIdentity> {
-    const stamp = (
+    const stamp = `${(
       await Promise.all(
         tool.stampFiles().map(async (file) => {
           const info = await stat(file).catch(() => undefined);
@@ -103,7 +105,7 @@ export class ToolProbe {
             : `${file}:${info.size}:${info.mtimeMs}:${info.ino}`;
         }),
       )
-    ).join("\n");
+    ).join("\n")}\n${tool.stampText ?? ""}`;
     const memo = await this.#loadMemo();
     const memoKey = `probe\0${tool.name}`;
     const known = memo[memoKey];

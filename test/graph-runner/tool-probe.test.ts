@@ -64,6 +64,12 @@ describe("tool identities", () => {
     assert.equal(probes, 1);
     await writeFile(stamp, '{"version":"1.0.10"}');
     assert.equal((await new ToolProbe(memo).identify(backend)).version, "fake@2");
+    // Our own revision constant counts too.
+    const revised = new ToolProbe(memo);
+    assert.equal(
+      (await revised.identify({ ...backend, stampText: "kernels=2" })).version,
+      "fake@3",
+    );
   });
 
   test("a stage whose tool is missing fails with the install hint, and records nothing", async () => {
