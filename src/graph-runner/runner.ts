@@ -9,8 +9,8 @@
  * A failed, cancelled or killed run records nothing: its directory is
  * deleted (or, after SIGKILL, left in `tmp/` where no key points at it).
  */
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
-import { join, relative, resolve, sep } from "node:path";
+import { mkdir, readdir, rm, stat, symlink } from "node:fs/promises";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { canonicalJson } from "./canonical-json.js";
 import { type CacheKey, digestText } from "./digest.js";
 import type { BuildEvent, BuildResult, StageOutcome } from "./events.js";
@@ -279,6 +279,15 @@ export function startBuild(options: BuildOptions): BuildHandle {
           throw new Error(`upstream stage ${name} has no output ${relativePath}`);
         }
         return found;
+      },
+      async linkInto(directory) {
+        for (const [relativePath, objectPath] of files) {
+          const link = join(directory, relativePath);
+          await mkdir(dirname(link), { recursive: true });
+          await symlink(objectPath, link);
+        }
+        await mkdir(directory, { recursive: true });
+        return directory;
       },
     };
   }

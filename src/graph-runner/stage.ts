@@ -74,4 +74,9 @@ export interface UpstreamOutputs {
   files: ReadonlyMap<string, string>;
   /** Absolute path of one output; throws with a clear message when absent. */
   path(relativePath: string): string;
+  /**
+   * Lays the outputs out in `directory` (created) as symbolic links to the
+   * read-only cached bytes, for code that reads a directory; returns it.
+   */
+  linkInto(directory: string): Promise<string>;
 }

@@ -61,8 +61,10 @@ export function createFakeStages(spec: FakePipelineSpec): StageDefinition[] {
           parts.push(`file ${file.key}: ${await readFile(file.path, "utf8")}`);
         }
         for (const [name, upstream] of context.upstream) {
-          for (const [path, objectPath] of upstream.files) {
-            parts.push(`upstream ${name}/${path}: ${await readFile(objectPath, "utf8")}`);
+          // Read through linkInto, the way stages that want a directory do.
+          const linked = await upstream.linkInto(join(context.scratchDir, name));
+          for (const path of upstream.files.keys()) {
+            parts.push(`upstream ${name}/${path}: ${await readFile(join(linked, path), "utf8")}`);
           }
         }
         await writeFile(join(context.outDir, "result.txt"), `${parts.join("\n")}\n`);
