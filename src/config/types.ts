@@ -97,6 +97,7 @@ export interface Recipe {
     calibration_images: number;
     activation_range: "minmax" | "percentile";
     percentile: number;
+    evaluation_images: number;
   };
   training: { supernas: TrainingRun; sparsenas: PruningRun };
   verification: { host_images: number; target_images: number };

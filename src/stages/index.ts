@@ -6,10 +6,15 @@
  */
 import type { StageDefinition } from "../graph-runner/stage.js";
 import type { PipelineOptions, StageName } from "../pipeline/pipeline.js";
+import { createDatasetStage } from "./dataset.js";
+import { createQuantizeStage } from "./quantize.js";
 
 export type StageImplementation = Omit<StageDefinition, "name" | "description" | "upstream">;
 
 /** Creates a stage's implementation for a pipeline (training stages need the backend). */
 export type StageFactory = (options: PipelineOptions) => StageImplementation;
 
-export const implementedStages: Partial<Record<StageName, StageFactory>> = {};
+export const implementedStages: Partial<Record<StageName, StageFactory>> = {
+  dataset: createDatasetStage,
+  quantize: createQuantizeStage,
+};

@@ -1,0 +1,159 @@
+/**
+ * The `quantize` stage: turns the float sparse model from `sparsenas` into
+ * the INT8 model IR (per-channel symmetric weights, per-tensor asymmetric
+ * activations calibrated on training images, TFLite multipliers), and
+ * measures float and INT8 accuracy on the test split with the reference
+ * interpreter.
+ *
+ * Inputs:  dataset/manifest.json + *.tfds, sparsenas/model.json + model.bin (float IR)
+ * Outputs: model-int8.json + model-int8.bin (INT8 IR), quantize.json (accuracies,
+ *          per-layer float-vs-INT8 error on a few calibration images)
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { StageContext } from "../graph-runner/stage.js";
+import type { StageFactory } from "./index.js";
+
+/** Images used for the per-layer error table: enough to be representative, few enough to be quick. */
+const COMPARISON_IMAGES = 8;
+
+export const FLOAT_MODEL_STEM = "model";
+export const INT8_MODEL_STEM = "model-int8";
+export const QUANTIZE_REPORT = "quantize.json";
+
+export interface QuantizeReport {
+  accuracy: { float: number; int8: number; images: number; split: string };
+  calibration: { images: number; method: "minmax" | "percentile"; percentile?: number };
+  layers: { tensor: string; cosine: number; maxAbs: number; floatMaxAbs: number }[];
+}
+
+export const createQuantizeStage: StageFactory = () => ({
+  version: "1",
+  configKeys: [
+    "quantization.calibration_images",
+    "quantization.activation_range",
+    "quantization.percentile",
+    "quantization.evaluation_images",
+    "dataset.normalization",
+  ],
+  async run(context) {
+    const [
+      { loadDatasetArtifacts },
+      { normalizeImages },
+      ir,
+      { quantizeModel, quantizeInput },
+      interpreter,
+    ] = await Promise.all([
+      import("../datasets/artifacts.js"),
+      import("../datasets/normalize.js"),
+      import("../model-ir/index.js"),
+      import("../quantize/index.js"),
+      import("../interpreter/index.js"),
+    ]);
+    const config = readConfig(context);
+    const dataset = await loadDatasetArtifacts(await linkUpstream(context, "dataset"));
+    const loaded = await ir.loadModel(
+      join(await linkUpstream(context, "sparsenas"), FLOAT_MODEL_STEM),
+    );
+    if (!loaded.ok) {
+      const issues = loaded.issues.map((issue) => `  ${issue.path}: ${issue.message}`);
+      throw new Error(`sparsenas produced an invalid float model:\n${issues.join("\n")}`);
+    }
+    const floatModel = loaded.model;
+
+    const train = dataset.splits.train;
+    if (train === undefined) throw new Error("the dataset has no training split to calibrate on");
+    const evaluation = dataset.splits.test ?? dataset.splits.validation;
+    if (evaluation === undefined) throw new Error("the dataset has no test or validation split");
+    const pixels = train.height * train.width * train.channels;
+    const toFloat = (images: Uint8Array, index: number) =>
+      normalizeImages(
+        images.subarray(index * pixels, (index + 1) * pixels),
+        train.channels,
+        config.normalization,
+      );
+
+    const calibrationCount = Math.min(config.calibrationImages, train.count);
+    const calibration = Array.from({ length: calibrationCount }, (_, i) =>
+      toFloat(train.images, i),
+    );
+    context.progress(`calibrating on ${calibrationCount} training images (${config.method})`);
+    const int8Model = quantizeModel(floatModel, calibration, {
+      calibration: { method: config.method, percentile: config.percentile },
+    });
+
+    const count =
+      config.evaluationImages > 0
+        ? Math.min(config.evaluationImages, evaluation.count)
+        : evaluation.count;
+    let floatCorrect = 0;
+    let int8Correct = 0;
+    for (let i = 0; i < count; i++) {
+      context.signal.throwIfAborted();
+      const input = toFloat(evaluation.images, i);
+      const label = evaluation.labels[i] as number;
+      if (argmax(interpreter.runFloat(floatModel, input).outputs[0]) === label) floatCorrect++;
+      if (
+        argmax(interpreter.runInt8(int8Model, quantizeInput(int8Model, input)).outputs[0]) === label
+      )
+        int8Correct++;
+      if ((i + 1) % 200 === 0) context.progress(`evaluated ${i + 1}/${count} test images`);
+    }
+    const report: QuantizeReport = {
+      accuracy: {
+        float: floatCorrect / count,
+        int8: int8Correct / count,
+        images: count,
+        split: dataset.splits.test !== undefined ? "test" : "validation",
+      },
+      calibration: {
+        images: calibrationCount,
+        method: config.method,
+        ...(config.method === "percentile" ? { percentile: config.percentile } : {}),
+      },
+      layers: interpreter.compareModels(
+        floatModel,
+        int8Model,
+        calibration.slice(0, COMPARISON_IMAGES),
+      ),
+    };
+    await ir.writeModel(join(context.outDir, INT8_MODEL_STEM), int8Model);
+    await writeJson(join(context.outDir, QUANTIZE_REPORT), report);
+    context.progress(
+      `accuracy on ${count} ${report.accuracy.split} images: float ${percent(report.accuracy.float)}, INT8 ${percent(report.accuracy.int8)}`,
+    );
+  },
+});
+
+function readConfig(context: StageContext) {
+  const { config } = context;
+  const normalization = config["dataset.normalization"] as { mean: number[]; std: number[] };
+  return {
+    calibrationImages: config["quantization.calibration_images"] as number,
+    method: config["quantization.activation_range"] as "minmax" | "percentile",
+    percentile: config["quantization.percentile"] as number,
+    evaluationImages: config["quantization.evaluation_images"] as number,
+    normalization: { mean: normalization.mean, std: normalization.std },
+  };
+}
+
+async function linkUpstream(context: StageContext, stage: string): Promise<string> {
+  const upstream = context.upstream.get(stage);
+  if (upstream === undefined)
+    throw new Error(`the quantize stage needs the ${stage} stage's outputs`);
+  return upstream.linkInto(join(context.scratchDir, stage));
+}
+
+function argmax(values: ArrayLike<number> | undefined): number {
+  if (values === undefined || values.length === 0) throw new Error("the model produced no output");
+  let best = 0;
+  for (let i = 1; i < values.length; i++)
+    if ((values[i] as number) > (values[best] as number)) best = i;
+  return best;
+}
+
+const percent = (fraction: number) => `${(100 * fraction).toFixed(1)} %`;
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,107 @@
+/** The quantize stage between the real dataset stage and a float model standing in for sparsenas. */
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { buildProject } from "../../src/api/build.js";
+import { openProject } from "../../src/api/project.js";
+import type { StageDefinition } from "../../src/graph-runner/stage.js";
+import { renderModelJson } from "../../src/model-ir/io.js";
+import { buildMobileVitSample } from "../../src/model-ir/sample-models.js";
+import { packageRoot } from "../../src/project-paths.js";
+import { createDatasetStage } from "../../src/stages/dataset.js";
+import { createQuantizeStage, type QuantizeReport } from "../../src/stages/quantize.js";
+import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
+
+const RECIPE = `seed: 3
+dataset:
+  format: cifar10-binary
+  path: ${join(packageRoot, "data", "cifar10-subset")}
+  train_limit: 48
+  test_limit: 24
+  validation_fraction: 0.25
+search_space:
+  stages: [{ block: mbv2, channels: 8 }]
+quantization:
+  calibration_images: 16
+`;
+
+function stages(): StageDefinition[] {
+  return [
+    {
+      name: "dataset",
+      description: "dataset",
+      upstream: [],
+      ...createDatasetStage({ backend: "auto" }),
+    },
+    {
+      name: "sparsenas",
+      description: "a fixed float model standing in for the trained one",
+      upstream: [],
+      version: "1",
+      configKeys: [],
+      async run(context) {
+        const model = buildMobileVitSample({ dim: 32, heads: 2, layers: 1 });
+        await writeFile(join(context.outDir, "model.json"), renderModelJson(model));
+        await writeFile(join(context.outDir, "model.bin"), model.blob);
+      },
+    },
+    {
+      name: "quantize",
+      description: "quantize",
+      upstream: ["dataset", "sparsenas"],
+      ...createQuantizeStage({ backend: "auto" }),
+    },
+  ];
+}
+
+describe("quantize stage", () => {
+  let ws: TestWorkspace;
+  before(async () => {
+    ws = await createTestWorkspace(RECIPE);
+  });
+  after(async () => {
+    await ws.cleanup();
+  });
+
+  test("writes the INT8 IR and float / INT8 accuracy; a recipe key it reads reruns it alone", async () => {
+    const project = await openProject({ cwd: ws.root, createStages: stages });
+    const result = await buildProject(project);
+    assert.deepEqual(result.outcomes, { dataset: "built", sparsenas: "built", quantize: "built" });
+    const report = JSON.parse(await ws.read("build/test/quantize/quantize.json")) as QuantizeReport;
+    assert.equal(report.accuracy.images, 24);
+    assert.equal(report.accuracy.split, "test");
+    assert.ok(report.accuracy.float >= 0 && report.accuracy.float <= 1);
+    // Same random network, same images: INT8 decisions follow the float ones closely.
+    assert.ok(
+      Math.abs(report.accuracy.int8 - report.accuracy.float) <= 0.25,
+      JSON.stringify(report.accuracy),
+    );
+    assert.equal(report.calibration.images, 16);
+    assert.ok(report.layers.length > 10);
+    assert.ok(
+      report.layers.every((layer) => layer.cosine > 0.9),
+      "every layer tracks its float twin",
+    );
+    const graph = JSON.parse(await ws.read("build/test/quantize/model-int8.json")) as {
+      precision: string;
+    };
+    assert.equal(graph.precision, "int8");
+
+    const events: string[] = [];
+    const again = await buildProject(
+      await openProject({
+        cwd: ws.root,
+        createStages: stages,
+        overrides: ["quantization.activation_range=percentile"],
+      }),
+      { onEvent: (event) => event.type === "stage-start" && events.push(event.stage) },
+    );
+    assert.deepEqual(events, ["quantize"]);
+    assert.equal(again.outcomes.dataset, "cached");
+    const percentile = JSON.parse(
+      await readFile(join(ws.root, "build/test/quantize/quantize.json"), "utf8"),
+    ) as QuantizeReport;
+    assert.equal(percentile.calibration.method, "percentile");
+  });
+});
