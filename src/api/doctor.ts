@@ -2,6 +2,7 @@
  * `tinyformer doctor`: what this machine has for each part of the pipeline,
  * with versions, and how to install what is missing.
  */
+import type { BackendPreference } from "../config/types.js";
 import { ToolMissingError, ToolProbe } from "../graph-runner/tool-probe.js";
 import { TOOLCHAIN } from "./toolchain.js";
 
@@ -31,4 +32,31 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
     }
   }
   return checks;
+}
+
+/** Loads TensorFlow.js the way training would and reports the backend it lands on. */
+export async function describeTrainingBackend(choice: BackendPreference): Promise<DoctorCheck> {
+  const { createTrainingBackend } = await import("../training/backend.js");
+  try {
+    const warnings: string[] = [];
+    const backend = await createTrainingBackend({
+      backend: choice,
+      onWarning: (w) => warnings.push(w),
+    });
+    const passedOver =
+      backend.fallbackReasons.length > 0
+        ? ` (passed over: ${backend.fallbackReasons.join("; ")})`
+        : "";
+    return {
+      name: "ml backend",
+      ok: backend.name !== "cpu" || choice === "cpu",
+      detail: `${backend.version}${passedOver}`,
+    };
+  } catch (error) {
+    return {
+      name: "ml backend",
+      ok: false,
+      detail: error instanceof Error ? error.message : String(error),
+    };
+  }
 }

@@ -26,9 +26,13 @@ export function createBuildReporter(
       case "stage-cached":
         output.out(`${label("cached")}${event.stage}`);
         return;
-      case "stage-start":
-        output.out(`${label("run")}${event.stage}: ${event.reason}`);
+      case "stage-start": {
+        const tools = Object.entries(event.tools).map(([name, version]) => `${name} ${version}`);
+        output.out(
+          `${label("run")}${event.stage}: ${event.reason}${tools.length > 0 ? ` [${tools.join("; ")}]` : ""}`,
+        );
         return;
+      }
       case "stage-progress":
         output.out(`${label("")}${event.stage}: ${event.message}`);
         return;

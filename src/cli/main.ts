@@ -275,9 +275,11 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
   program
     .command("doctor")
     .description("check Node, the ML backend and the C toolchains, with versions")
-    .action(async () => {
-      const { runDoctor } = await import("../api/doctor.js");
-      const checks = await runDoctor();
+    .addOption(backendOption())
+    .action(async (opts, command: Command) => {
+      const { runDoctor, describeTrainingBackend } = await import("../api/doctor.js");
+      const backend = await doctorBackendPreference(opts.backend, common(command).cwd);
+      const checks = await runDoctor({ describeBackend: () => describeTrainingBackend(backend) });
       for (const check of checks)
         output.out(
           `  ${check.ok ? "ok     " : "MISSING"} ${check.name.padEnd(18)} ${check.detail}`,
@@ -315,6 +317,19 @@ function reportError(error: unknown, output: ReporterOutput): number {
   }
   output.err(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return EXIT_FAILED;
+}
+
+/** `--backend`, else the workspace's preference when there is a workspace, else auto. */
+async function doctorBackendPreference(
+  flag: BackendPreference | undefined,
+  cwd: string,
+): Promise<BackendPreference> {
+  if (flag !== undefined) return flag;
+  const { loadWorkspace } = await import("../config/load-workspace.js");
+  return loadWorkspace(cwd).then(
+    (workspace) => workspace.config.backend,
+    () => "auto",
+  );
 }
 
 /** Aborted on the first Ctrl-C (or SIGTERM): running stages are cancelled and record nothing. */

@@ -29,6 +29,8 @@ export type DatasetSource =
       readonly directory: string;
       /** Verify against the directory's `SHA256SUMS`. @default false */
       readonly verifyChecksums?: boolean;
+      /** Expected SHA-256 per file name (the recipe's `dataset.sha256`); wins over verifyChecksums. */
+      readonly checksums?: ReadonlyMap<string, string>;
     }
   | {
       readonly kind: "image-folder";
@@ -92,7 +94,7 @@ async function loadSource(
       return loadCifar10Binary({
         directory: source.directory,
         split,
-        checksums: source.verifyChecksums ?? false,
+        checksums: source.checksums ?? source.verifyChecksums ?? false,
         ...(limit === undefined ? {} : { limit }),
       });
     case "image-folder": {

@@ -10,7 +10,14 @@ export type BuildEvent =
   /** The stage's key is in the cache; its outputs were restored. */
   | { type: "stage-cached"; stage: string; key: CacheKey }
   /** The stage started running; `reason` says why it was not a hit. */
-  | { type: "stage-start"; stage: string; key: CacheKey; reason: string }
+  | {
+      type: "stage-start";
+      stage: string;
+      key: CacheKey;
+      reason: string;
+      /** Identity of each tool the stage runs (compilers, the ML backend): what this run uses. */
+      tools: Record<string, string>;
+    }
   /** Progress reported by the stage itself. */
   | { type: "stage-progress"; stage: string; message: string; data?: Record<string, unknown> }
   /** Another build holds this key; waiting for it. */

@@ -150,7 +150,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
         await slots.acquire(signal);
         try {
           const reason = forced ? "forced with --force" : await explainMiss(stage, fingerprint);
-          emit({ type: "stage-start", stage: stage.name, key, reason });
+          emit({ type: "stage-start", stage: stage.name, key, reason, tools: fingerprint.tools });
           const entry = await executeStage(
             stage,
             inputs,

@@ -1,0 +1,155 @@
+/**
+ * `npm run bench -- train-throughput [--backends wasm,cpu] [--steps N]`
+ *
+ * Training and inference images/s at 32x32, batch 64, for the three
+ * reference networks (ResNet-8, MobileNetV2 x0.35, MobileViT-style) on every
+ * backend that loads, side by side. The pure-JS CPU backend is 50-100x slower,
+ * so it runs one small batch (see CPU_BATCH) with no warm-up step (it has
+ * no operator setup to amortise).
+ *
+ * Last stdout line:
+ *   {"images_per_s": {"<backend>/<network>/<train|infer>": n, ...},
+ *    "wasm_over_cpu": <wasm / cpu training images/s on mbv2>,
+ *    "train_over_infer": {"resnet": r, "mbv2": r, "mobilevit": r}}   (wasm)
+ */
+import type * as TfCore from "@tensorflow/tfjs-core";
+import {
+  type BackendChoice,
+  createTrainingBackend,
+  parseBackendChoice,
+  type TrainingBackendName,
+} from "../src/training/backend.js";
+import type { ReferenceNetworkName } from "../src/training/reference-networks.js";
+
+const BATCH = 64;
+/** The pure-JS CPU backend needs minutes per MobileNetV2 step at batch 64. */
+const CPU_BATCH = 4;
+const SIDE = 32;
+
+interface Measurement {
+  train: number;
+  infer: number;
+}
+
+function parseArgs(args: string[]): { backends: BackendChoice[]; steps: number } {
+  let backends: BackendChoice[] = ["tfjs-node", "wasm", "cpu"];
+  let steps = 3;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--backends") {
+      backends = (args[++i] ?? "").split(",").map((name) => {
+        const choice = parseBackendChoice(name);
+        if (choice === undefined || choice === "auto") throw new Error(`unknown backend ${name}`);
+        return choice;
+      });
+    } else if (arg === "--steps") {
+      steps = Number(args[++i]);
+    } else {
+      throw new Error(`unknown argument ${arg}`);
+    }
+  }
+  return { backends, steps };
+}
+
+async function measure(
+  tf: typeof TfCore,
+  name: ReferenceNetworkName,
+  batch: number,
+  steps: number,
+  warmUp: boolean,
+): Promise<Measurement> {
+  const { createReferenceNetwork } = await import("../src/training/reference-networks.js");
+  const { createOptimizer } = await import("../src/training/optimizers.js");
+  const { runTrainingStep } = await import("../src/training/loop.js");
+  const network = createReferenceNetwork(name, { classes: 10, seed: 1 });
+  const optimizer = createOptimizer({ kind: "sgd", momentum: 0.9 }, network.parameters.trainable);
+  const images = tf.randomNormal([batch, SIDE, SIDE, 3], 0, 1, "float32", 1) as TfCore.Tensor4D;
+  const labels = tf.tidy(
+    () =>
+      tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: batch }, (_, i) => i % 10),
+          "int32",
+        ),
+        10,
+      ) as TfCore.Tensor2D,
+  );
+  const train = (): void => {
+    runTrainingStep({ network, optimizer, images, labels, learningRate: 0.01, labelSmoothing: 0 });
+  };
+  const infer = (): void => {
+    tf.tidy(() => network.apply(images, { training: false }).dataSync());
+  };
+  const rate = (step: () => void): number => {
+    if (warmUp) step(); // kernel setup, XNNPACK operator creation, weight packing
+    const start = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    return (batch * steps * 1000) / (performance.now() - start);
+  };
+  const result = { train: rate(train), infer: rate(infer) };
+  optimizer.dispose();
+  network.parameters.dispose();
+  tf.dispose([images, labels]);
+  return result;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const { backends, steps } = parseArgs(args);
+  const { referenceNetworkNames } = await import("../src/training/reference-networks.js");
+  const imagesPerSecond: Record<string, number> = {};
+  const ran = new Map<TrainingBackendName, Record<string, Measurement>>();
+  for (const choice of backends) {
+    let backend: Awaited<ReturnType<typeof createTrainingBackend>>;
+    try {
+      backend = await createTrainingBackend({ backend: choice });
+    } catch (error) {
+      process.stderr.write(
+        `skip ${choice}: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      continue;
+    }
+    const slow = backend.name === "cpu";
+    const results: Record<string, Measurement> = {};
+    for (const network of referenceNetworkNames) {
+      const m = await measure(
+        backend.tf,
+        network,
+        slow ? CPU_BATCH : BATCH,
+        slow ? 1 : steps,
+        !slow,
+      );
+      results[network] = m;
+      imagesPerSecond[`${backend.name}/${network}/train`] = round(m.train);
+      imagesPerSecond[`${backend.name}/${network}/infer`] = round(m.infer);
+      process.stderr.write(
+        `${backend.version.padEnd(26)} ${network.padEnd(10)} train ${m.train.toFixed(1).padStart(8)} img/s` +
+          `   infer ${m.infer.toFixed(1).padStart(8)} img/s   ratio 1/${(m.infer / m.train).toFixed(1)}\n`,
+      );
+    }
+    ran.set(backend.name, results);
+  }
+  const wasm = ran.get("wasm");
+  const cpu = ran.get("cpu");
+  const ratio = (network: string): number | null => {
+    const m = wasm?.[network];
+    return m === undefined ? null : round(m.train / m.infer, 4);
+  };
+  const summary = {
+    images_per_s: imagesPerSecond,
+    wasm_over_cpu:
+      wasm?.mbv2 !== undefined && cpu?.mbv2 !== undefined
+        ? round(wasm.mbv2.train / cpu.mbv2.train)
+        : null,
+    train_over_infer: {
+      resnet: ratio("resnet"),
+      mbv2: ratio("mbv2"),
+      mobilevit: ratio("mobilevit"),
+    },
+  };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+function round(value: number, digits = 2): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

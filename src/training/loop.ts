@@ -1,0 +1,356 @@
+/**
+ * The training loop later stages (supernet training, fine-tuning while
+ * pruning) build on: mini-batch SGD/Adam over a `TrainableNetwork`, with
+ *
+ *   per epoch:  seeded shuffle -> per batch: gather uint8 images -> seeded
+ *               augment -> normalise -> forward + loss (label smoothing) ->
+ *               gradients -> learning rate from the schedule -> update
+ *               -> progress event;  then validation -> epoch event ->
+ *               optional checkpoint.
+ *
+ * Deterministic for a given seed and backend: every random choice comes from
+ * a stream derived from the seed and (epoch, batch). No tensor outlives its
+ * batch (tested: tf.memory().numTensors is flat across epochs). An
+ * AbortSignal is checked between batches, and the loop yields to the event
+ * loop there so the abort can arrive.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { type AugmentOptions, augmentImages } from "../datasets/augment.js";
+import { type ImageDataset, imageSize } from "../datasets/image-dataset.js";
+import { type ChannelStatistics, normalizeImages } from "../datasets/normalize.js";
+import { createSeededRandom, deriveSeed, shuffledIndices } from "../datasets/seeded-random.js";
+import type { BackendIdentity } from "./backend.js";
+import {
+  type CheckpointContents,
+  computeCheckpoint,
+  restoreCheckpoint,
+  writeCheckpoint,
+} from "./checkpoint.js";
+import { createOptimizer, type Optimizer, type OptimizerConfig } from "./optimizers.js";
+import type { TrainableNetwork } from "./reference-networks.js";
+import { computeLearningRate } from "./schedule.js";
+
+export type TrainingEvent =
+  | {
+      readonly kind: "batch";
+      /** 0-based epoch. */
+      readonly epoch: number;
+      /** 0-based batch within the epoch. */
+      readonly batch: number;
+      readonly batches: number;
+      readonly loss: number;
+      readonly accuracy: number;
+      readonly learningRate: number;
+      readonly imagesPerSecond: number;
+    }
+  | {
+      readonly kind: "epoch";
+      readonly epoch: number;
+      /** Mean training loss and accuracy over the epoch's batches. */
+      readonly loss: number;
+      readonly accuracy: number;
+      readonly validationLoss?: number;
+      readonly validationAccuracy?: number;
+      readonly seconds: number;
+    }
+  | { readonly kind: "checkpoint"; readonly epoch: number; readonly directory: string };
+
+export interface TrainingOptions {
+  readonly network: TrainableNetwork;
+  readonly train: ImageDataset;
+  /** Evaluated after every epoch when given. */
+  readonly validation?: ImageDataset;
+  /** Input normalisation, normally the dataset manifest's training statistics. */
+  readonly normalization: ChannelStatistics;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerConfig;
+  readonly learningRate: number;
+  /** Linear warm-up length in epochs (fractions allowed). @default 0 */
+  readonly warmupEpochs?: number;
+  /** @default 0 */
+  readonly minLearningRate?: number;
+  /** @default 0 */
+  readonly labelSmoothing?: number;
+  /** Training-time augmentation; `false` disables it. @default { padding: 4, horizontalFlip: true } */
+  readonly augment?: Omit<AugmentOptions, "seed"> | false;
+  /** Seeds shuffling and augmentation (initialisation is seeded by the network). */
+  readonly seed: number;
+  /** Drop the last incomplete batch (keeps batch-norm statistics sane). @default true */
+  readonly dropRemainder?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: TrainingEvent) => void;
+  /** Write a checkpoint after every `every` epochs (and the last). */
+  readonly checkpoint?: {
+    readonly directory: string;
+    readonly every?: number;
+    readonly backend: BackendIdentity;
+  };
+  /**
+   * Continue from a checkpoint of this same run (weights, batch-norm state,
+   * optimizer slots and step): training resumes at the epoch it recorded and
+   * ends where an uninterrupted run would have.
+   */
+  readonly resumeFrom?: CheckpointContents;
+}
+
+export interface EpochSummary {
+  readonly epoch: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly validationLoss?: number;
+  readonly validationAccuracy?: number;
+}
+
+export interface TrainingResult {
+  readonly history: readonly EpochSummary[];
+  readonly optimizer: Optimizer;
+  readonly steps: number;
+}
+
+/** Converts a batch of uint8 NHWC images and labels to tensors. */
+export function createBatchTensors(
+  images: Uint8Array,
+  labels: Uint8Array,
+  geometry: Pick<ImageDataset, "height" | "width" | "channels">,
+  classes: number,
+  normalization: ChannelStatistics,
+): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const count = labels.length;
+  const x = tf.tensor4d(normalizeImages(images, geometry.channels, normalization), [
+    count,
+    geometry.height,
+    geometry.width,
+    geometry.channels,
+  ]);
+  const y = tf.tidy(
+    () => tf.oneHot(tf.tensor1d(labels, "int32"), classes).toFloat() as tf.Tensor2D,
+  );
+  return { x, y };
+}
+
+function gatherImages(
+  dataset: ImageDataset,
+  indices: ArrayLike<number>,
+): { images: Uint8Array; labels: Uint8Array } {
+  const size = imageSize(dataset);
+  const images = new Uint8Array(indices.length * size);
+  const labels = new Uint8Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const index = indices[i] as number;
+    images.set(dataset.images.subarray(index * size, (index + 1) * size), i * size);
+    labels[i] = dataset.labels[index] as number;
+  }
+  return { images, labels };
+}
+
+/** Mean loss (without label smoothing) and accuracy of `network` on `dataset`, in evaluation mode. */
+export function evaluateNetwork(
+  network: TrainableNetwork,
+  dataset: ImageDataset,
+  normalization: ChannelStatistics,
+  batchSize = 128,
+): { loss: number; accuracy: number } {
+  let lossSum = 0;
+  let correct = 0;
+  const classes = dataset.classNames.length;
+  for (let start = 0; start < dataset.count; start += batchSize) {
+    const end = Math.min(dataset.count, start + batchSize);
+    const size = imageSize(dataset);
+    const images = dataset.images.subarray(start * size, end * size);
+    const labels = dataset.labels.subarray(start, end);
+    const [loss, hits] = tf.tidy(() => {
+      const { x, y } = createBatchTensors(images, labels, dataset, classes, normalization);
+      const logits = network.apply(x, { training: false });
+      const batchLoss = tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.SUM);
+      const batchHits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), "float32"));
+      return [batchLoss.dataSync()[0] as number, batchHits.dataSync()[0] as number];
+    });
+    lossSum += loss;
+    correct += hits;
+  }
+  return { loss: lossSum / dataset.count, accuracy: correct / dataset.count };
+}
+
+/**
+ * One optimisation step: forward in training mode, softmax cross-entropy
+ * (with label smoothing), gradients of every trainable parameter, update.
+ * Returns the batch loss and accuracy as numbers; allocates no tensor that
+ * outlives the call. Shared by the loop and the throughput benchmark.
+ */
+export function runTrainingStep(step: {
+  network: TrainableNetwork;
+  optimizer: Optimizer;
+  images: tf.Tensor4D;
+  /** One-hot labels. */
+  labels: tf.Tensor2D;
+  learningRate: number;
+  labelSmoothing: number;
+}): { loss: number; accuracy: number } {
+  return tf.tidy(() => {
+    // variableGrads disposes everything but the loss and the gradients, so
+    // the batch accuracy is computed inside and kept explicitly.
+    let hits: tf.Tensor | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = step.network.apply(step.images, { training: true });
+      const predicted = tf.argMax(logits, 1);
+      hits = tf.keep(tf.mean(tf.cast(tf.equal(predicted, tf.argMax(step.labels, 1)), "float32")));
+      return tf.losses.softmaxCrossEntropy(
+        step.labels,
+        logits,
+        undefined,
+        step.labelSmoothing,
+      ) as tf.Scalar;
+    }, step.network.parameters.trainable);
+    step.optimizer.step(grads, step.learningRate);
+    const accuracy = (hits as tf.Tensor).dataSync()[0] as number;
+    (hits as tf.Tensor).dispose();
+    return { loss: value.dataSync()[0] as number, accuracy };
+  });
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export async function trainNetwork(options: TrainingOptions): Promise<TrainingResult> {
+  const { train, batchSize } = options;
+  if (!(batchSize > 0 && Number.isInteger(batchSize)))
+    throw new RangeError(`batchSize ${batchSize}`);
+  const dropRemainder = options.dropRemainder ?? true;
+  const batches = dropRemainder
+    ? Math.floor(train.count / batchSize)
+    : Math.ceil(train.count / batchSize);
+  if (batches === 0)
+    throw new Error(`${train.count} training images cannot fill a batch of ${batchSize}`);
+  const optimizer = createOptimizer(options.optimizer, options.network.parameters.trainable);
+  try {
+    return await runEpochs(options, optimizer, batches);
+  } catch (error) {
+    // The caller never sees this optimizer: release its slots.
+    optimizer.dispose();
+    throw error;
+  }
+}
+
+async function runEpochs(
+  options: TrainingOptions,
+  optimizer: Optimizer,
+  batches: number,
+): Promise<TrainingResult> {
+  const { network, train, batchSize, epochs } = options;
+  const classes = train.classNames.length;
+  const totalSteps = batches * epochs;
+  const warmupSteps = Math.round((options.warmupEpochs ?? 0) * batches);
+  const augment = options.augment ?? {};
+  const history: EpochSummary[] = [];
+  let step = 0;
+  let firstEpoch = 0;
+  if (options.resumeFrom !== undefined) {
+    restoreCheckpoint(options.resumeFrom, { parameters: network.parameters, optimizer });
+    firstEpoch = options.resumeFrom.manifest.epoch;
+    step = options.resumeFrom.manifest.step;
+  }
+  for (let epoch = firstEpoch; epoch < epochs; epoch++) {
+    const epochStart = performance.now();
+    const order = shuffledIndices(
+      train.count,
+      createSeededRandom(deriveSeed(options.seed, `shuffle/${epoch}`)),
+    );
+    let lossSum = 0;
+    let accuracySum = 0;
+    for (let batch = 0; batch < batches; batch++) {
+      options.signal?.throwIfAborted();
+      const batchStart = performance.now();
+      const indices = order.subarray(
+        batch * batchSize,
+        Math.min(train.count, (batch + 1) * batchSize),
+      );
+      const gathered = gatherImages(train, indices);
+      const images =
+        augment === false
+          ? gathered.images
+          : augmentImages(
+              gathered.images,
+              indices.length,
+              train,
+              { ...augment, seed: options.seed },
+              `augment/${epoch}/${batch}`,
+            );
+      const learningRate = computeLearningRate(step, {
+        baseLearningRate: options.learningRate,
+        totalSteps,
+        warmupSteps,
+        minLearningRate: options.minLearningRate ?? 0,
+      });
+      const { loss, accuracy } = tf.tidy(() => {
+        const { x, y } = createBatchTensors(
+          images,
+          gathered.labels,
+          train,
+          classes,
+          options.normalization,
+        );
+        return runTrainingStep({
+          network,
+          optimizer,
+          images: x,
+          labels: y,
+          learningRate,
+          labelSmoothing: options.labelSmoothing ?? 0,
+        });
+      });
+      if (!Number.isFinite(loss)) {
+        throw new Error(
+          `training diverged: loss ${loss} at epoch ${epoch}, batch ${batch} (lower the learning rate)`,
+        );
+      }
+      step++;
+      lossSum += loss;
+      accuracySum += accuracy;
+      options.onProgress?.({
+        kind: "batch",
+        epoch,
+        batch,
+        batches,
+        loss,
+        accuracy,
+        learningRate,
+        imagesPerSecond: (indices.length * 1000) / (performance.now() - batchStart),
+      });
+      await yieldToEventLoop();
+    }
+    options.signal?.throwIfAborted();
+    let summary: EpochSummary = { epoch, loss: lossSum / batches, accuracy: accuracySum / batches };
+    if (options.validation !== undefined && options.validation.count > 0) {
+      const result = evaluateNetwork(network, options.validation, options.normalization);
+      summary = { ...summary, validationLoss: result.loss, validationAccuracy: result.accuracy };
+    }
+    history.push(summary);
+    options.onProgress?.({
+      kind: "epoch",
+      ...summary,
+      seconds: (performance.now() - epochStart) / 1000,
+    });
+    const checkpoint = options.checkpoint;
+    if (
+      checkpoint !== undefined &&
+      ((epoch + 1) % (checkpoint.every ?? 1) === 0 || epoch === epochs - 1)
+    ) {
+      const metrics: Record<string, number> = { loss: summary.loss, accuracy: summary.accuracy };
+      if (summary.validationAccuracy !== undefined)
+        metrics.validationAccuracy = summary.validationAccuracy;
+      const contents = computeCheckpoint({
+        parameters: network.parameters,
+        optimizer,
+        epoch: epoch + 1,
+        seed: options.seed,
+        backend: checkpoint.backend,
+        metrics,
+      });
+      await writeCheckpoint(checkpoint.directory, contents);
+      options.onProgress?.({ kind: "checkpoint", epoch, directory: checkpoint.directory });
+    }
+  }
+  return { history, optimizer, steps: step };
+}

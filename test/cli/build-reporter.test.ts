@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createBuildReporter } from "../../src/cli/build-reporter.js";
+import type { CacheKey } from "../../src/graph-runner/digest.js";
+
+test("build events render as the lines the README describes", () => {
+  const out: string[] = [];
+  const report = createBuildReporter({
+    out: (line) => out.push(line),
+    err: (line) => out.push(`ERR ${line}`),
+  });
+  const key = "0".repeat(64) as CacheKey;
+  report({ type: "build-start", stages: ["dataset", "supernas", "quantize", "codegen", "report"] });
+  report({ type: "stage-cached", stage: "dataset", key });
+  report({
+    type: "stage-start",
+    stage: "supernas",
+    key,
+    reason: "recipe key training.supernas.epochs: 4 → 6",
+    tools: { "ml-backend": "wasm@4.22.0+simd+grad1" },
+  });
+  report({ type: "stage-progress", stage: "supernas", message: "epoch 1/6 loss 1.92" });
+  report({ type: "stage-done", stage: "supernas", key, durationMs: 95_300, outputs: 3 });
+  report({ type: "stage-failed", stage: "quantize", error: "boom" });
+  report({ type: "stage-skipped", stage: "codegen", reason: "upstream quantize was failed" });
+  report({ type: "stage-not-implemented", stage: "report" });
+  report({
+    type: "build-done",
+    result: {
+      ok: false,
+      durationMs: 96_100,
+      outcomes: {
+        dataset: "cached",
+        supernas: "built",
+        quantize: "failed",
+        codegen: "skipped",
+        report: "not-implemented",
+      },
+    },
+  });
+  assert.deepEqual(out, [
+    "  cached    dataset",
+    "  run       supernas: recipe key training.supernas.epochs: 4 → 6 [ml-backend wasm@4.22.0+simd+grad1]",
+    "            supernas: epoch 1/6 loss 1.92",
+    "  built     supernas (95.3 s, 3 output files)",
+    "ERR   FAILED    quantize: boom",
+    "  skipped   codegen: upstream quantize was failed",
+    "  not implemented yet (nothing produced): report",
+    "FAILED in 96.1 s: 1 built, 1 cached, 1 failed, 1 skipped",
+  ]);
+});

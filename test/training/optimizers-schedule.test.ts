@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import type * as TfCore from "@tensorflow/tfjs-core";
+import { createTrainingBackend } from "../../src/training/backend.js";
+import { createOptimizer } from "../../src/training/optimizers.js";
+import { computeLearningRate } from "../../src/training/schedule.js";
+
+let tf: typeof TfCore;
+before(async () => {
+  tf = (await createTrainingBackend({ backend: "cpu" })).tf;
+});
+
+function close(actual: number, expected: number, label: string): void {
+  assert.ok(Math.abs(actual - expected) < 1e-6, `${label}: ${actual} vs ${expected}`);
+}
+
+describe("cosine schedule with warm-up", () => {
+  const options = {
+    baseLearningRate: 0.1,
+    totalSteps: 110,
+    warmupSteps: 10,
+    minLearningRate: 0.001,
+  };
+  test("ramps linearly, peaks, halves at mid-decay and ends at the floor", () => {
+    close(computeLearningRate(0, options), 0.01, "first warm-up step");
+    close(computeLearningRate(9, options), 0.1, "last warm-up step");
+    close(computeLearningRate(10, options), 0.1, "decay start");
+    close(computeLearningRate(60, options), 0.001 + 0.5 * 0.099, "midpoint");
+    close(computeLearningRate(110, options), 0.001, "end");
+    assert.ok(computeLearningRate(30, options) > computeLearningRate(31, options));
+  });
+});
+
+describe("optimizers", () => {
+  test("SGD with momentum follows v = mu v + g, w -= lr v", () => {
+    const w = tf.variable(tf.tensor1d([1, -2]));
+    const optimizer = createOptimizer({ kind: "sgd", momentum: 0.5 }, [w]);
+    optimizer.step({ [w.name]: tf.tensor1d([1, 1]) }, 0.1); // v = 1; w = 0.9, -2.1
+    optimizer.step({ [w.name]: tf.tensor1d([2, 0]) }, 0.1); // v = 2.5, 0.5; w = 0.65, -2.15
+    const [a, b] = Array.from(w.dataSync());
+    close(a as number, 0.65, "w0");
+    close(b as number, -2.15, "w1");
+    assert.equal(optimizer.iterations, 2);
+    optimizer.dispose();
+    w.dispose();
+  });
+
+  test("SGD weight decay and Nesterov momentum", () => {
+    const w = tf.variable(tf.tensor1d([2]));
+    const optimizer = createOptimizer(
+      { kind: "sgd", momentum: 0.5, nesterov: true, weightDecay: 0.1 },
+      [w],
+    );
+    // g' = 1 + 0.1*2 = 1.2; v = 1.2; step = g' + mu v = 1.8; w = 2 - 0.18
+    optimizer.step({ [w.name]: tf.tensor1d([1]) }, 0.1);
+    close(w.dataSync()[0] as number, 1.82, "w");
+    optimizer.dispose();
+    w.dispose();
+  });
+
+  test("Adam's first step moves each weight by about lr against its gradient's sign", () => {
+    const w = tf.variable(tf.tensor1d([0, 0, 0]));
+    const optimizer = createOptimizer({ kind: "adam" }, [w]);
+    optimizer.step({ [w.name]: tf.tensor1d([3, -0.01, 0.5]) }, 0.01);
+    const values = Array.from(w.dataSync());
+    close(values[0] as number, -0.01, "w0");
+    close(values[1] as number, 0.01, "w1");
+    close(values[2] as number, -0.01, "w2");
+    // Second step with the same gradient: bias-corrected moments are unchanged.
+    optimizer.step({ [w.name]: tf.tensor1d([3, -0.01, 0.5]) }, 0.01);
+    close(w.dataSync()[0] as number, -0.02, "w0 after two steps");
+    optimizer.dispose();
+    w.dispose();
+  });
+});
