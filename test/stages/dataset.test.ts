@@ -56,7 +56,10 @@ describe("dataset stage", () => {
     ) as DatasetManifest;
     assert.deepEqual(manifest.image, { height: 16, width: 16, channels: 3 });
     // Stratified: a fifth of each class, rounded per class.
-    assert.equal((manifest.splits.train?.count ?? 0) + (manifest.splits.validation?.count ?? 0), 100);
+    assert.equal(
+      (manifest.splits.train?.count ?? 0) + (manifest.splits.validation?.count ?? 0),
+      100,
+    );
     assert.ok(Math.abs((manifest.splits.validation?.count ?? 0) - 20) <= 5);
     assert.equal(manifest.splits.test?.count, 40);
     assert.equal(manifest.seed, 5);
