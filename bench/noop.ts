@@ -46,6 +46,10 @@ export async function main(args: string[]): Promise<void> {
         output: "constant",
       });
     }
+    // Configuration files as old as the inputs, so the configuration memo is usable.
+    for (const file of ["tinyformer.yaml", "recipes/test.yaml", "boards/stm32f746.yaml"]) {
+      await utimes(join(ws.root, file), old, old);
+    }
     const fakeCli = join(
       dirname(fileURLToPath(import.meta.url)),
       "..",

@@ -4,9 +4,10 @@
  * here, so every command sees the same configuration and reports the same
  * errors for it.
  */
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { type LoadedRecipe, loadRecipe } from "../config/load-recipe.js";
-import { loadWorkspace, type Workspace } from "../config/load-workspace.js";
+import { isAbsolute, join, relative, sep } from "node:path";
+import type { LoadedRecipe } from "../config/load-recipe.js";
+import type { Workspace } from "../config/load-workspace.js";
+import { loadProjectConfig } from "../config/project-config.js";
 import type { BackendPreference } from "../config/types.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
 import { createPipeline, type PipelineOptions } from "../pipeline/pipeline.js";
@@ -35,14 +36,9 @@ export interface Project {
 }
 
 export async function openProject(options: OpenProjectOptions = {}): Promise<Project> {
-  const cwd = options.cwd ?? process.cwd();
-  const workspace = await loadWorkspace(cwd);
-  const recipeFile =
-    options.recipe !== undefined
-      ? resolve(cwd, options.recipe)
-      : resolve(workspace.root, workspace.config.default_recipe);
-  const recipe = await loadRecipe(recipeFile, {
-    workspaceRoot: workspace.root,
+  const { workspace, recipe } = await loadProjectConfig({
+    cwd: options.cwd ?? process.cwd(),
+    ...(options.recipe !== undefined ? { recipe: options.recipe } : {}),
     overrides: options.overrides ?? [],
   });
   const backend = options.backend ?? recipe.recipe.backend ?? workspace.config.backend;

@@ -6,10 +6,10 @@
 import { readdir } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { ConfigError, type Diagnostic } from "../config/diagnostic.js";
+import { displayPath } from "../config/display-path.js";
 import { loadBoardProfile } from "../config/load-board.js";
 import { loadRecipe } from "../config/load-recipe.js";
 import { findWorkspaceRoot, loadWorkspace, WORKSPACE_FILE } from "../config/load-workspace.js";
-import { displayPath } from "../config/read-source.js";
 
 export type ConfigFileKind = "workspace" | "recipe" | "board";
 

@@ -7,9 +7,9 @@
 import { Command, CommanderError, Option } from "commander";
 import { UnknownStageError } from "../api/project.js";
 import { ConfigError, renderDiagnostic } from "../config/diagnostic.js";
-import { WorkspaceNotFoundError } from "../config/load-workspace.js";
-import { displayPath } from "../config/read-source.js";
+import { displayPath } from "../config/display-path.js";
 import type { BackendPreference } from "../config/types.js";
+import { WorkspaceNotFoundError } from "../config/workspace-root.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
 import type { PipelineOptions } from "../pipeline/pipeline.js";
 import { createBuildReporter, type ReporterOutput } from "./build-reporter.js";

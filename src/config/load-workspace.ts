@@ -2,15 +2,15 @@
  * Finds and loads `tinyformer.yaml`: the workspace root is the nearest
  * directory at or above the start directory that holds one.
  */
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { ConfigError } from "./diagnostic.js";
-import { displayPath, readYamlFile } from "./read-source.js";
+import { readYamlFile } from "./read-source.js";
 import { validateAgainstSchema } from "./schema-validation.js";
 import { SourceStack } from "./source-stack.js";
 import type { WorkspaceConfig } from "./types.js";
+import { findWorkspaceRoot, WORKSPACE_FILE, WorkspaceNotFoundError } from "./workspace-root.js";
 
-export const WORKSPACE_FILE = "tinyformer.yaml";
+export { findWorkspaceRoot, WORKSPACE_FILE, WorkspaceNotFoundError };
 
 export interface Workspace {
   /** Directory holding tinyformer.yaml; relative paths in configuration resolve against it. */
@@ -19,26 +19,6 @@ export interface Workspace {
   config: WorkspaceConfig;
   cacheDir: string;
   outputDir: string;
-}
-
-export class WorkspaceNotFoundError extends Error {
-  constructor(start: string) {
-    super(
-      `no ${WORKSPACE_FILE} in ${displayPath(start)} or any parent directory; ` +
-        `run tinyformer from a workspace (a directory with ${WORKSPACE_FILE}, see the README)`,
-    );
-    this.name = "WorkspaceNotFoundError";
-  }
-}
-
-export function findWorkspaceRoot(start: string): string {
-  let dir = resolve(start);
-  for (;;) {
-    if (existsSync(join(dir, WORKSPACE_FILE))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new WorkspaceNotFoundError(start);
-    dir = parent;
-  }
 }
 
 /** Throws WorkspaceNotFoundError, or ConfigError listing every problem in the file. */

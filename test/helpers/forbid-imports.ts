@@ -1,0 +1,4 @@
+/** `node --import ./forbid-imports.js …`: installs forbid-imports-hooks for the whole process. */
+import { register } from "node:module";
+
+register("./forbid-imports-hooks.js", import.meta.url);
