@@ -1,0 +1,67 @@
+/**
+ * The terminal summary printed after every build: the report's headline
+ * numbers, then one row per layer. Pure: report in, lines out.
+ */
+import type { BuildReport, LayerReport, RegionUse } from "./types.js";
+
+const integer = (n: number) => Math.round(n).toLocaleString("en-US");
+const percent = (fraction: number) => `${(100 * fraction).toFixed(1)} %`;
+const millions = (n: number) => `${(n / 1e6).toFixed(2)} M`;
+
+function region(name: string, use: RegionUse): string {
+  const verdict =
+    use.margin_bytes >= 0
+      ? `margin ${integer(use.margin_bytes)} B`
+      : `OVER by ${integer(-use.margin_bytes)} B`;
+  return `  ${name.padEnd(9)}${integer(use.used_bytes)} / ${integer(use.budget_bytes)} B (${verdict})`;
+}
+
+export function renderReportSummary(report: BuildReport): string[] {
+  const { accuracy, model, memory, performance } = report;
+  const sparsity = model.parameters === 0 ? 0 : 1 - model.nonzero_parameters / model.parameters;
+  const lines = [
+    `  accuracy float ${percent(accuracy.float)}, INT8 ${percent(accuracy.int8)} (${integer(accuracy.images)} ${accuracy.split} images)`,
+    `  model    ${integer(model.parameters)} parameters, ${integer(model.nonzero_parameters)} non-zero (${percent(sparsity)} pruned); ${millions(model.macs)} MACs, ${millions(model.executed_macs)} executed`,
+    `${region("flash", memory.flash)}: text ${integer(memory.sections.text_bytes)}, rodata ${integer(memory.sections.rodata_bytes)}, data ${integer(memory.sections.data_bytes)}`,
+    `${region("SRAM", memory.sram)}: bss ${integer(memory.sections.bss_bytes)}, data ${integer(memory.sections.data_bytes)}${
+      memory.arena_bytes === undefined
+        ? ""
+        : `; arena ${integer(memory.arena_bytes)} (lower bound ${integer(memory.arena_lower_bound_bytes ?? 0)})`
+    }`,
+    `  speed    ${millions(performance.instructions_per_inference)} instructions per inference, about ${performance.estimated_latency_ms.toFixed(1)} ms at ${(performance.clock_hz / 1e6).toFixed(0)} MHz`,
+  ];
+  return [...lines, ...renderLayerTable(report.layers)];
+}
+
+const COLUMNS: { title: string; align: "left" | "right"; cell: (layer: LayerReport) => string }[] =
+  [
+    { title: "layer", align: "left", cell: (l) => l.name },
+    { title: "kind", align: "left", cell: (l) => l.kind },
+    { title: "output", align: "left", cell: (l) => l.output_shape.join("x") },
+    { title: "MACs", align: "right", cell: (l) => integer(l.macs) },
+    { title: "sparsity", align: "right", cell: (l) => percent(l.sparsity) },
+    {
+      title: "block",
+      align: "right",
+      cell: (l) => (l.block_size === undefined ? "-" : String(l.block_size)),
+    },
+    { title: "kernel", align: "left", cell: (l) => l.kernel },
+    { title: "bytes", align: "right", cell: (l) => integer(l.weight_bytes) },
+  ];
+
+function renderLayerTable(layers: readonly LayerReport[]): string[] {
+  const rows = layers.map((layer) => COLUMNS.map((column) => column.cell(layer)));
+  const widths = COLUMNS.map((column, i) =>
+    Math.max(column.title.length, ...rows.map((row) => (row[i] as string).length)),
+  );
+  const line = (cells: readonly string[]) =>
+    `  ${cells
+      .map((cell, i) =>
+        COLUMNS[i]?.align === "right"
+          ? cell.padStart(widths[i] as number)
+          : cell.padEnd(widths[i] as number),
+      )
+      .join("  ")
+      .trimEnd()}`;
+  return [line(COLUMNS.map((column) => column.title)), ...rows.map(line)];
+}

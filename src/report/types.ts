@@ -1,0 +1,42 @@
+/**
+ * The build report (`report.json`, schemas/report.schema.json), as the
+ * report stage writes it. The schema is the source of truth and documents
+ * every field; this mirrors it for the compiler.
+ */
+export interface RegionUse {
+  used_bytes: number;
+  budget_bytes: number;
+  margin_bytes: number;
+}
+
+export interface LayerReport {
+  name: string;
+  kind: string;
+  output_shape: number[];
+  macs: number;
+  sparsity: number;
+  block_size?: 1 | 4 | 8 | 16;
+  kernel: string;
+  weight_bytes: number;
+}
+
+export interface BuildReport {
+  format: "tinyformer-report-1";
+  recipe: string;
+  board: string;
+  accuracy: { float: number; int8: number; images: number; split: "test" | "validation" };
+  model: { parameters: number; nonzero_parameters: number; macs: number; executed_macs: number };
+  memory: {
+    flash: RegionUse;
+    sram: RegionUse;
+    sections: { text_bytes: number; rodata_bytes: number; data_bytes: number; bss_bytes: number };
+    arena_bytes?: number;
+    arena_lower_bound_bytes?: number;
+  };
+  performance: {
+    instructions_per_inference: number;
+    clock_hz: number;
+    estimated_latency_ms: number;
+  };
+  layers: LayerReport[];
+}

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { packageRoot } from "../../src/project-paths.js";
+import { renderReportSummary } from "../../src/report/render-summary.js";
+import type { BuildReport } from "../../src/report/types.js";
+
+const REPORT: BuildReport = {
+  format: "tinyformer-report-1",
+  recipe: "default",
+  board: "stm32f746",
+  accuracy: { float: 0.582, int8: 0.579, images: 1000, split: "test" },
+  model: {
+    parameters: 312_448,
+    nonzero_parameters: 156_224,
+    macs: 12_300_000,
+    executed_macs: 7_100_000,
+  },
+  memory: {
+    flash: { used_bytes: 412_340, budget_bytes: 983_040, margin_bytes: 570_700 },
+    sram: { used_bytes: 330_000, budget_bytes: 311_296, margin_bytes: -18_704 },
+    sections: { text_bytes: 10_212, rodata_bytes: 400_128, data_bytes: 2_000, bss_bytes: 328_000 },
+    arena_bytes: 81_920,
+    arena_lower_bound_bytes: 77_824,
+  },
+  performance: {
+    instructions_per_inference: 14_200_000,
+    clock_hz: 216_000_000,
+    estimated_latency_ms: 65.74,
+  },
+  layers: [
+    {
+      name: "stem",
+      kind: "conv2d",
+      output_shape: [32, 32, 16],
+      macs: 442_368,
+      sparsity: 0,
+      kernel: "tf_conv_kxk_s8",
+      weight_bytes: 448,
+    },
+    {
+      name: "stage1.expand",
+      kind: "conv2d",
+      output_shape: [16, 16, 64],
+      macs: 262_144,
+      sparsity: 0.75,
+      block_size: 8,
+      kernel: "tf_conv_1x1_sparse_s8",
+      weight_bytes: 312,
+    },
+  ],
+};
+
+test("the report schema accepts what the report type describes", () => {
+  const schema = JSON.parse(
+    readFileSync(join(packageRoot, "schemas", "report.schema.json"), "utf8"),
+  );
+  const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
+  assert.equal(validate(REPORT), true, JSON.stringify(validate.errors));
+  assert.equal(validate({ ...REPORT, accuracy: { ...REPORT.accuracy, int8: 1.5 } }), false);
+});
+
+test("the terminal summary: headline numbers, an over-budget region called out, a layer table", () => {
+  assert.deepEqual(renderReportSummary(REPORT), [
+    "  accuracy float 58.2 %, INT8 57.9 % (1,000 test images)",
+    "  model    312,448 parameters, 156,224 non-zero (50.0 % pruned); 12.30 M MACs, 7.10 M executed",
+    "  flash    412,340 / 983,040 B (margin 570,700 B): text 10,212, rodata 400,128, data 2,000",
+    "  SRAM     330,000 / 311,296 B (OVER by 18,704 B): bss 328,000, data 2,000; arena 81,920 (lower bound 77,824)",
+    "  speed    14.20 M instructions per inference, about 65.7 ms at 216 MHz",
+    "  layer          kind    output       MACs  sparsity  block  kernel                 bytes",
+    "  stem           conv2d  32x32x16  442,368     0.0 %      -  tf_conv_kxk_s8           448",
+    "  stage1.expand  conv2d  16x16x64  262,144    75.0 %      8  tf_conv_1x1_sparse_s8    312",
+  ]);
+});
