@@ -4,7 +4,7 @@
  */
 import type { BackendPreference } from "../config/types.js";
 import { ToolMissingError, ToolProbe } from "../graph-runner/tool-probe.js";
-import { TOOLCHAIN } from "./toolchain.js";
+import { DOCTOR_TOOLS } from "../toolchain/tools.js";
 
 export interface DoctorCheck {
   name: string;
@@ -22,7 +22,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
   const checks: DoctorCheck[] = [{ name: "node", ok: true, detail: process.version }];
   if (options.describeBackend !== undefined) checks.push(await options.describeBackend());
   const probe = new ToolProbe(undefined);
-  for (const tool of TOOLCHAIN) {
+  for (const tool of DOCTOR_TOOLS) {
     try {
       const identity = await probe.identify(tool);
       checks.push({ name: tool.name, ok: true, detail: `${identity.version} (${identity.path})` });

@@ -1,5 +1,5 @@
 /** Loads and validates a board profile (schemas/board.schema.json). */
-import { ConfigError } from "./diagnostic.js";
+import { ConfigError, createDiagnostic, type Diagnostic } from "./diagnostic.js";
 import { readYamlFile } from "./read-source.js";
 import { validateAgainstSchema } from "./schema-validation.js";
 import { SourceStack } from "./source-stack.js";
@@ -11,7 +11,33 @@ export async function loadBoardProfile(file: string): Promise<BoardProfile | und
   if (document === undefined) return undefined;
   if (document.diagnostics.length > 0) throw new ConfigError(document.diagnostics);
   const value = document.value ?? {};
-  const problems = await validateAgainstSchema("board", value, new SourceStack([document]));
+  const sources = new SourceStack([document]);
+  const problems = await validateAgainstSchema("board", value, sources);
   if (problems.length > 0) throw new ConfigError(problems);
-  return value as BoardProfile;
+  const board = value as BoardProfile;
+  const split = splitDriverFlags(board, sources);
+  if (split.length > 0) throw new ConfigError(split);
+  return board;
+}
+
+/**
+ * A YAML flow list splits `[-Wl,--gc-sections]` at the comma into `-Wl` and
+ * `--gc-sections`, which gcc then rejects with a puzzling message; say so
+ * here, at the flag.
+ */
+function splitDriverFlags(board: BoardProfile, sources: SourceStack): Diagnostic[] {
+  const lists = { cflags: board.compiler.cflags, ldflags: board.compiler.ldflags };
+  return Object.entries(lists).flatMap(([list, flags]) =>
+    flags.flatMap((flag, index) => {
+      if (!/^-W[alp],?$/.test(flag)) return [];
+      const at = sources.locate(`/compiler/${list}/${index}`, false);
+      return [
+        createDiagnostic(
+          at.source,
+          at.range,
+          `compiler.${list}[${index}]: "${flag}" alone: YAML split a flag at its comma; quote it, e.g. ["${flag.replace(/,$/, "")},--gc-sections"]`,
+        ),
+      ];
+    }),
+  );
 }

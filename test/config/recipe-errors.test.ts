@@ -213,4 +213,17 @@ describe("configuration errors", () => {
     assert.equal(loaded.board.memory.sram.size_bytes, 327680);
     assert.equal(loaded.name, "test");
   });
+
+  test("a driver flag that YAML split at its comma is reported at the flag", async () => {
+    const board = (await ws.read("boards/stm32f746.yaml")).replace(
+      'ldflags: ["-Wl,--gc-sections"]',
+      "ldflags: [-Wl,--gc-sections]",
+    );
+    await ws.write("boards/stm32f746.yaml", board);
+    const line = board.split("\n").findIndex((l) => l.includes("ldflags")) + 1;
+    assert.equal(
+      (await problems(ws)).split("\n")[0],
+      `boards/stm32f746.yaml:${line}:13: compiler.ldflags[0]: "-Wl" alone: YAML split a flag at its comma; quote it, e.g. ["-Wl,--gc-sections"]`,
+    );
+  });
 });

@@ -1,0 +1,588 @@
+/**
+ * Random kernel cases with their expected outputs from the TypeScript
+ * reference interpreter (src/interpreter/ops): used by the kernel tests and
+ * the kernel benchmark to check the C kernels byte for byte.
+ */
+
+import { layerNormInt8 } from "../int8/layernorm.js";
+import { computeSoftmaxParams, quantizeMultiplier } from "../int8/quantize-multiplier.js";
+import { softmaxInt8 } from "../int8/softmax.js";
+import type { KernelContext } from "../interpreter/context.js";
+import { activationInt8 } from "../interpreter/ops/activation.js";
+import { conv2dInt8 } from "../interpreter/ops/conv2d.js";
+import { transpose } from "../interpreter/ops/data-movement.js";
+import { addInt8 } from "../interpreter/ops/elementwise.js";
+import { linearInt8, matmulInt8 } from "../interpreter/ops/linear.js";
+import { avgPool2dInt8, globalAvgPoolInt8 } from "../interpreter/ops/pooling.js";
+import { computeWindow } from "../model-ir/shapes.js";
+import { encodeBlockRle } from "../model-ir/sparse-encoding.js";
+import type {
+  ActivationOp,
+  AddOp,
+  AvgPool2dOp,
+  BlockSize,
+  Conv2dOp,
+  GlobalAvgPoolOp,
+  LinearOp,
+  MatMulOp,
+  Padding,
+  TensorIR,
+  TransposeOp,
+} from "../model-ir/types.js";
+import type {
+  AddCase,
+  AvgPoolCase,
+  ConvCase,
+  GlobalAvgPoolCase,
+  KernelWeight,
+  LayerNormCase,
+  LinearCase,
+  LutCase,
+  MatMulCase,
+  OutputQuant,
+  ReshapeCase,
+  SoftmaxCase,
+  TransposeCase,
+} from "./kernel-cases.js";
+
+/** mulberry32, deterministic. */
+export function createRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Rng = () => number;
+export const randInt = (rng: Rng, lo: number, hi: number): number =>
+  lo + Math.floor(rng() * (hi - lo + 1));
+export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)] as T;
+
+function randomInt8(rng: Rng, n: number, lo = -128, hi = 127): Int8Array {
+  const a = new Int8Array(n);
+  for (let i = 0; i < n; i++) a[i] = randInt(rng, lo, hi);
+  return a;
+}
+
+/** How weights and quantization are drawn. */
+export interface PruneOptions {
+  /**
+   * true: one realistic quantization (right shift 9, no fused activation,
+   * so the whole int8 range) instead of random shifts and clamps, so that
+   * instruction counts of different cases compare like with like.
+   * @default false
+   */
+  typicalQuant?: boolean;
+  /**
+   * false: each block is zero with probability `sparsity` (tests);
+   * true: exactly round(sparsity * blocks) of all the weight's blocks, chosen
+   * at random, are zero (benchmarks).
+   * @default false
+   */
+  exactSparsity?: boolean;
+}
+
+/**
+ * Random [rows, rowLength] symmetric int8 weight ([-127, 127], no stored
+ * block all zero by accident) with blocks of `blockSize` weights pruned.
+ */
+export function randomPrunedWeight(
+  rng: Rng,
+  rows: number,
+  rowLength: number,
+  blockSize: number,
+  sparsity: number,
+  options: PruneOptions = {},
+): Int8Array {
+  const w = new Int8Array(rows * rowLength);
+  for (let i = 0; i < w.length; i++) w[i] = randInt(rng, 1, 127) * (rng() < 0.5 ? -1 : 1);
+  // Blocks are numbered over the whole weight: block i covers weights
+  // [i * blockSize, (i + 1) * blockSize), never crossing a row.
+  const blocks = (rows * rowLength) / blockSize;
+  let pruned: number[];
+  if (options.exactSparsity) {
+    const order = Array.from({ length: blocks }, (_, i) => i);
+    for (let i = blocks - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    pruned = order.slice(0, Math.round(sparsity * blocks));
+  } else {
+    pruned = [];
+    for (let b = 0; b < blocks; b++) if (rng() < sparsity) pruned.push(b);
+  }
+  for (const b of pruned) w.fill(0, b * blockSize, (b + 1) * blockSize);
+  return w;
+}
+
+function randomQuant(rng: Rng, channels: number, withBias: boolean, typical = false): OutputQuant {
+  const multiplier = new Int32Array(channels);
+  const shift = new Int32Array(channels);
+  for (let i = 0; i < channels; i++) {
+    multiplier[i] = randInt(rng, 2 ** 30, 2 ** 31 - 1);
+    // Mostly right shifts as real layers have; a few left shifts and extremes.
+    shift[i] = rng() < 0.05 ? randInt(rng, 0, 2) : rng() < 0.03 ? -31 : randInt(rng, -14, -5);
+  }
+  if (typical) shift.fill(-9);
+  const actMin = typical || rng() < 0.5 ? -128 : randInt(rng, -128, 20);
+  const actMax = typical || rng() < 0.5 ? 127 : randInt(rng, actMin, 127);
+  const bias = withBias
+    ? Int32Array.from({ length: channels }, () => randInt(rng, -(2 ** 16), 2 ** 16))
+    : undefined;
+  return {
+    inputOffset: -randInt(rng, -128, 127),
+    outputOffset: randInt(rng, -128, 127),
+    actMin,
+    actMax,
+    multiplier,
+    shift,
+    ...(bias === undefined ? {} : { bias }),
+  };
+}
+
+function tensor(name: string, shape: number[], zeroPoint = 0): TensorIR {
+  return { name, shape, dtype: "int8", quant: { scale: [1], zeroPoint: [zeroPoint] } };
+}
+
+function weightOf(
+  dense: Int8Array,
+  rows: number,
+  rowLength: number,
+  blockSize: BlockSize | 0,
+): KernelWeight {
+  return blockSize === 0
+    ? { dense }
+    : { sparse: encodeBlockRle(dense, rows, rowLength, blockSize) };
+}
+
+export interface ConvSpec {
+  variant: "1x1" | "kxk" | "depthwise";
+  batch: number;
+  h: number;
+  w: number;
+  c: number;
+  o: number;
+  k: [number, number];
+  strides: [number, number];
+  dilations: [number, number];
+  padding: Padding;
+  /** 0: dense weights. */
+  blockSize: BlockSize | 0;
+  sparsity: number;
+  bias: boolean;
+}
+
+/** A conv case and the interpreter's output for it. */
+export function convCase(
+  rng: Rng,
+  s: ConvSpec,
+  prune: PruneOptions = {},
+): { kernelCase: ConvCase; expected: Int8Array } {
+  const depthwise = s.variant === "depthwise";
+  const cig = depthwise ? 1 : s.c;
+  const rowLength = s.k[0] * s.k[1] * cig;
+  const dense = randomPrunedWeight(
+    rng,
+    s.o,
+    rowLength,
+    s.blockSize || 1,
+    s.blockSize ? s.sparsity : 0,
+    prune,
+  );
+  const q = randomQuant(rng, s.o, s.bias, prune.typicalQuant);
+  const input = randomInt8(rng, s.batch * s.h * s.w * s.c);
+  const hw = computeWindow(s.h, s.k[0], s.strides[0], s.dilations[0], s.padding);
+  const ww = computeWindow(s.w, s.k[1], s.strides[1], s.dilations[1], s.padding);
+  const op: Conv2dOp = {
+    type: "conv2d",
+    name: "conv",
+    inputs: ["x", "w", "b"],
+    outputs: ["y"],
+    attrs: {
+      strides: s.strides,
+      dilations: s.dilations,
+      padding: s.padding,
+      groups: depthwise ? s.c : 1,
+      activation: "none",
+    },
+    int8: {
+      multiplier: [...q.multiplier],
+      shift: [...q.shift],
+      actMin: q.actMin,
+      actMax: q.actMax,
+    },
+  };
+  const ctx: KernelContext<Int8Array | Int32Array, Conv2dOp> = {
+    op,
+    values: q.bias === undefined ? [input, dense] : [input, dense, q.bias],
+    inputs: [
+      tensor("x", [s.batch, s.h, s.w, s.c], -q.inputOffset),
+      tensor("w", [s.o, s.k[0], s.k[1], cig]),
+    ],
+    output: tensor("y", [s.batch, hw.out, ww.out, s.o], q.outputOffset),
+  };
+  const expected = conv2dInt8(ctx);
+  return {
+    kernelCase: {
+      kind: "conv",
+      variant: s.variant,
+      input,
+      inputShape: [s.batch, s.h, s.w, s.c],
+      outChannels: s.o,
+      kernel: s.k,
+      outShape: [hw.out, ww.out],
+      strides: s.strides,
+      padBefore: [hw.padBefore, ww.padBefore],
+      dilations: s.dilations,
+      weight: weightOf(dense, s.o, rowLength, s.blockSize),
+      ...q,
+    },
+    expected,
+  };
+}
+
+export interface LinearSpec {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+  blockSize: BlockSize | 0;
+  sparsity: number;
+  bias: boolean;
+}
+
+export function linearCase(
+  rng: Rng,
+  s: LinearSpec,
+  prune: PruneOptions = {},
+): { kernelCase: LinearCase; expected: Int8Array } {
+  const dense = randomPrunedWeight(
+    rng,
+    s.outFeatures,
+    s.inFeatures,
+    s.blockSize || 1,
+    s.blockSize ? s.sparsity : 0,
+    prune,
+  );
+  const q = randomQuant(rng, s.outFeatures, s.bias, prune.typicalQuant);
+  const input = randomInt8(rng, s.rows * s.inFeatures);
+  const op: LinearOp = {
+    type: "linear",
+    name: "fc",
+    inputs: ["x", "w", "b"],
+    outputs: ["y"],
+    attrs: { activation: "none" },
+    int8: {
+      multiplier: [...q.multiplier],
+      shift: [...q.shift],
+      actMin: q.actMin,
+      actMax: q.actMax,
+    },
+  };
+  const ctx: KernelContext<Int8Array | Int32Array, LinearOp> = {
+    op,
+    values: q.bias === undefined ? [input, dense] : [input, dense, q.bias],
+    inputs: [
+      tensor("x", [s.rows, s.inFeatures], -q.inputOffset),
+      tensor("w", [s.outFeatures, s.inFeatures]),
+    ],
+    output: tensor("y", [s.rows, s.outFeatures], q.outputOffset),
+  };
+  return {
+    kernelCase: {
+      kind: "linear",
+      rows: s.rows,
+      inFeatures: s.inFeatures,
+      outFeatures: s.outFeatures,
+      input,
+      weight: weightOf(dense, s.outFeatures, s.inFeatures, s.blockSize),
+      ...q,
+    },
+    expected: linearInt8(ctx),
+  };
+}
+
+export interface MatMulSpec {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  transposeB: boolean;
+}
+
+export function matmulCase(
+  rng: Rng,
+  s: MatMulSpec,
+): { kernelCase: MatMulCase; expected: Int8Array } {
+  const a = randomInt8(rng, s.batch * s.m * s.k);
+  const b = randomInt8(rng, s.batch * s.k * s.n);
+  const aZp = randInt(rng, -128, 127);
+  const bZp = randInt(rng, -128, 127);
+  const outZp = randInt(rng, -128, 127);
+  const multiplier = randInt(rng, 2 ** 30, 2 ** 31 - 1);
+  const shift = randInt(rng, -16, -8);
+  const op: MatMulOp = {
+    type: "matmul",
+    name: "mm",
+    inputs: ["a", "b"],
+    outputs: ["y"],
+    attrs: { transposeB: s.transposeB, alpha: 1 },
+    int8: { multiplier, shift },
+  };
+  const bShape = s.transposeB ? [s.batch, s.n, s.k] : [s.batch, s.k, s.n];
+  const ctx: KernelContext<Int8Array | Int32Array, MatMulOp> = {
+    op,
+    values: [a, b],
+    inputs: [tensor("a", [s.batch, s.m, s.k], aZp), tensor("b", bShape, bZp)],
+    output: tensor("y", [s.batch, s.m, s.n], outZp),
+  };
+  return {
+    kernelCase: {
+      kind: "matmul",
+      ...s,
+      a,
+      b,
+      aOffset: -aZp,
+      bOffset: -bZp,
+      outputOffset: outZp,
+      multiplier,
+      shift,
+    },
+    expected: matmulInt8(ctx),
+  };
+}
+
+type Made<C> = { kernelCase: C; expected: Int8Array };
+
+/** A same-shape add with random scales, as the quantizer would set it up. */
+export function addCase(rng: Rng, size: number): Made<AddCase> {
+  const a = randomInt8(rng, size);
+  const b = randomInt8(rng, size);
+  const [s1, s2, so] = [0.01 + rng() * 0.1, 0.01 + rng() * 0.1, 0.02 + rng() * 0.2];
+  const leftShift = 20;
+  const twiceMax = 2 * Math.max(s1, s2);
+  const m1 = quantizeMultiplier(s1 / twiceMax);
+  const m2 = quantizeMultiplier(s2 / twiceMax);
+  const mo = quantizeMultiplier(twiceMax / (2 ** leftShift * so));
+  const zp = [randInt(rng, -128, 127), randInt(rng, -128, 127), randInt(rng, -128, 127)] as const;
+  const actMin = rng() < 0.5 ? -128 : zp[2];
+  const int8 = {
+    leftShift,
+    input1Multiplier: m1.multiplier,
+    input1Shift: m1.shift,
+    input2Multiplier: m2.multiplier,
+    input2Shift: m2.shift,
+    outputMultiplier: mo.multiplier,
+    outputShift: mo.shift,
+    actMin,
+    actMax: 127,
+  };
+  const op: AddOp = {
+    type: "add",
+    name: "add",
+    inputs: ["a", "b"],
+    outputs: ["y"],
+    attrs: { activation: "none" },
+    int8,
+  };
+  const expected = addInt8({
+    op,
+    values: [a, b],
+    inputs: [tensor("a", [size], zp[0]), tensor("b", [size], zp[1])],
+    output: tensor("y", [size], zp[2]),
+  });
+  return {
+    kernelCase: {
+      kind: "add",
+      a,
+      b,
+      aOffset: -zp[0],
+      bOffset: -zp[1],
+      outputOffset: zp[2],
+      ...int8,
+    },
+    expected,
+  };
+}
+
+export function lutCase(rng: Rng, size: number): Made<LutCase> {
+  const input = randomInt8(rng, size);
+  const table = randomInt8(rng, 256);
+  const op: ActivationOp = {
+    type: "activation",
+    name: "act",
+    inputs: ["x", "t"],
+    outputs: ["y"],
+    attrs: { function: "gelu" },
+  };
+  const expected = activationInt8({
+    op,
+    values: [input, table],
+    inputs: [tensor("x", [size]), tensor("t", [256])],
+    output: tensor("y", [size]),
+  });
+  return { kernelCase: { kind: "lut", input, table }, expected };
+}
+
+export function avgPoolCase(
+  rng: Rng,
+  s: {
+    batch: number;
+    h: number;
+    w: number;
+    c: number;
+    pool: [number, number];
+    strides: [number, number];
+    padding: Padding;
+  },
+): Made<AvgPoolCase> {
+  const input = randomInt8(rng, s.batch * s.h * s.w * s.c);
+  const hw = computeWindow(s.h, s.pool[0], s.strides[0], 1, s.padding);
+  const ww = computeWindow(s.w, s.pool[1], s.strides[1], 1, s.padding);
+  const op: AvgPool2dOp = {
+    type: "avg_pool2d",
+    name: "pool",
+    inputs: ["x"],
+    outputs: ["y"],
+    attrs: { poolSize: s.pool, strides: s.strides, padding: s.padding },
+  };
+  const expected = avgPool2dInt8({
+    op,
+    values: [input],
+    inputs: [tensor("x", [s.batch, s.h, s.w, s.c])],
+    output: tensor("y", [s.batch, hw.out, ww.out, s.c]),
+  });
+  return {
+    kernelCase: {
+      kind: "avgPool",
+      input,
+      inputShape: [s.batch, s.h, s.w, s.c],
+      outShape: [hw.out, ww.out],
+      pool: s.pool,
+      strides: s.strides,
+      padBefore: [hw.padBefore, ww.padBefore],
+    },
+    expected,
+  };
+}
+
+export function globalAvgPoolCase(
+  rng: Rng,
+  s: { batch: number; h: number; w: number; c: number },
+): Made<GlobalAvgPoolCase> {
+  const input = randomInt8(rng, s.batch * s.h * s.w * s.c);
+  const zpIn = randInt(rng, -128, 127);
+  const zpOut = randInt(rng, -128, 127);
+  const q = quantizeMultiplier((0.5 + rng()) / (s.h * s.w));
+  const op: GlobalAvgPoolOp = {
+    type: "global_avg_pool",
+    name: "gap",
+    inputs: ["x"],
+    outputs: ["y"],
+    attrs: {},
+    int8: { multiplier: q.multiplier, shift: q.shift },
+  };
+  const expected = globalAvgPoolInt8({
+    op,
+    values: [input],
+    inputs: [tensor("x", [s.batch, s.h, s.w, s.c], zpIn)],
+    output: tensor("y", [s.batch, s.c], zpOut),
+  });
+  return {
+    kernelCase: {
+      kind: "globalAvgPool",
+      input,
+      inputShape: [s.batch, s.h, s.w, s.c],
+      inputOffset: -zpIn,
+      outputOffset: zpOut,
+      multiplier: q.multiplier,
+      shift: q.shift,
+    },
+    expected,
+  };
+}
+
+/** Softmax rows with a random input scale (src/int8/softmax.ts is the reference). */
+export function softmaxCase(rng: Rng, rows: number, depth: number): Made<SoftmaxCase> {
+  const input = randomInt8(rng, rows * depth);
+  const params = computeSoftmaxParams(0.005 + rng() * 0.3, pick(rng, [1, 1, 0.5, 2]));
+  const expected = new Int8Array(input.length);
+  softmaxInt8(input, expected, depth, params);
+  return { kernelCase: { kind: "softmax", input, depth, ...params }, expected };
+}
+
+/** LayerNorm rows (src/int8/layernorm.ts is the reference). */
+export function layerNormCase(rng: Rng, rows: number, channels: number): Made<LayerNormCase> {
+  const input = randomInt8(rng, rows * channels);
+  // A few constant rows exercise W = epsQ (zero variance).
+  if (rows > 1) input.fill(randInt(rng, -128, 127), 0, channels);
+  const gamma = randomInt8(rng, channels, -127, 127);
+  const beta = Int32Array.from({ length: channels }, () => randInt(rng, -(2 ** 24), 2 ** 24));
+  const multiplier = new Int32Array(channels);
+  const shift = new Int32Array(channels);
+  for (let i = 0; i < channels; i++) {
+    const q = quantizeMultiplier((0.2 + rng()) * 2 ** -16 * 40);
+    multiplier[i] = q.multiplier;
+    shift[i] = q.shift;
+  }
+  const epsQ = pick(rng, [1, randInt(rng, 1, 10000), 2 ** 40]);
+  const outputOffset = randInt(rng, -128, 127);
+  const expected = new Int8Array(input.length);
+  layerNormInt8(input, expected, {
+    epsQ,
+    gamma,
+    beta,
+    outputMultiplier: multiplier,
+    outputShift: shift,
+    outputZeroPoint: outputOffset,
+  });
+  return {
+    kernelCase: {
+      kind: "layerNorm",
+      input,
+      channels,
+      epsQ,
+      gamma,
+      beta,
+      multiplier,
+      shift,
+      outputOffset,
+    },
+    expected,
+  };
+}
+
+export function transposeCase(rng: Rng, shape: number[]): Made<TransposeCase> {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const input = randomInt8(rng, n);
+  const perm = shape.map((_, i) => i);
+  for (let i = perm.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [perm[i], perm[j]] = [perm[j] as number, perm[i] as number];
+  }
+  const op: TransposeOp = {
+    type: "transpose",
+    name: "t",
+    inputs: ["x"],
+    outputs: ["y"],
+    attrs: { perm },
+  };
+  const expected = transpose<Int8Array>({
+    op,
+    values: [input],
+    inputs: [tensor("x", shape)],
+    output: tensor(
+      "y",
+      perm.map((p) => shape[p] as number),
+    ),
+  });
+  return { kernelCase: { kind: "transpose", input, shape, perm }, expected };
+}
+
+export function reshapeCase(rng: Rng, size: number): Made<ReshapeCase> {
+  const input = randomInt8(rng, size);
+  return { kernelCase: { kind: "reshape", input }, expected: input.slice() };
+}

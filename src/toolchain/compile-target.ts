@@ -1,0 +1,91 @@
+/**
+ * Cross-compiles and links a bare-metal program for a board with
+ * arm-none-eabi-gcc: the board's compiler flags, newlib-nano with rdimon
+ * semihosting, our own start-up code (no crt0) and a linker script rendered
+ * from the board profile. A program too big for the board fails with a
+ * ToolchainError whose failure is `region-overflow`.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { BoardProfile } from "../config/types.js";
+import { kernelIncludeDir, markerSources, targetStartupSources } from "./c-sources.js";
+import { type CompileResult, defineFlags } from "./compile-host.js";
+import { parseRegionOverflows, ToolchainError } from "./errors.js";
+import { execTool } from "./exec.js";
+import {
+  type LinkerLayoutOptions,
+  renderLinkerScript,
+  resolveLinkerLayout,
+} from "./linker-script.js";
+import { requireTool, TARGET_CC } from "./tools.js";
+
+/** Added to the board's flags for every target build. */
+export const TARGET_CFLAGS: readonly string[] = ["-std=c99", "-Wall", "-Wextra", "-Werror"];
+/** newlib-nano with semihosting, and our own start-up code instead of crt0. */
+export const TARGET_LDFLAGS: readonly string[] = [
+  "--specs=nano.specs",
+  "--specs=rdimon.specs",
+  "-nostartfiles",
+];
+
+export interface TargetCompileOptions {
+  board: BoardProfile;
+  /** The program's sources; the start-up code and markers are added. */
+  sources: readonly string[];
+  includeDirs?: readonly string[];
+  defines?: Readonly<Record<string, string | number | undefined>>;
+  /** ELF file to write; the linker script and map file go next to it. */
+  output: string;
+  /** Memory map to link for. @default { target: "emulator" } */
+  layout?: LinkerLayoutOptions;
+  extraFlags?: readonly string[];
+}
+
+export interface TargetCompileResult extends CompileResult {
+  linkerScript: string;
+  mapFile: string;
+}
+
+export async function compileTarget(options: TargetCompileOptions): Promise<TargetCompileResult> {
+  const gcc = await requireTool(TARGET_CC);
+  const dir = dirname(options.output);
+  await mkdir(dir, { recursive: true });
+  const layout = resolveLinkerLayout(options.board, options.layout ?? { target: "emulator" });
+  const linkerScript = join(dir, `${layout.board}-${layout.target}.ld`);
+  await writeFile(linkerScript, await renderLinkerScript(layout));
+  const mapFile = `${options.output}.map`;
+  const args = [
+    ...options.board.compiler.cflags,
+    ...TARGET_CFLAGS,
+    ...(options.includeDirs ?? []).map((d) => `-I${d}`),
+    `-I${kernelIncludeDir}`,
+    ...defineFlags(options.defines),
+    ...(options.extraFlags ?? []),
+    ...TARGET_LDFLAGS,
+    `-T${linkerScript}`,
+    ...options.board.compiler.ldflags,
+    `-Wl,-Map=${mapFile}`,
+    ...targetStartupSources,
+    ...markerSources,
+    ...options.sources,
+    "-o",
+    options.output,
+  ];
+  const result = await execTool(gcc, args);
+  if (result.exitCode !== 0) {
+    const overflows = parseRegionOverflows(result.stderr);
+    const out = { command: result.command, stdout: result.stdout, stderr: result.stderr };
+    throw new ToolchainError(
+      overflows.length > 0
+        ? { reason: "region-overflow", overflows, ...out }
+        : { reason: "compile-failed", ...out },
+    );
+  }
+  return {
+    output: options.output,
+    command: result.command,
+    stderr: result.stderr,
+    linkerScript,
+    mapFile,
+  };
+}

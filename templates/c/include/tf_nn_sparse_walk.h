@@ -1,0 +1,108 @@
+/*
+ * The block walk shared by the sparse matrix kernels (not a stable API):
+ * tf_nn_sparse_rows4_s32 (accumulators out) and tf_nn_sparse_rows4_s8
+ * (requantized outputs). See tf_nn_sparse_rows4_s32.c for the stream.
+ */
+#ifndef TF_NN_SPARSE_WALK_H
+#define TF_NN_SPARSE_WALK_H
+
+#include <string.h>
+
+#include "tf_nn_internal.h"
+#include "tf_nn_support.h"
+
+#define TF_QUAD(x, s, a0, a1, a2, a3)                             \
+    do {                                                          \
+        int32_t x0_, x1_, x2_, x3_;                               \
+        const int32_t raw_ = tf_read_s8x4((const int8_t *)(s));   \
+        const int32_t w02_ = tf_sxtb16(raw_);                     \
+        const int32_t w13_ = tf_sxtb16_ror8(raw_);                \
+        (s) += 4;                                                 \
+        TF_LOAD4(x, x0_, x1_, x2_, x3_);                          \
+        a0 = tf_smlad(w02_, x0_, a0);                             \
+        a0 = tf_smlad(w13_, x1_, a0);                             \
+        a1 = tf_smlad(w02_, x2_, a1);                             \
+        a1 = tf_smlad(w13_, x3_, a1);                             \
+        TF_LOAD4(x, x0_, x1_, x2_, x3_);                          \
+        a2 = tf_smlad(w02_, x0_, a2);                             \
+        a2 = tf_smlad(w13_, x1_, a2);                             \
+        a3 = tf_smlad(w02_, x2_, a3);                             \
+        a3 = tf_smlad(w13_, x3_, a3);                             \
+    } while (0)
+
+static inline int32_t tf_nn_mla16(int32_t acc, int32_t w, int32_t half16) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(w * half16));
+}
+
+static inline uint32_t tf_nn_read_u16(const uint8_t *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+/*
+ * Walks the rows of the packed stream `s` (a local pointer) against the
+ * packed input rows `buf`; one specialisation per (block size, run width):
+ * QUADS = block size / 4 (0: block size 1), RUN_BYTES 1 or 2. EPILOGUE(o, a0,
+ * a1, a2, a3) receives each channel's four accumulators (bias included).
+ */
+#define TF_SPARSE_ROWS(RUN_BYTES, QUADS, EPILOGUE)                                               \
+    do {                                                                               \
+        for (int32_t o = 0; o < rows; o++) {                                           \
+            const int32_t b = bias != 0 ? bias[o] : 0;                                 \
+            int32_t a0 = b, a1 = b, a2 = b, a3 = b;                                    \
+            const int32_t *x = buf;                                                    \
+            uint32_t n = tf_nn_read_u16(s);                                                  \
+            s += 2;                                                                    \
+            for (; n > 0; n--) {                                                       \
+                const uint32_t run = (RUN_BYTES) == 1 ? s[0] : tf_nn_read_u16(s);            \
+                s += (RUN_BYTES);                                                      \
+                if ((QUADS) == 0) {                                                    \
+                    x += 2u * run;                                                     \
+                    const int32_t wv = (int8_t)*s++;                                   \
+                    const int32_t x01 = x[0], x23 = x[1];                              \
+                    x += 2;                                                            \
+                    a0 = tf_nn_mla16(a0, wv, (int16_t)((uint32_t)x01 & 0xFFFFu));            \
+                    a1 = tf_nn_mla16(a1, wv, (int16_t)((uint32_t)x01 >> 16));                \
+                    a2 = tf_nn_mla16(a2, wv, (int16_t)((uint32_t)x23 & 0xFFFFu));            \
+                    a3 = tf_nn_mla16(a3, wv, (int16_t)((uint32_t)x23 >> 16));                \
+                } else {                                                               \
+                    x += 8u * (QUADS) * run;                                           \
+                    /* Unrolled: QUADS is a constant 1, 2 or 4. */                     \
+                    TF_QUAD(x, s, a0, a1, a2, a3);                                     \
+                    if ((QUADS) >= 2) TF_QUAD(x, s, a0, a1, a2, a3);                   \
+                    if ((QUADS) >= 4) {                                                \
+                        TF_QUAD(x, s, a0, a1, a2, a3);                                 \
+                        TF_QUAD(x, s, a0, a1, a2, a3);                                 \
+                    }                                                                  \
+                }                                                                      \
+            }                                                                          \
+            EPILOGUE(o, a0, a1, a2, a3);                                               \
+        }                                                                              \
+    } while (0)
+
+/* Dispatches TF_SPARSE_ROWS on the weight's block size and run width. */
+#define TF_SPARSE_DISPATCH(w, EPILOGUE)                                      \
+    do {                                                                     \
+        const int wide_ = (w)->run_bytes != 1;                               \
+        switch ((w)->block_size) {                                           \
+            case 16:                                                         \
+                if (wide_) TF_SPARSE_ROWS(2, 4, EPILOGUE);                   \
+                else TF_SPARSE_ROWS(1, 4, EPILOGUE);                         \
+                break;                                                       \
+            case 8:                                                          \
+                if (wide_) TF_SPARSE_ROWS(2, 2, EPILOGUE);                   \
+                else TF_SPARSE_ROWS(1, 2, EPILOGUE);                         \
+                break;                                                       \
+            case 4:                                                          \
+                if (wide_) TF_SPARSE_ROWS(2, 1, EPILOGUE);                   \
+                else TF_SPARSE_ROWS(1, 1, EPILOGUE);                         \
+                break;                                                       \
+            default:                                                         \
+                if (wide_) TF_SPARSE_ROWS(2, 0, EPILOGUE);                   \
+                else TF_SPARSE_ROWS(1, 0, EPILOGUE);                         \
+                break;                                                       \
+        }                                                                    \
+    } while (0)
+
+#endif

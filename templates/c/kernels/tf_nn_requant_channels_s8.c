@@ -1,0 +1,31 @@
+/*
+ * tf_nn_requant_channels_s8: requantizes the accumulators of consecutive
+ * channels of one pixel (out[i] from acc[i] with channel i's prepared
+ * multiplier), for kernels that accumulate a pixel's channels side by side
+ * (depthwise). Same arithmetic as tf_nn_requant_rows4_s8; on the target the
+ * whole-range, folded-zero-point case uses TF_STORE_FULL_FOLDED.
+ */
+#include "tf_nn_internal.h"
+#include "tf_nn_support.h"
+
+void tf_nn_requant_channels_s8(const int32_t *acc, int32_t n, const tf_nn_output_stage *stage,
+                               int8_t *out) {
+    const tf_requant *q = stage->prepared;
+#if TF_HAVE_FUSED_STORE
+    if (stage->fused) {
+        const int32_t int32_min = INT32_MIN;
+        const int32_t zero = 0;
+        for (int32_t i = 0; i < n; i++, q++) {
+            const int32_t m = q->multiplier, hs = q->high_shift;
+            int8_t *p = out + i;
+            TF_STORE_FULL_FOLDED(acc[i], p, zero);
+        }
+        return;
+    }
+#endif
+    const int32_t zp = stage->output_offset, lo = stage->act_min, hi = stage->act_max;
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t y = tf_requant_apply(q + i, acc[i]) + zp;
+        out[i] = (int8_t)TF_MIN(TF_MAX(y, lo), hi);
+    }
+}

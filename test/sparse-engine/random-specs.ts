@@ -1,0 +1,171 @@
+/** Random layer shapes for the kernel tests (sizes kept small: many cases, fast). */
+import type { BlockSize } from "../../src/model-ir/types.js";
+import type { KernelCase } from "../../src/sparse-engine/kernel-cases.js";
+import type {
+  ConvSpec,
+  LinearSpec,
+  MatMulSpec,
+  Rng,
+} from "../../src/sparse-engine/reference-cases.js";
+import {
+  addCase,
+  avgPoolCase,
+  convCase,
+  createRng,
+  globalAvgPoolCase,
+  layerNormCase,
+  linearCase,
+  lutCase,
+  matmulCase,
+  pick,
+  randInt,
+  reshapeCase,
+  softmaxCase,
+  transposeCase,
+} from "../../src/sparse-engine/reference-cases.js";
+
+/** A case with the reference output. */
+export interface Expected {
+  label: string;
+  kernelCase: KernelCase;
+  expected: Int8Array;
+}
+
+/** A reproducible batch of random cases per kernel family. */
+export function randomCases(seed: number, counts: Record<string, number>): Expected[] {
+  const rng = createRng(seed);
+  const out: Expected[] = [];
+  for (let i = 0; i < (counts.conv1x1 ?? 0); i++)
+    out.push({ label: `conv1x1 #${i}`, ...convCase(rng, randomConvSpec(rng, "1x1")) });
+  for (let i = 0; i < (counts.convKxK ?? 0); i++)
+    out.push({ label: `convKxK #${i}`, ...convCase(rng, randomConvSpec(rng, "kxk")) });
+  for (let i = 0; i < (counts.depthwise ?? 0); i++)
+    out.push({ label: `depthwise #${i}`, ...convCase(rng, randomConvSpec(rng, "depthwise")) });
+  for (let i = 0; i < (counts.linear ?? 0); i++)
+    out.push({ label: `linear #${i}`, ...linearCase(rng, randomLinearSpec(rng)) });
+  for (let i = 0; i < (counts.matmul ?? 0); i++)
+    out.push({ label: `matmul #${i}`, ...matmulCase(rng, randomMatMulSpec(rng)) });
+  return out;
+}
+
+const BLOCKS: readonly (BlockSize | 0)[] = [0, 1, 4, 8, 16];
+
+/** Channel count divisible by the block size, sometimes odd for dense. */
+function channels(rng: Rng, blockSize: number, max: number): number {
+  if (blockSize <= 1) return randInt(rng, 1, max);
+  return blockSize * randInt(rng, 1, Math.max(1, Math.floor(max / blockSize)));
+}
+
+export function randomConvSpec(rng: Rng, variant: ConvSpec["variant"]): ConvSpec {
+  const blockSize = variant === "depthwise" ? 0 : pick(rng, BLOCKS);
+  const k: [number, number] =
+    variant === "1x1" ? [1, 1] : [pick(rng, [1, 2, 3, 5]), pick(rng, [1, 3, 4])];
+  // KxK row length is KH*KW*C: pick C so that it is a multiple of the block size.
+  const taps = k[0] * k[1];
+  let c = channels(rng, blockSize, 40);
+  if (variant === "kxk" && blockSize > 1)
+    c = randInt(rng, 1, 12) * (blockSize / gcd(blockSize, taps));
+  const o = variant === "depthwise" ? c * pick(rng, [1, 1, 2, 3]) : randInt(rng, 1, 24);
+  const stride = (): number => pick(rng, [1, 1, 2, 3]);
+  const dilations: [number, number] =
+    variant === "1x1" ? [1, 1] : [pick(rng, [1, 1, 2]), pick(rng, [1, 1, 2])];
+  const padding = pick(rng, ["same", "valid"] as const);
+  // "valid" needs the input at least as large as the dilated kernel.
+  const size = (axis: 0 | 1): number => {
+    const min = padding === "valid" ? (k[axis] - 1) * dilations[axis] + 1 : 1;
+    return randInt(rng, min, min + 8);
+  };
+  return {
+    variant,
+    batch: randInt(rng, 1, 2),
+    h: size(0),
+    w: size(1),
+    c,
+    o,
+    k,
+    strides: [stride(), stride()],
+    dilations,
+    padding,
+    blockSize,
+    sparsity: pick(rng, [0, 0.3, 0.5, 0.75, 0.9, 1]),
+    bias: rng() < 0.8,
+  };
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+export function randomLinearSpec(rng: Rng): LinearSpec {
+  const blockSize = pick(rng, BLOCKS);
+  return {
+    rows: randInt(rng, 1, 9),
+    inFeatures: channels(rng, blockSize, 96),
+    outFeatures: randInt(rng, 1, 40),
+    blockSize,
+    sparsity: pick(rng, [0, 0.5, 0.75, 0.9, 1]),
+    bias: rng() < 0.8,
+  };
+}
+
+export function randomMatMulSpec(rng: Rng): MatMulSpec {
+  return {
+    batch: randInt(rng, 1, 3),
+    m: randInt(rng, 1, 9),
+    k: randInt(rng, 1, 40),
+    n: randInt(rng, 1, 12),
+    transposeB: rng() < 0.5,
+  };
+}
+
+/** Random cases of the element-wise, pooling, normalisation and data-movement kernels. */
+export function randomOtherCases(seed: number, perKind: number): Expected[] {
+  const rng = createRng(seed);
+  const out: Expected[] = [];
+  for (let i = 0; i < perKind; i++) {
+    out.push({ label: `add #${i}`, ...addCase(rng, randInt(rng, 1, 300)) });
+    out.push({ label: `lut #${i}`, ...lutCase(rng, randInt(rng, 1, 300)) });
+    const pool = (): [number, number] => [randInt(rng, 1, 4), randInt(rng, 1, 4)];
+    const p = pool();
+    const padding = pick(rng, ["same", "valid"] as const);
+    out.push({
+      label: `avg_pool #${i}`,
+      ...avgPoolCase(rng, {
+        batch: randInt(rng, 1, 2),
+        h: randInt(rng, p[0], p[0] + 7),
+        w: randInt(rng, p[1], p[1] + 7),
+        c: randInt(rng, 1, 20),
+        pool: p,
+        strides: [randInt(rng, 1, 3), randInt(rng, 1, 3)],
+        padding,
+      }),
+    });
+    out.push({
+      label: `global_avg_pool #${i}`,
+      ...globalAvgPoolCase(rng, {
+        batch: randInt(rng, 1, 2),
+        h: randInt(rng, 1, 8),
+        w: randInt(rng, 1, 8),
+        c: randInt(rng, 1, 40),
+      }),
+    });
+    out.push({
+      label: `softmax #${i}`,
+      ...softmaxCase(rng, randInt(rng, 1, 6), pick(rng, [1, 2, 7, 64, 100, 256])),
+    });
+    out.push({
+      label: `layer_norm #${i}`,
+      ...layerNormCase(rng, randInt(rng, 1, 5), pick(rng, [1, 2, 16, 96, 192, 4096])),
+    });
+    const rank = randInt(rng, 1, 6);
+    out.push({
+      label: `transpose #${i}`,
+      ...transposeCase(
+        rng,
+        Array.from({ length: rank }, () => randInt(rng, 1, rank > 4 ? 3 : 6)),
+      ),
+    });
+    out.push({ label: `reshape #${i}`, ...reshapeCase(rng, randInt(rng, 0, 100)) });
+  }
+  return out;
+}
