@@ -147,7 +147,16 @@ async function activate(
       // A variable specifier keeps TypeScript from requiring the (optional,
       // usually absent) package at compile time.
       const specifier = "@tensorflow/tfjs-node";
-      await import(specifier);
+      try {
+        await import(specifier);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") {
+          throw new Error(
+            "not installed (an optional dependency: its native library downloads from outside the npm registry)",
+          );
+        }
+        throw error;
+      }
       await setBackendOrThrow(tf, "tensorflow");
       return `tfjs-node@${packageVersion(specifier)}`;
     }
