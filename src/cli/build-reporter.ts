@@ -2,6 +2,7 @@
  * Renders build and watch events as terminal lines. The runner only emits
  * events; this is the one place that decides how they read.
  */
+import { displayPath } from "../config/display-path.js";
 import type { BuildEvent } from "../graph-runner/events.js";
 import type { WatchEvent } from "../graph-runner/watch.js";
 import { unreachable } from "./unreachable.js";
@@ -80,7 +81,7 @@ export function createBuildReporter(
         );
         return;
       case "watch-change":
-        output.out(`\nchanged: ${event.paths.join(", ")}`);
+        output.out(`\nchanged: ${event.paths.map(displayPath).join(", ")}`);
         return;
       case "watch-invalid":
         for (const problem of event.problems) output.err(problem);
