@@ -202,7 +202,7 @@ function solve(augmented: number[][]): number[] {
     [augmented[col], augmented[pivot]] = [augmented[pivot] as number[], augmented[col] as number[]];
     const row = augmented[col] as number[];
     const p = row[col] as number;
-    if (Math.abs(p) < 1e-12)
+    if (Math.abs(p) <= 1e-12 * scale)
       throw new Error("cost model fit: the measurements do not determine every coefficient");
     for (let r = 0; r < n; r++) {
       if (r === col) continue;
