@@ -136,6 +136,58 @@ export function depthwiseConv2d(
 }
 
 /**
+ * Batch normalisation of NHWC activations with batch statistics, and its
+ * hand-written gradient (see `batchNorm`). `onStatistics` receives each
+ * batch's per-channel mean and variance, for running-statistics updates.
+ * Shared by `batchNorm` and the block library's sliceable batch norm.
+ */
+export function createBatchNormTraining(
+  epsilon: number,
+  onStatistics: (mean: tf.Tensor, variance: tf.Tensor, channels: number) => void,
+): (x: tf.Tensor4D, scale: tf.Tensor1D, shift: tf.Tensor1D) => tf.Tensor4D {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, scale, shift, save] = args as [
+      tf.Tensor4D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+      tf.GradSaveFunc,
+    ];
+    const shape = x.shape;
+    const channels = shape[3];
+    const rows = shape[0] * shape[1] * shape[2];
+    const matrix = tf.reshape(x, [rows, channels]) as tf.Tensor2D;
+    const mean = tf.div(sumRows(matrix), rows);
+    const centered = tf.sub(matrix, mean);
+    const variance = tf.div(sumRows(tf.square(centered) as tf.Tensor2D), rows);
+    onStatistics(mean, variance, channels);
+    const inverseStd = tf.rsqrt(tf.add(variance, epsilon));
+    const normalised = tf.mul(centered, inverseStd);
+    const value = tf.reshape(tf.add(tf.mul(normalised, scale), shift), shape);
+    save([normalised, inverseStd, scale]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xHat, invStd, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const dyMatrix = tf.reshape(dy, [rows, channels]) as tf.Tensor2D;
+        const dShift = sumRows(dyMatrix);
+        const dScale = sumRows(tf.mul(dyMatrix, xHat) as tf.Tensor2D);
+        // dx = g * invStd * (dy - mean(dy) - xHat * mean(dy * xHat))
+        const centeredDy = tf.sub(
+          tf.sub(dyMatrix, tf.div(dShift, rows)),
+          tf.mul(xHat, tf.div(dScale, rows)),
+        );
+        const dx = tf.mul(centeredDy, tf.mul(invStd, g));
+        return [
+          tf.reshape(dx, shape),
+          tf.reshape(dScale, [channels]),
+          tf.reshape(dShift, [channels]),
+        ];
+      },
+    };
+  }) as (x: tf.Tensor4D, scale: tf.Tensor1D, shift: tf.Tensor1D) => tf.Tensor4D;
+}
+
+/**
  * Batch normalisation over NHWC channels: batch statistics while training
  * (and an exponential update of the running ones), running statistics
  * otherwise.
@@ -169,45 +221,7 @@ export function batchNorm(
       );
     });
   };
-  const train = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, scale, shift, save] = args as [
-      tf.Tensor4D,
-      tf.Tensor1D,
-      tf.Tensor1D,
-      tf.GradSaveFunc,
-    ];
-    const shape = x.shape;
-    const rows = shape[0] * shape[1] * shape[2];
-    const matrix = tf.reshape(x, [rows, channels]) as tf.Tensor2D;
-    const mean = tf.div(sumRows(matrix), rows);
-    const centered = tf.sub(matrix, mean);
-    const variance = tf.div(sumRows(tf.square(centered) as tf.Tensor2D), rows);
-    updateRunning(mean, variance);
-    const inverseStd = tf.rsqrt(tf.add(variance, epsilon));
-    const normalised = tf.mul(centered, inverseStd);
-    const value = tf.reshape(tf.add(tf.mul(normalised, scale), shift), shape);
-    save([normalised, inverseStd, scale]);
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xHat, invStd, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-        const dyMatrix = tf.reshape(dy, [rows, channels]) as tf.Tensor2D;
-        const dShift = sumRows(dyMatrix);
-        const dScale = sumRows(tf.mul(dyMatrix, xHat) as tf.Tensor2D);
-        // dx = g * invStd * (dy - mean(dy) - xHat * mean(dy * xHat))
-        const centeredDy = tf.sub(
-          tf.sub(dyMatrix, tf.div(dShift, rows)),
-          tf.mul(xHat, tf.div(dScale, rows)),
-        );
-        const dx = tf.mul(centeredDy, tf.mul(invStd, g));
-        return [
-          tf.reshape(dx, shape),
-          tf.reshape(dScale, [channels]),
-          tf.reshape(dShift, [channels]),
-        ];
-      },
-    };
-  });
+  const train = createBatchNormTraining(epsilon, updateRunning);
   return (x, context) => {
     if (!context.training) {
       return tf.batchNorm4d(
@@ -219,7 +233,7 @@ export function batchNorm(
         epsilon,
       );
     }
-    return train(x, gamma, beta) as tf.Tensor4D;
+    return train(x, gamma, beta);
   };
 }
 
@@ -273,7 +287,7 @@ export function dense(
  * broadcasting add reduces with `sum(dy, 0)`, which transposes on wasm; this
  * one sums with `sumRows`.
  */
-const addBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+export const addBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, bias] = args as [tf.Tensor2D, tf.Tensor1D];
   return {
     value: tf.add(x, bias),
