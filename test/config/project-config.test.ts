@@ -56,6 +56,9 @@ describe("configuration memo", () => {
   test("an edit is never answered from the memo, and a just-edited file is re-read until it ages", async () => {
     await loadProjectConfig({ cwd: ws.root, overrides: [] });
     await ws.write("recipes/test.yaml", MINIMAL_RECIPE.replace("seed: 1", "seed: 2"));
+    // "Just edited" however slowly this test runs: a modification time ahead of the clock.
+    const soon = new Date(Date.now() + 60_000);
+    await utimes(join(ws.root, "recipes/test.yaml"), soon, soon);
     const edited = await loadProjectConfig({ cwd: ws.root, overrides: [] });
     assert.equal(edited.recipe.recipe.seed, 2);
     // Written within the racy margin: not memoised, so the child must parse YAML (and fails under the guard).
