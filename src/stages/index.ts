@@ -6,8 +6,13 @@
  */
 import type { StageDefinition } from "../graph-runner/stage.js";
 import type { PipelineOptions, StageName } from "../pipeline/pipeline.js";
+import { createCodegenStage } from "./codegen.js";
+import { createCompileHostStage } from "./compile-host.js";
 import { createDatasetStage } from "./dataset.js";
 import { createQuantizeStage } from "./quantize.js";
+import { createSparsenasStage } from "./sparsenas.js";
+import { createSupernasStage } from "./supernas.js";
+import { createVerifyHostStage } from "./verify-host.js";
 
 export type StageImplementation = Omit<StageDefinition, "name" | "description" | "upstream">;
 
@@ -16,5 +21,10 @@ export type StageFactory = (options: PipelineOptions) => StageImplementation;
 
 export const implementedStages: Partial<Record<StageName, StageFactory>> = {
   dataset: createDatasetStage,
+  supernas: createSupernasStage,
+  sparsenas: createSparsenasStage,
   quantize: createQuantizeStage,
+  codegen: createCodegenStage,
+  "compile-host": createCompileHostStage,
+  "verify-host": createVerifyHostStage,
 };

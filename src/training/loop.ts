@@ -92,6 +92,18 @@ export interface TrainingOptions {
    * ends where an uninterrupted run would have.
    */
   readonly resumeFrom?: CheckpointContents;
+  /**
+   * Called after every optimizer step with the number of steps taken so far
+   * (1-based, counted across epochs), before the next batch: pruning re-applies
+   * its masks here so pruned weights stay exactly zero.
+   */
+  readonly afterStep?: (step: number) => void;
+  /**
+   * Asked after every epoch (after validation); returning true ends training
+   * there, as if that epoch were the last (a final checkpoint is written). Used
+   * for wall-time budgets.
+   */
+  readonly stopAfterEpoch?: (summary: EpochSummary) => boolean;
 }
 
 export interface EpochSummary {
@@ -306,6 +318,7 @@ async function runEpochs(
         );
       }
       step++;
+      options.afterStep?.(step);
       lossSum += loss;
       accuracySum += accuracy;
       options.onProgress?.({
@@ -332,10 +345,11 @@ async function runEpochs(
       ...summary,
       seconds: (performance.now() - epochStart) / 1000,
     });
+    const stop = options.stopAfterEpoch?.(summary) ?? false;
     const checkpoint = options.checkpoint;
     if (
       checkpoint !== undefined &&
-      ((epoch + 1) % (checkpoint.every ?? 1) === 0 || epoch === epochs - 1)
+      ((epoch + 1) % (checkpoint.every ?? 1) === 0 || epoch === epochs - 1 || stop)
     ) {
       const metrics: Record<string, number> = { loss: summary.loss, accuracy: summary.accuracy };
       if (summary.validationAccuracy !== undefined)
@@ -351,6 +365,7 @@ async function runEpochs(
       await writeCheckpoint(checkpoint.directory, contents);
       options.onProgress?.({ kind: "checkpoint", epoch, directory: checkpoint.directory });
     }
+    if (stop) break;
   }
   return { history, optimizer, steps: step };
 }

@@ -154,6 +154,45 @@ typedef struct {
 tf_status tf_add_s8(const tf_add_params *params, int32_t size, const int8_t *input1,
                     const int8_t *input2, int8_t *output);
 
+/* TFLite int8 MUL parameters (the model IR's mul.int8). */
+typedef struct {
+    int32_t input1_offset; /* minus the zero point of input 1 */
+    int32_t input2_offset; /* minus the zero point of input 2 */
+    int32_t output_offset; /* output zero point */
+    int32_t multiplier;    /* s1 * s2 / s_out as Q31 multiplier and shift */
+    int32_t shift;
+    int32_t act_min;
+    int32_t act_max;
+} tf_mul_params;
+
+/*
+ * Element-wise multiplication of two int8 tensors of the same shape (TFLite
+ * reference_integer_ops::MulElementwise): output = clamp(output_offset +
+ * requant((input1 + input1_offset) * (input2 + input2_offset))).
+ *   input1, input2 [in]  int8 [size]; output [out] int8 [size] (may alias an input)
+ */
+tf_status tf_mul_s8(const tf_mul_params *params, int32_t size, const int8_t *input1,
+                    const int8_t *input2, int8_t *output);
+
+/* Largest rank tf_add_broadcast_s8 / tf_mul_broadcast_s8 take. */
+#define TF_BROADCAST_MAX_RANK 6
+
+/*
+ * tf_add_s8 / tf_mul_s8 with NumPy broadcasting: output element at index
+ * (i_0 .. i_{rank-1}) reads input1[sum_d i_d * input1_strides[d]] and
+ * input2[sum_d i_d * input2_strides[d]]; a stride is 0 along a dimension the
+ * input broadcasts (size 1 or missing), else that input's row-major stride.
+ *   rank           [in] 1..TF_BROADCAST_MAX_RANK
+ *   output_shape   [in] int32 [rank]; output [out] int8, row-major
+ * The output may alias an input that has the output's shape.
+ */
+tf_status tf_add_broadcast_s8(const tf_add_params *params, int32_t rank, const int32_t *output_shape,
+                              const int32_t *input1_strides, const int32_t *input2_strides,
+                              const int8_t *input1, const int8_t *input2, int8_t *output);
+tf_status tf_mul_broadcast_s8(const tf_mul_params *params, int32_t rank, const int32_t *output_shape,
+                              const int32_t *input1_strides, const int32_t *input2_strides,
+                              const int8_t *input1, const int8_t *input2, int8_t *output);
+
 /*
  * Table activation (GELU, SiLU, hard-swish, ...): output[i] =
  * table[(uint8_t)input[i]] (TFLM LUTLookup). In place allowed.
@@ -215,6 +254,42 @@ tf_status tf_layernorm_s8(int32_t rows, int32_t channels, int64_t eps_q, const i
  */
 tf_status tf_transpose_s8(int32_t rank, const int32_t *shape, const int32_t *perm,
                           const int8_t *input, int8_t *output);
+
+/*
+ * MobileViT unfold [B, H, W, C] -> [B*ph*pw, (H/ph)*(W/pw), C]:
+ *   out[b*ph*pw + i*pw + j][py*(W/pw) + px][c] = in[b][py*ph + i][px*pw + j][c]
+ * (one sequence per position inside a patch). input and output must not overlap.
+ *   image_dims [in] B, H, W, C of the input; H % patch_h == 0, W % patch_w == 0
+ */
+tf_status tf_unfold_s8(const tf_dims *image_dims, int32_t patch_h, int32_t patch_w,
+                       const int8_t *input, int8_t *output);
+
+/*
+ * Inverse of tf_unfold_s8: [B*ph*pw, (H/ph)*(W/pw), C] -> [B, H, W, C].
+ *   image_dims [in] B, H, W, C of the output. input and output must not overlap.
+ */
+tf_status tf_fold_s8(const tf_dims *image_dims, int32_t patch_h, int32_t patch_w,
+                     const int8_t *input, int8_t *output);
+
+/* One input of tf_concat_s8. */
+typedef struct {
+    const int8_t *input; /* int8 [outer, width] */
+    int32_t width;       /* its extent along the axis times the inner size */
+    int32_t requantize;  /* 0: same quantization as the output (copy) */
+    int32_t input_offset; /* minus its zero point (requantize only) */
+    int32_t multiplier;  /* s_in / s_out (requantize only) */
+    int32_t shift;
+} tf_concat_part;
+
+/*
+ * Concatenation along one axis: output row o is the parts' rows o side by
+ * side; a part that requantizes writes clamp(output_offset +
+ * requant(x + input_offset), -128, 127). No part may overlap the output.
+ *   outer  [in]  product of the dimensions before the axis
+ *   parts  [in]  count entries; output [out] int8 [outer, sum of widths]
+ */
+tf_status tf_concat_s8(int32_t outer, int32_t count, const tf_concat_part *parts,
+                       int32_t output_offset, int8_t *output);
 
 /* Reshape: the bytes do not change; copies when input != output. */
 tf_status tf_reshape_s8(int32_t size, const int8_t *input, int8_t *output);

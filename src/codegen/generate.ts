@@ -1,0 +1,199 @@
+/**
+ * The code generator, one named phase each (TinyEngine's
+ * `CodeGenerator.codeGeneration` shape):
+ *
+ *   int8 model IR ──loadModel──▶ checked model + digest
+ *                 ──selectKernels──▶ one typed kernel call per op
+ *                 ──planMemory──▶ arena offsets (planArena)
+ *                 ──renderModel──▶ tf_model.h, tf_model.c
+ *                 ──collectKernelSources──▶ the kernels used + headers
+ *                 ──▶ GeneratedProgram (in-memory files + summary)
+ *
+ * Writing the files is separate (write.ts), so tests and stages decide
+ * where they go. The same IR always gives the same bytes.
+ */
+import { createHash } from "node:crypto";
+import { renderModelJson } from "../model-ir/io.js";
+import type { Model, TensorIR } from "../model-ir/types.js";
+import { type CostModelTable, loadCostModel } from "../sparse-engine/cost-model.js";
+import { collectKernelSources } from "./kernel-sources.js";
+import { type MemoryPlan, planMemory } from "./plan-memory.js";
+import { renderModel } from "./render.js";
+import { type SelectedLayer, selectKernels, type WeightPolicy } from "./select-kernels.js";
+
+/** Recorded in every banner and summary; bump when the emitted C changes. */
+export const CODEGEN_VERSION = "tinyformer-codegen 1";
+
+/** A generated file, relative to the output directory (POSIX separators). */
+export interface GeneratedFile {
+  path: string;
+  contents: string;
+}
+
+/** Per-layer line of codegen.json. */
+export interface LayerSummary {
+  index: number;
+  op: string;
+  type: string;
+  /** The C function called. */
+  kernel: string;
+  macs: number;
+  weightBytes: number;
+  scratchBytes: number;
+  /** The cost model's instruction estimates, for conv / linear. */
+  estimatedInstructions?: { dense: number; sparse?: number };
+  /** Arena offset of the output; `inPlace` when it reuses its input's bytes. */
+  outputOffset: number;
+  inPlace: boolean;
+}
+
+/** codegen.json. */
+export interface CodegenSummary {
+  generator: string;
+  model: string;
+  irDigest: string;
+  /** The board the code is for, and the board the cost model was measured on. */
+  target: { core: string | null; dsp: boolean | null; costModelMeasuredOn: string };
+  arena: {
+    /** Bytes the generated code allocates (TF_MODEL_ARENA_SIZE). */
+    bytes: number;
+    /** Largest total of bytes live at one op: no plan can use less. */
+    lowerBoundBytes: number;
+    alignment: number;
+  };
+  totals: { layers: number; macs: number; weightBytes: number; sparseLayers: number };
+  kernels: string[];
+  layers: LayerSummary[];
+}
+
+export interface GeneratedProgram {
+  /** tf_model.h, tf_model.c, include/*.h, kernels/*.c, codegen.json. */
+  files: GeneratedFile[];
+  summary: CodegenSummary;
+  layers: SelectedLayer[];
+  memory: MemoryPlan;
+}
+
+export interface GenerateOptions {
+  /** @default the shipped templates/c/cost-model.json */
+  costModel?: CostModelTable;
+  /** @default "cost-model" */
+  weightPolicy?: WeightPolicy;
+  /**
+   * The target's core (GCC -mcpu name) and DSP extension, recorded in the
+   * summary next to the board the cost model was calibrated on (kernels pick
+   * their DSP or portable path at compile time from the target's flags).
+   */
+  target?: { core: string; dsp: boolean };
+}
+
+/** SHA-256 of the IR: its graph JSON, which records the blob's own digest. */
+export function irDigest(model: Model): string {
+  return createHash("sha256").update(renderModelJson(model)).digest("hex");
+}
+
+function checkModel(model: Model): { input: TensorIR; output: TensorIR } {
+  const { graph } = model;
+  if (graph.precision !== "int8")
+    throw new Error(`codegen needs an int8 model, ${graph.name} is ${graph.precision}`);
+  if (graph.inputs.length !== 1 || graph.outputs.length !== 1) {
+    throw new Error(
+      `codegen supports one input and one output, ${graph.name} has ${graph.inputs.length} and ${graph.outputs.length}`,
+    );
+  }
+  const find = (name: string): TensorIR => {
+    const t = graph.tensors.find((x) => x.name === name);
+    if (t === undefined) throw new Error(`codegen: tensor ${name} is not declared`);
+    if (t.dtype !== "int8") throw new Error(`codegen: ${name} is ${t.dtype}, not int8`);
+    return t;
+  };
+  return { input: find(graph.inputs[0] ?? ""), output: find(graph.outputs[0] ?? "") };
+}
+
+function summarize(
+  model: Model,
+  digest: string,
+  target: CodegenSummary["target"],
+  layers: readonly SelectedLayer[],
+  memory: MemoryPlan,
+  kernels: string[],
+): CodegenSummary {
+  const shared = new Set(
+    memory.plan.buffers.filter((b) => b.sharesWith !== undefined).map((b) => b.id),
+  );
+  const layerLines: LayerSummary[] = layers.map((l) => ({
+    index: l.index,
+    op: l.op.name,
+    type: l.op.type,
+    kernel: `tf_${l.call.variant}`,
+    macs: l.macs,
+    weightBytes: l.weightBytes,
+    scratchBytes: l.scratchBytes,
+    ...(l.cost === undefined
+      ? {}
+      : {
+          estimatedInstructions: {
+            dense: l.cost.denseInstructions,
+            ...(l.cost.sparseInstructions === undefined
+              ? {}
+              : { sparse: l.cost.sparseInstructions }),
+          },
+        }),
+    outputOffset: memory.tensorOffsets.get(l.output) ?? 0,
+    inPlace: shared.has(l.output),
+  }));
+  return {
+    generator: CODEGEN_VERSION,
+    model: model.graph.name,
+    irDigest: digest,
+    target,
+    arena: {
+      bytes: memory.plan.arenaBytes,
+      lowerBoundBytes: memory.plan.lowerBoundBytes,
+      alignment: memory.plan.alignment,
+    },
+    totals: {
+      layers: layers.length,
+      macs: layers.reduce((s, l) => s + l.macs, 0),
+      weightBytes: layers.reduce((s, l) => s + l.weightBytes, 0),
+      sparseLayers: layers.filter((l) => l.call.variant.includes("sparse")).length,
+    },
+    kernels,
+    layers: layerLines,
+  };
+}
+
+/** Generates the C program for an int8 model, in memory. */
+export async function generateModelCode(
+  model: Model,
+  options: GenerateOptions = {},
+): Promise<GeneratedProgram> {
+  const { input, output } = checkModel(model);
+  const digest = irDigest(model);
+  const costModel = options.costModel ?? loadCostModel();
+  const layers = selectKernels(model, costModel, options.weightPolicy);
+  const memory = planMemory(model, layers);
+  const rendered = await renderModel(layers, memory, {
+    modelName: model.graph.name,
+    generatorVersion: CODEGEN_VERSION,
+    irDigest: digest,
+    input,
+    output,
+  });
+  const functions = [...new Set(layers.map((l) => `tf_${l.call.variant}`))].sort();
+  const sources = collectKernelSources(functions);
+  const target = {
+    core: options.target?.core ?? null,
+    dsp: options.target?.dsp ?? null,
+    costModelMeasuredOn: costModel.measuredWith.board,
+  };
+  const summary = summarize(model, digest, target, layers, memory, functions);
+  const files: GeneratedFile[] = [
+    { path: "tf_model.h", contents: rendered.header },
+    { path: "tf_model.c", contents: rendered.source },
+    ...sources.headers.map((h) => ({ path: `include/${h.name}`, contents: h.text })),
+    ...sources.kernels.map((k) => ({ path: `kernels/${k.name}`, contents: k.text })),
+    { path: "codegen.json", contents: `${JSON.stringify(summary, null, 2)}\n` },
+  ];
+  return { files, summary, layers, memory };
+}

@@ -1,0 +1,31 @@
+export {
+  CODEGEN_VERSION,
+  type CodegenSummary,
+  type GeneratedFile,
+  type GeneratedProgram,
+  type GenerateOptions,
+  generateModelCode,
+  irDigest,
+  type LayerSummary,
+} from "./generate.js";
+export {
+  buildHostHarness,
+  type HostMismatch,
+  type HostRun,
+  type HostVerification,
+  hostHarnessSource,
+  readLayerKernels,
+  runHostHarness,
+  type VerifyHostOptions,
+  verifyHost,
+} from "./host-verify.js";
+export { type MemoryPlan, planMemory } from "./plan-memory.js";
+export { modelTemplatesDir } from "./render.js";
+export {
+  type KernelCall,
+  type SelectedLayer,
+  selectKernels,
+  UnsupportedOpError,
+  type WeightPolicy,
+} from "./select-kernels.js";
+export { type WrittenProgram, writeGeneratedFiles } from "./write.js";

@@ -1,0 +1,63 @@
+/**
+ * The `codegen` stage: renders the INT8 model IR from `quantize` into the
+ * SparseEngine C program (src/codegen): tf_model.h (API), tf_model.c
+ * (arena, constants, one kernel call per layer), the kernels it uses and
+ * their headers, and codegen.json (arena vs. live-set lower bound, kernel,
+ * MACs and weight bytes per layer).
+ *
+ * Inputs:  quantize/model-int8.json + model-int8.bin; templates/c/include,
+ *          kernels, model and cost-model.json: editing one reruns codegen
+ * Outputs: tf_model.h, tf_model.c, include/*.h, kernels/*.c, codegen.json
+ */
+import { join } from "node:path";
+import type { StageContext } from "../graph-runner/stage.js";
+import { cTemplatesDir } from "../toolchain/c-sources.js";
+import type { StageFactory } from "./index.js";
+import { INT8_MODEL_STEM } from "./quantize.js";
+
+export const CODEGEN_SUMMARY = "codegen.json";
+
+export const createCodegenStage: StageFactory = () => ({
+  version: "1",
+  // Recorded in codegen.json beside the board the cost model was measured
+  // on; the kernels choose their DSP or portable path from the target flags.
+  configKeys: ["board.core", "board.dsp"],
+  fileInputs: () =>
+    ["include", "kernels", "model", "cost-model.json"].map((p) => join(cTemplatesDir, p)),
+  async run(context) {
+    const [{ loadModel }, { generateModelCode, writeGeneratedFiles }, { loadCostModel }] =
+      await Promise.all([
+        import("../model-ir/index.js"),
+        import("../codegen/index.js"),
+        import("../sparse-engine/cost-model.js"),
+      ]);
+    const quantized = await linkUpstream(context, "quantize");
+    const loaded = await loadModel(join(quantized, INT8_MODEL_STEM));
+    if (!loaded.ok) {
+      const issues = loaded.issues.map((issue) => `  ${issue.path}: ${issue.message}`);
+      throw new Error(`quantize produced an invalid INT8 model:\n${issues.join("\n")}`);
+    }
+    const costModel = loadCostModel(join(cTemplatesDir, "cost-model.json"));
+    const program = await generateModelCode(loaded.model, {
+      costModel,
+      target: {
+        core: context.config["board.core"] as string,
+        dsp: context.config["board.dsp"] as boolean,
+      },
+    });
+    await writeGeneratedFiles(context.outDir, program.files);
+    const { arena, totals } = program.summary;
+    context.progress(
+      `${totals.layers} layers (${totals.sparseLayers} sparse), arena ${arena.bytes} bytes ` +
+        `(lower bound ${arena.lowerBoundBytes}), ${totals.weightBytes} weight bytes`,
+      { arenaBytes: arena.bytes, lowerBoundBytes: arena.lowerBoundBytes },
+    );
+  },
+});
+
+export async function linkUpstream(context: StageContext, stage: string): Promise<string> {
+  const upstream = context.upstream.get(stage);
+  if (upstream === undefined)
+    throw new Error(`the ${context.stage} stage needs the ${stage} stage's outputs`);
+  return upstream.linkInto(join(context.scratchDir, stage));
+}
