@@ -4,6 +4,7 @@
  * 1 a stage failed or the build was interrupted, 2 invalid configuration or
  * usage.
  */
+import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { UnknownStageError } from "../api/project.js";
 import { ConfigError, renderDiagnostic } from "../config/diagnostic.js";
@@ -113,6 +114,11 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
         signal: options.signal ?? interruptSignal(),
       });
       if (!result.ok) exitCode = EXIT_FAILED;
+      const outcome = result.outcomes.report;
+      if (outcome === "built" || outcome === "cached") {
+        const { printReportSummary } = await import("./report-summary.js");
+        await printReportSummary(join(project.outputDir, "report", "report.json"), output);
+      }
     });
 
   program

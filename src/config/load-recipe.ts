@@ -82,7 +82,7 @@ export async function loadRecipe(file: string, options: LoadRecipeOptions): Prom
     board,
     boardFile,
     configFiles: [...chain.map((link) => link.path), boardFile],
-    config: { ...recipe, board },
+    config: { ...recipe, name: recipe.name ?? basename(path, extname(path)), board },
   };
 }
 

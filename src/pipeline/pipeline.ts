@@ -71,7 +71,16 @@ const PLACES: Record<StageName, StagePlace> = {
   },
   report: {
     description: "report.json and the summary table",
-    upstream: ["sparsenas", "quantize", "verify-host", "verify-target"],
+    // codegen and compile-target for kernels, arena and memory; the verify
+    // stages so that a report always describes a verified model.
+    upstream: [
+      "sparsenas",
+      "quantize",
+      "codegen",
+      "compile-target",
+      "verify-host",
+      "verify-target",
+    ],
   },
 };
 

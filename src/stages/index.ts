@@ -8,11 +8,14 @@ import type { StageDefinition } from "../graph-runner/stage.js";
 import type { PipelineOptions, StageName } from "../pipeline/pipeline.js";
 import { createCodegenStage } from "./codegen.js";
 import { createCompileHostStage } from "./compile-host.js";
+import { createCompileTargetStage } from "./compile-target.js";
 import { createDatasetStage } from "./dataset.js";
 import { createQuantizeStage } from "./quantize.js";
+import { createReportStage } from "./report.js";
 import { createSparsenasStage } from "./sparsenas.js";
 import { createSupernasStage } from "./supernas.js";
 import { createVerifyHostStage } from "./verify-host.js";
+import { createVerifyTargetStage } from "./verify-target.js";
 
 export type StageImplementation = Omit<StageDefinition, "name" | "description" | "upstream">;
 
@@ -27,4 +30,7 @@ export const implementedStages: Partial<Record<StageName, StageFactory>> = {
   codegen: createCodegenStage,
   "compile-host": createCompileHostStage,
   "verify-host": createVerifyHostStage,
+  "compile-target": createCompileTargetStage,
+  "verify-target": createVerifyTargetStage,
+  report: createReportStage,
 };

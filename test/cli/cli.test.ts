@@ -180,4 +180,54 @@ describe("command line", () => {
     assert.equal(await run(["status", "--backend", "gpu"]), 2);
     assert.deepEqual(seen, ["auto", "cpu", "wasm"]);
   });
+
+  test("after a build with a report, the summary is printed, also when everything was cached", async () => {
+    const { assembleReport } = await import("../../src/report/assemble-report.js");
+    const report = assembleReport({
+      recipe: "test",
+      board: { name: "stm32f746", clock_hz: 216_000_000 },
+      accuracy: { float: 0.5, int8: 0.49, images: 100, split: "test" },
+      prunedLayers: [],
+      codegen: {
+        arena: { bytes: 1024, lowerBoundBytes: 1024, alignment: 16 },
+        totals: { layers: 0, macs: 0, weightBytes: 0, sparseLayers: 0 },
+        layers: [],
+      },
+      outputShapes: new Map(),
+      link: {
+        board: "stm32f746",
+        sections: { text_bytes: 1, rodata_bytes: 2, data_bytes: 3, bss_bytes: 4 },
+        flash: { used_bytes: 6, budget_bytes: 100, margin_bytes: 94 },
+        sram: { used_bytes: 7, budget_bytes: 100, margin_bytes: 93 },
+      },
+      run: { images: 1, instructions_per_inference: 2_160_000 },
+    });
+    const stages = () => [
+      {
+        name: "report",
+        description: "writes a report",
+        version: "1",
+        upstream: [],
+        configKeys: [],
+        async run(context: { outDir: string }) {
+          const { writeFile } = await import("node:fs/promises");
+          const { join } = await import("node:path");
+          await writeFile(join(context.outDir, "report.json"), JSON.stringify(report));
+        },
+      },
+    ];
+    for (const expectedAction of ["built", "cached"]) {
+      const out: string[] = [];
+      const code = await runCli(["-C", ws.root, "build"], {
+        createStages: stages,
+        output: { out: (line) => out.push(line), err: (line) => out.push(line) },
+      });
+      assert.equal(code, 0);
+      const text = out.join("\n").replaceAll(`${ws.root}/`, "");
+      assert.match(text, new RegExp(`${expectedAction}\\s+report`));
+      assert.match(text, /report build\/test\/report\/report\.json/);
+      assert.match(text, /accuracy float 50\.0 %, INT8 49\.0 % \(100 test images\)/);
+      assert.match(text, /speed {4}2\.16 M instructions per inference, about 10\.0 ms at 216 MHz/);
+    }
+  });
 });

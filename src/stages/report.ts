@@ -1,0 +1,60 @@
+/**
+ * The `report` stage: report.json (schemas/report.schema.json) from the
+ * outputs of quantize, sparsenas, codegen, compile-target and verify-target,
+ * checked against its schema, and the terminal summary as progress. The CLI
+ * prints the same summary after every build (cached or not).
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { StageContext } from "../graph-runner/stage.js";
+import type { StageFactory } from "./index.js";
+
+export const REPORT_FILE = "report.json";
+
+export const createReportStage: StageFactory = () => ({
+  version: "1",
+  configKeys: ["name", "board.name", "board.clock_hz"],
+  async run(context) {
+    const [{ assembleReport }, { renderReportSummary }, { validateReport }] = await Promise.all([
+      import("../report/assemble-report.js"),
+      import("../report/render-summary.js"),
+      import("../report/validate-report.js"),
+    ]);
+    const json = async (stage: string, file: string) =>
+      JSON.parse(await readFile(upstreamPath(context, stage, file), "utf8")) as never;
+    const quantize = (await json("quantize", "quantize.json")) as { accuracy: never };
+    const sparsenas = (await json("sparsenas", "sparsenas.json")) as { layers: never };
+    const graph = (await json("quantize", "model-int8.json")) as {
+      tensors: { name: string; shape: number[] }[];
+      ops: { name: string; outputs: string[] }[];
+    };
+    const shapes = new Map(graph.tensors.map((tensor) => [tensor.name, tensor.shape]));
+    const report = assembleReport({
+      recipe: context.config.name as string,
+      board: {
+        name: context.config["board.name"] as string,
+        clock_hz: context.config["board.clock_hz"] as number,
+      },
+      accuracy: quantize.accuracy,
+      prunedLayers: sparsenas.layers,
+      codegen: await json("codegen", "codegen.json"),
+      outputShapes: new Map(
+        graph.ops.map((op) => [op.name, shapes.get(op.outputs[0] ?? "") ?? []]),
+      ),
+      link: await json("compile-target", "compile-target.json"),
+      run: await json("verify-target", "verify-target.json"),
+    });
+    const problems = await validateReport(report);
+    if (problems.length > 0)
+      throw new Error(`report.json does not match its schema:\n${problems.join("\n")}`);
+    await writeFile(join(context.outDir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
+    for (const line of renderReportSummary(report)) context.progress(line.trim());
+  },
+});
+
+function upstreamPath(context: StageContext, stage: string, file: string): string {
+  const upstream = context.upstream.get(stage);
+  if (upstream === undefined)
+    throw new Error(`the report stage needs the ${stage} stage's outputs`);
+  return upstream.path(file);
+}
