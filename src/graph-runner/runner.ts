@@ -227,6 +227,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
         tools: inputs.tools,
         outDir,
         scratchDir,
+        toolCacheDir: join(options.context.cacheDir, "tools"),
         signal,
         progress: (message, data) =>
           emit({

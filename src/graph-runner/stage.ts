@@ -56,6 +56,11 @@ export interface StageContext {
   outDir: string;
   /** Private scratch space, deleted after the run. */
   scratchDir: string;
+  /**
+   * A directory shared by all runs for tools built once and reused (e.g. an
+   * emulator plugin compiled on first use); not part of any output.
+   */
+  toolCacheDir: string;
   /** Aborted when the build is cancelled or an edit invalidates this run. */
   signal: AbortSignal;
   /** Progress for the CLI (epoch, loss, …); free-form but JSON-serialisable. */

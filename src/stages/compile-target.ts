@@ -1,0 +1,182 @@
+/**
+ * The `compile-target` stage: cross-compiles the generated C from `codegen`
+ * for the board with arm-none-eabi-gcc and links it twice.
+ *
+ * - The *device* link (templates/c/model/tf_model_device.c: one inference
+ *   on a static input) uses the board's real memory map with each region's
+ *   length set to its budget, size_bytes − reserved_bytes, and no stack or
+ *   heap: the board's reserve is where the application keeps those. The
+ *   linker therefore enforces the flash and SRAM budgets; a model over
+ *   budget fails the stage naming the region and the overflow in bytes. The
+ *   footprint (text, rodata, data, bss) comes from this ELF and its map file.
+ * - The *emulator* build (templates/c/model/tf_model_target.c: reads inputs
+ *   from a semihosting file, runs each between the instruction-count
+ *   markers, writes the outputs) is linked for QEMU's memory map, with the
+ *   emulator's full code and RAM regions: the device link has already
+ *   checked the budgets, and the harness's stdio buffers, heap and stack
+ *   must not fail the build of a model that fits. verify-target runs it.
+ *
+ * Inputs:  codegen outputs; templates/c/harness and the two harnesses
+ * Outputs: tf_model_device.elf, tf_model_target.elf, compile-target.json
+ */
+import { copyFile, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { BoardProfile } from "../config/types.js";
+import type { StageConfig } from "../graph-runner/stage.js";
+import { cTemplatesDir, harnessDir } from "../toolchain/c-sources.js";
+import { TARGET_CC, TARGET_SIZE } from "../toolchain/tools.js";
+import { linkUpstream } from "./codegen.js";
+import type { StageFactory } from "./index.js";
+
+export const DEVICE_ELF = "tf_model_device.elf";
+export const TARGET_ELF = "tf_model_target.elf";
+export const COMPILE_TARGET_REPORT = "compile-target.json";
+
+const deviceHarness = join(cTemplatesDir, "model", "tf_model_device.c");
+const targetHarness = join(cTemplatesDir, "model", "tf_model_target.c");
+
+export interface BudgetUsage {
+  used_bytes: number;
+  budget_bytes: number;
+  /** budget − used; never negative in a written report (over budget fails the stage). */
+  margin_bytes: number;
+}
+
+/** compile-target.json: the device link's footprint against the board's budgets. */
+export interface CompileTargetReport {
+  board: string;
+  sections: { text_bytes: number; rodata_bytes: number; data_bytes: number; bss_bytes: number };
+  /** text + rodata + data (the initial values of .data are stored in flash). */
+  flash: BudgetUsage;
+  /** data + bss. */
+  sram: BudgetUsage;
+}
+
+/** The board keys the target stages read. */
+export const TARGET_BOARD_KEYS = [
+  "board.name",
+  "board.core",
+  "board.fpu",
+  "board.dsp",
+  "board.memory",
+  "board.compiler",
+  "board.emulator",
+] as const;
+
+/**
+ * The board profile from the declared keys. The clock is not declared (it
+ * changes no build), so it reads as 0.
+ */
+export function boardFromConfig(config: StageConfig): BoardProfile {
+  return {
+    name: config["board.name"] as string,
+    core: config["board.core"] as string,
+    fpu: config["board.fpu"] as string,
+    dsp: config["board.dsp"] as boolean,
+    clock_hz: 0,
+    memory: config["board.memory"] as BoardProfile["memory"],
+    compiler: config["board.compiler"] as BoardProfile["compiler"],
+    emulator: config["board.emulator"] as BoardProfile["emulator"],
+  };
+}
+
+const REGION_NAMES: Record<string, string> = { FLASH: "flash", SRAM: "SRAM" };
+
+function formatBytes(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+export const createCompileTargetStage: StageFactory = () => ({
+  version: "1",
+  configKeys: [...TARGET_BOARD_KEYS],
+  fileInputs: () => [harnessDir, deviceHarness, targetHarness],
+  tools: [TARGET_CC, TARGET_SIZE],
+  async run(context) {
+    const [{ compileTarget }, { ToolchainError }, { readFootprint }] = await Promise.all([
+      import("../toolchain/compile-target.js"),
+      import("../toolchain/errors.js"),
+      import("../toolchain/footprint.js"),
+    ]);
+    const board = boardFromConfig(context.config);
+    const dir = await linkUpstream(context, "codegen");
+    const kernels = (await readdir(join(dir, "kernels"))).filter((f) => f.endsWith(".c")).sort();
+    const sources = [join(dir, "tf_model.c"), ...kernels.map((k) => join(dir, "kernels", k))];
+    const includeDirs = [dir, join(dir, "include")];
+    const budgets = {
+      FLASH: board.memory.flash.size_bytes - board.memory.flash.reserved_bytes,
+      SRAM: board.memory.sram.size_bytes - board.memory.sram.reserved_bytes,
+    };
+
+    const deviceElf = join(context.scratchDir, "device", DEVICE_ELF);
+    let device: Awaited<ReturnType<typeof compileTarget>>;
+    try {
+      device = await compileTarget({
+        board,
+        sources: [...sources, deviceHarness],
+        includeDirs,
+        output: deviceElf,
+        layout: { target: "device", reserve: true, stackBytes: 0, heapBytes: 0 },
+      });
+    } catch (error) {
+      if (error instanceof ToolchainError && error.failure.reason === "region-overflow") {
+        const parts = error.failure.overflows.map((o) => {
+          const budget = budgets[o.region as keyof typeof budgets];
+          return (
+            `${REGION_NAMES[o.region] ?? o.region} overflows by ${formatBytes(o.overflowBytes)} bytes` +
+            (budget === undefined ? "" : ` (budget ${formatBytes(budget)})`)
+          );
+        });
+        throw new Error(`the model does not fit the ${board.name}: ${parts.join("; ")}`);
+      }
+      throw error;
+    }
+    const footprint = await readFootprint(device.output, device.mapFile);
+    const usage = (used: number, budget: number): BudgetUsage => ({
+      used_bytes: used,
+      budget_bytes: budget,
+      margin_bytes: budget - used,
+    });
+    const report: CompileTargetReport = {
+      board: board.name,
+      sections: {
+        text_bytes: footprint.textBytes,
+        rodata_bytes: footprint.rodataBytes,
+        data_bytes: footprint.dataBytes,
+        bss_bytes: footprint.bssBytes,
+      },
+      flash: usage(
+        footprint.textBytes + footprint.rodataBytes + footprint.dataBytes,
+        budgets.FLASH,
+      ),
+      sram: usage(footprint.dataBytes + footprint.bssBytes, budgets.SRAM),
+    };
+
+    // The emulator build: the same program with the semihosting harness,
+    // linked with the emulator's whole code and RAM regions.
+    const emulatorBoard: BoardProfile = {
+      ...board,
+      memory: {
+        flash: { ...board.memory.flash, size_bytes: board.emulator.code.size_bytes },
+        sram: { ...board.memory.sram, size_bytes: board.emulator.ram.size_bytes },
+      },
+    };
+    const target = await compileTarget({
+      board: emulatorBoard,
+      sources: [...sources, targetHarness],
+      includeDirs: [...includeDirs, harnessDir],
+      output: join(context.scratchDir, "emulator", TARGET_ELF),
+    });
+
+    await copyFile(device.output, join(context.outDir, DEVICE_ELF));
+    await copyFile(target.output, join(context.outDir, TARGET_ELF));
+    await writeFile(
+      join(context.outDir, COMPILE_TARGET_REPORT),
+      `${JSON.stringify(report, null, 2)}\n`,
+    );
+    context.progress(
+      `${board.name}: flash ${formatBytes(report.flash.used_bytes)} of ${formatBytes(budgets.FLASH)} bytes, ` +
+        `SRAM ${formatBytes(report.sram.used_bytes)} of ${formatBytes(budgets.SRAM)} bytes`,
+      { flashBytes: report.flash.used_bytes, sramBytes: report.sram.used_bytes },
+    );
+  },
+});

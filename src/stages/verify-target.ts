@@ -1,0 +1,177 @@
+/**
+ * The `verify-target` stage: runs the emulator build from `compile-target`
+ * under QEMU (board.emulator: mps2-an500, Cortex-M7) on the first
+ * `verification.target_images` test images, normalised and quantized as
+ * verify-host does, and requires its output bytes to equal the reference
+ * interpreter's. The insn_count plugin counts the instructions of every
+ * inference (tf_model_run between the markers, minus the markers' own cost
+ * measured on an empty region), which is deterministic: the same build and
+ * inputs always give the same counts.
+ *
+ * The plugin is built with the host gcc into `tools/` under the workspace's
+ * cache directory (or the user's tool cache when that cannot be found).
+ *
+ * Inputs:  dataset (test split, or validation), quantize/model-int8.*,
+ *          compile-target/tf_model_target.elf
+ * Outputs: verify-target.json ({ images, instructions_per_inference, instructions })
+ */
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { HOST_CC, QEMU_SYSTEM_ARM, TARGET_NM } from "../toolchain/tools.js";
+import { linkUpstream } from "./codegen.js";
+import { boardFromConfig, TARGET_BOARD_KEYS, TARGET_ELF } from "./compile-target.js";
+import type { StageFactory } from "./index.js";
+import { INT8_MODEL_STEM } from "./quantize.js";
+
+export const VERIFY_TARGET_REPORT = "verify-target.json";
+
+/** verify-target.json. */
+export interface VerifyTargetReport {
+  images: number;
+  /** The most instructions any one inference took. */
+  instructions_per_inference: number;
+  /** Instructions of each inference, in image order. */
+  instructions: number[];
+}
+
+/**
+ * Compares the emulator's outputs (back to back) with the interpreter's;
+ * undefined when equal, else a message naming the first differing image and byte.
+ */
+export function findOutputMismatch(
+  expected: readonly Int8Array[],
+  actualBytes: Uint8Array,
+  split: string,
+): string | undefined {
+  let at = 0;
+  for (const [image, want] of expected.entries()) {
+    const got = new Int8Array(actualBytes.buffer, actualBytes.byteOffset + at, want.length);
+    at += want.length;
+    const byte = want.findIndex((v, j) => v !== got[j]);
+    if (byte >= 0) {
+      return (
+        `target output differs from the interpreter on ${split} image ${image} at byte ${byte} ` +
+        `(expected ${want[byte]}, got ${got[byte]})`
+      );
+    }
+  }
+  return undefined;
+}
+
+export const createVerifyTargetStage: StageFactory = () => ({
+  version: "1",
+  configKeys: [
+    "verification.target_images",
+    "dataset.normalization",
+    ...TARGET_BOARD_KEYS.filter((key) => key === "board.name" || key === "board.emulator"),
+  ],
+  tools: [QEMU_SYSTEM_ARM, TARGET_NM, HOST_CC],
+  async run(context) {
+    const [
+      { loadDatasetArtifacts },
+      { normalizeImages },
+      { loadModel },
+      { quantizeInput },
+      { runInt8 },
+      { runQemu },
+      { product },
+    ] = await Promise.all([
+      import("../datasets/artifacts.js"),
+      import("../datasets/normalize.js"),
+      import("../model-ir/index.js"),
+      import("../quantize/index.js"),
+      import("../interpreter/index.js"),
+      import("../toolchain/run-qemu.js"),
+      import("../model-ir/shapes.js"),
+    ]);
+    const requested = context.config["verification.target_images"] as number;
+    const normalization = context.config["dataset.normalization"] as {
+      mean: number[];
+      std: number[];
+    };
+    const dataset = await loadDatasetArtifacts(await linkUpstream(context, "dataset"));
+    const loaded = await loadModel(join(await linkUpstream(context, "quantize"), INT8_MODEL_STEM));
+    if (!loaded.ok) throw new Error("quantize produced an invalid INT8 model");
+    const model = loaded.model;
+    const split = dataset.splits.test !== undefined ? "test" : "validation";
+    const images = dataset.splits.test ?? dataset.splits.validation;
+    if (images === undefined) throw new Error("the dataset has no test or validation split");
+    const pixels = images.height * images.width * images.channels;
+    const count = Math.min(requested, images.count);
+    if (count < 1) throw new Error("verification.target_images must select at least one image");
+    const inputs = Array.from({ length: count }, (_, i) =>
+      quantizeInput(
+        model,
+        normalizeImages(images.images.subarray(i * pixels, (i + 1) * pixels), images.channels, {
+          mean: normalization.mean,
+          std: normalization.std,
+        }),
+      ),
+    );
+    const outputTensor = model.graph.tensors.find((t) => t.name === model.graph.outputs[0]);
+    if (outputTensor === undefined) throw new Error("the INT8 model has no output tensor");
+    const outputSize = product(outputTensor.shape);
+
+    const compiled = context.upstream.get("compile-target");
+    if (compiled === undefined) throw new Error("verify-target needs the compile-target outputs");
+    const work = join(context.scratchDir, "run");
+    await mkdir(work, { recursive: true });
+    const elf = join(work, TARGET_ELF);
+    await copyFile(compiled.path(TARGET_ELF), elf);
+    const joined = new Uint8Array(inputs.reduce((s, x) => s + x.length, 0));
+    let at = 0;
+    for (const x of inputs) {
+      joined.set(new Uint8Array(x.buffer, x.byteOffset, x.length), at);
+      at += x.length;
+    }
+    await writeFile(join(work, "inputs.bin"), joined);
+
+    context.progress(`running ${count} ${split} images under QEMU`);
+    const board = boardFromConfig(context.config);
+    const run = await runQemu({
+      elf,
+      board,
+      cwd: work,
+      countInstructions: true,
+      // Built once per workspace (into its cache), not once per run.
+      pluginCacheDir: context.toolCacheDir,
+      timeoutMs: 300_000,
+    });
+    const bytes = await readFile(join(work, "outputs.bin"));
+    if (bytes.length !== count * outputSize) {
+      throw new Error(
+        `the target harness wrote ${bytes.length} output bytes for ${count} images of ${outputSize}`,
+      );
+    }
+    const mismatch = findOutputMismatch(
+      inputs.map((input) => runInt8(model, input).outputs[0] as Int8Array),
+      bytes,
+      split,
+    );
+    if (mismatch !== undefined) throw new Error(mismatch);
+
+    // Regions: one empty region (the markers' own cost), then one per image.
+    const regions = run.regionInstructions;
+    if (regions.length !== count + 1) {
+      throw new Error(
+        `the instruction counter reported ${regions.length} regions for ${count} images (expected ${count + 1})`,
+      );
+    }
+    const overhead = regions[0] as number;
+    const instructions = regions.slice(1).map((n) => n - overhead);
+    const report: VerifyTargetReport = {
+      images: count,
+      instructions_per_inference: Math.max(...instructions),
+      instructions,
+    };
+    await writeFile(
+      join(context.outDir, VERIFY_TARGET_REPORT),
+      `${JSON.stringify(report, null, 2)}\n`,
+    );
+    context.progress(
+      `${count} ${split} images: QEMU output equals the interpreter byte for byte; ` +
+        `${report.instructions_per_inference.toLocaleString("en-US")} instructions per inference`,
+      { instructionsPerInference: report.instructions_per_inference },
+    );
+  },
+});

@@ -1,0 +1,62 @@
+/*
+ * Target harness for a generated model (hand-written; compiled with the
+ * generated tf_model.c and kernels for the board and run under QEMU with
+ * semihosting):
+ *
+ *   reads N int8 inputs of TF_MODEL_INPUT_SIZE bytes, back to back, from the
+ *   semihosting file TF_TARGET_INPUTS (default "inputs.bin"), runs
+ *   tf_model_run on each between tf_region_begin() and tf_region_end(), and
+ *   writes the N outputs of TF_MODEL_OUTPUT_SIZE bytes to TF_TARGET_OUTPUTS
+ *   (default "outputs.bin").
+ *
+ * One empty region comes first, so the insn_count plugin reports
+ * [empty, input 1, input 2, ...] and the marker overhead can be subtracted.
+ * Exit status: 0 on success, 1 on an I/O error, 2 when tf_model_run returns
+ * an error status (printed through semihosting).
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tf_markers.h"
+#include "tf_model.h"
+
+#ifndef TF_TARGET_INPUTS
+#define TF_TARGET_INPUTS "inputs.bin"
+#endif
+#ifndef TF_TARGET_OUTPUTS
+#define TF_TARGET_OUTPUTS "outputs.bin"
+#endif
+
+static int8_t input[TF_MODEL_INPUT_SIZE];
+static int8_t output[TF_MODEL_OUTPUT_SIZE];
+
+int main(void) {
+    FILE *in = fopen(TF_TARGET_INPUTS, "rb");
+    FILE *out = fopen(TF_TARGET_OUTPUTS, "wb");
+    if (in == 0 || out == 0) {
+        fputs("tf_model_target: cannot open " TF_TARGET_INPUTS " or " TF_TARGET_OUTPUTS "\n", stderr);
+        return 1;
+    }
+    tf_region_begin();
+    tf_region_end();
+    int status = 0;
+    long count = 0;
+    while (fread(input, 1, sizeof input, in) == sizeof input) {
+        tf_region_begin();
+        const tf_status s = tf_model_run(input, output);
+        tf_region_end();
+        if (s != TF_STATUS_OK) {
+            fprintf(stderr, "tf_model_run failed on input %ld with status %d\n", count, (int)s);
+            status = 2;
+            break;
+        }
+        if (fwrite(output, 1, sizeof output, out) != sizeof output) {
+            status = 1;
+            break;
+        }
+        count++;
+    }
+    fclose(in);
+    if (fclose(out) != 0) status = 1;
+    return status;
+}
