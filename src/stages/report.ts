@@ -1,8 +1,8 @@
 /**
  * The `report` stage: report.json (schemas/report.schema.json) from the
  * outputs of quantize, sparsenas, codegen, compile-target and verify-target,
- * checked against its schema, and the terminal summary as progress. The CLI
- * prints the same summary after every build (cached or not).
+ * checked against its schema. The CLI prints its summary after every build
+ * (cached or not).
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -15,9 +15,8 @@ export const createReportStage: StageFactory = () => ({
   version: "1",
   configKeys: ["name", "board.name", "board.clock_hz"],
   async run(context) {
-    const [{ assembleReport }, { renderReportSummary }, { validateReport }] = await Promise.all([
+    const [{ assembleReport }, { validateReport }] = await Promise.all([
       import("../report/assemble-report.js"),
-      import("../report/render-summary.js"),
       import("../report/validate-report.js"),
     ]);
     const json = async (stage: string, file: string) =>
@@ -48,7 +47,10 @@ export const createReportStage: StageFactory = () => ({
     if (problems.length > 0)
       throw new Error(`report.json does not match its schema:\n${problems.join("\n")}`);
     await writeFile(join(context.outDir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
-    for (const line of renderReportSummary(report)) context.progress(line.trim());
+    // The CLI prints the full summary after the build, cached or not.
+    context.progress(
+      `INT8 accuracy ${(100 * report.accuracy.int8).toFixed(1)} %, flash ${report.memory.flash.used_bytes} B, SRAM ${report.memory.sram.used_bytes} B, ${report.performance.instructions_per_inference} instructions per inference`,
+    );
   },
 });
 
