@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { CODEGEN_SUMMARY, linkUpstream } from "./codegen.js";
 import { HOST_DEBUG_EXECUTABLE, HOST_EXECUTABLE } from "./compile-host.js";
 import type { StageFactory } from "./index.js";
-import { INT8_MODEL_STEM } from "./quantize.js";
+import { loadVerificationInputs } from "./verification-inputs.js";
 
 export const VERIFY_HOST_REPORT = "verify-host.json";
 
@@ -32,42 +32,12 @@ export const createVerifyHostStage: StageFactory = () => ({
   version: "1",
   configKeys: ["verification.host_images", "dataset.normalization"],
   async run(context) {
-    const [
-      { loadDatasetArtifacts },
-      { normalizeImages },
-      { loadModel },
-      { quantizeInput },
-      { readLayerKernels, verifyHost },
-    ] = await Promise.all([
-      import("../datasets/artifacts.js"),
-      import("../datasets/normalize.js"),
-      import("../model-ir/index.js"),
-      import("../quantize/index.js"),
-      import("../codegen/index.js"),
-    ]);
-    const requested = context.config["verification.host_images"] as number;
-    const normalization = context.config["dataset.normalization"] as {
-      mean: number[];
-      std: number[];
-    };
-    const dataset = await loadDatasetArtifacts(await linkUpstream(context, "dataset"));
-    const loaded = await loadModel(join(await linkUpstream(context, "quantize"), INT8_MODEL_STEM));
-    if (!loaded.ok) throw new Error("quantize produced an invalid INT8 model");
-    const model = loaded.model;
-    const split = dataset.splits.test !== undefined ? "test" : "validation";
-    const images = dataset.splits.test ?? dataset.splits.validation;
-    if (images === undefined) throw new Error("the dataset has no test or validation split");
-    const pixels = images.height * images.width * images.channels;
-    const count = Math.min(requested, images.count);
-    const inputs = Array.from({ length: count }, (_, i) =>
-      quantizeInput(
-        model,
-        normalizeImages(images.images.subarray(i * pixels, (i + 1) * pixels), images.channels, {
-          mean: normalization.mean,
-          std: normalization.std,
-        }),
-      ),
+    const { readLayerKernels, verifyHost } = await import("../codegen/index.js");
+    const { model, split, inputs } = await loadVerificationInputs(
+      context,
+      context.config["verification.host_images"] as number,
     );
+    const count = inputs.length;
 
     // Cached outputs are read-only and not executable: run private copies.
     const compiled = context.upstream.get("compile-host");

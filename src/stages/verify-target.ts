@@ -21,7 +21,7 @@ import { HOST_CC, QEMU_SYSTEM_ARM, TARGET_NM } from "../toolchain/tools.js";
 import { linkUpstream } from "./codegen.js";
 import { boardFromConfig, TARGET_BOARD_KEYS, TARGET_ELF } from "./compile-target.js";
 import type { StageFactory } from "./index.js";
-import { INT8_MODEL_STEM } from "./quantize.js";
+import { loadVerificationInputs } from "./verification-inputs.js";
 
 export const VERIFY_TARGET_REPORT = "verify-target.json";
 
@@ -67,47 +67,17 @@ export const createVerifyTargetStage: StageFactory = () => ({
   ],
   tools: [QEMU_SYSTEM_ARM, TARGET_NM, HOST_CC],
   async run(context) {
-    const [
-      { loadDatasetArtifacts },
-      { normalizeImages },
-      { loadModel },
-      { quantizeInput },
-      { runInt8 },
-      { runQemu },
-      { product },
-    ] = await Promise.all([
-      import("../datasets/artifacts.js"),
-      import("../datasets/normalize.js"),
-      import("../model-ir/index.js"),
-      import("../quantize/index.js"),
+    const [{ runInt8 }, { runQemu }, { product }] = await Promise.all([
       import("../interpreter/index.js"),
       import("../toolchain/run-qemu.js"),
       import("../model-ir/shapes.js"),
     ]);
-    const requested = context.config["verification.target_images"] as number;
-    const normalization = context.config["dataset.normalization"] as {
-      mean: number[];
-      std: number[];
-    };
-    const dataset = await loadDatasetArtifacts(await linkUpstream(context, "dataset"));
-    const loaded = await loadModel(join(await linkUpstream(context, "quantize"), INT8_MODEL_STEM));
-    if (!loaded.ok) throw new Error("quantize produced an invalid INT8 model");
-    const model = loaded.model;
-    const split = dataset.splits.test !== undefined ? "test" : "validation";
-    const images = dataset.splits.test ?? dataset.splits.validation;
-    if (images === undefined) throw new Error("the dataset has no test or validation split");
-    const pixels = images.height * images.width * images.channels;
-    const count = Math.min(requested, images.count);
-    if (count < 1) throw new Error("verification.target_images must select at least one image");
-    const inputs = Array.from({ length: count }, (_, i) =>
-      quantizeInput(
-        model,
-        normalizeImages(images.images.subarray(i * pixels, (i + 1) * pixels), images.channels, {
-          mean: normalization.mean,
-          std: normalization.std,
-        }),
-      ),
+    const { model, split, inputs } = await loadVerificationInputs(
+      context,
+      context.config["verification.target_images"] as number,
     );
+    const count = inputs.length;
+    if (count < 1) throw new Error("verification.target_images must select at least one image");
     const outputTensor = model.graph.tensors.find((t) => t.name === model.graph.outputs[0]);
     if (outputTensor === undefined) throw new Error("the INT8 model has no output tensor");
     const outputSize = product(outputTensor.shape);
