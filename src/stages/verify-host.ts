@@ -12,7 +12,7 @@
  */
 import { chmod, copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CODEGEN_SUMMARY, linkUpstream } from "./codegen.js";
+import { CODEGEN_SUMMARY } from "./codegen.js";
 import { HOST_DEBUG_EXECUTABLE, HOST_EXECUTABLE } from "./compile-host.js";
 import type { StageFactory } from "./index.js";
 import { loadVerificationInputs } from "./verification-inputs.js";

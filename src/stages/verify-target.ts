@@ -18,7 +18,6 @@
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HOST_CC, QEMU_SYSTEM_ARM, TARGET_NM } from "../toolchain/tools.js";
-import { linkUpstream } from "./codegen.js";
 import { boardFromConfig, TARGET_BOARD_KEYS, TARGET_ELF } from "./compile-target.js";
 import type { StageFactory } from "./index.js";
 import { loadVerificationInputs } from "./verification-inputs.js";
