@@ -31,6 +31,7 @@ import {
   createTrainingProgress,
   linkUpstream,
   percent,
+  prepareTrainingRun,
   readTrainingStageConfig,
   resolveOptimizer,
   TRAINING_STAGE_KEYS,
@@ -61,38 +62,20 @@ export const createSparsenasStage: StageFactory = (options) => ({
     assertFixedSearchSpace(settings.searchSpace, "sparsenas");
     const run = context.config["training.sparsenas"] as PruningRun;
     const sparsity = context.config.sparsity as Recipe["sparsity"];
-    const [
-      { createTrainingBackend },
-      { loadDatasetArtifacts },
-      { createNetwork },
-      loop,
-      checkpoint,
-      { deriveSeed },
-      pruning,
-      { writeModel },
-    ] = await Promise.all([
-      import("../training/backend.js"),
-      import("../datasets/artifacts.js"),
-      import("../blocks/network.js"),
+    const [loop, checkpoint, { deriveSeed }, pruning, { writeModel }] = await Promise.all([
       import("../training/loop.js"),
       import("../training/checkpoint.js"),
       import("../datasets/seeded-random.js"),
       import("../pruning/index.js"),
       import("../model-ir/io.js"),
     ]);
-    const backend = await createTrainingBackend({
-      backend: options.backend,
-      onWarning: (message) => context.progress(message),
-    });
-    const dataset = await loadDatasetArtifacts(await linkUpstream(context, "dataset", "sparsenas"));
-    const train = dataset.splits.train;
-    if (train === undefined) throw new Error("the dataset has no training split");
-    const validation = dataset.splits.validation;
-    const network = createNetwork(settings.searchSpace, {
-      classes: dataset.manifest.classNames.length,
-      inputResolution: dataset.manifest.image.height,
-      seed: settings.seed,
-    });
+    const { backend, train, validation, network } = await prepareTrainingRun(
+      context,
+      options.backend,
+      settings.searchSpace,
+      settings.seed,
+      "sparsenas",
+    );
     try {
       const restored = await checkpoint.loadCheckpoint(
         join(await linkUpstream(context, "supernas", "sparsenas"), SUPERNAS_CHECKPOINT_DIR),

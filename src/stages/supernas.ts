@@ -29,8 +29,8 @@ import {
   assertFixedSearchSpace,
   createEpochBudget,
   createTrainingProgress,
-  linkUpstream,
   percent,
+  prepareTrainingRun,
   readTrainingStageConfig,
   resolveOptimizer,
   TRAINING_STAGE_KEYS,
@@ -61,32 +61,17 @@ export const createSupernasStage: StageFactory = (options) => ({
     const settings = readTrainingStageConfig(context.config);
     assertFixedSearchSpace(settings.searchSpace, "supernas");
     const run = context.config["training.supernas"] as TrainingRun;
-    const [
-      { createTrainingBackend },
-      { loadDatasetArtifacts },
-      { createNetwork },
-      loop,
-      checkpoint,
-    ] = await Promise.all([
-      import("../training/backend.js"),
-      import("../datasets/artifacts.js"),
-      import("../blocks/network.js"),
+    const [loop, checkpoint] = await Promise.all([
       import("../training/loop.js"),
       import("../training/checkpoint.js"),
     ]);
-    const backend = await createTrainingBackend({
-      backend: options.backend,
-      onWarning: (message) => context.progress(message),
-    });
-    const dataset = await loadDatasetArtifacts(await linkUpstream(context, "dataset", "supernas"));
-    const train = dataset.splits.train;
-    if (train === undefined) throw new Error("the dataset has no training split");
-    const validation = dataset.splits.validation;
-    const network = createNetwork(settings.searchSpace, {
-      classes: dataset.manifest.classNames.length,
-      inputResolution: dataset.manifest.image.height,
-      seed: settings.seed,
-    });
+    const { backend, train, validation, network } = await prepareTrainingRun(
+      context,
+      options.backend,
+      settings.searchSpace,
+      settings.seed,
+      "supernas",
+    );
     try {
       const parameters = network.parameters.trainable.reduce((sum, v) => sum + v.size, 0);
       context.progress(

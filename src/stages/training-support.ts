@@ -7,7 +7,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Recipe, TrainingRun } from "../config/types.js";
+import type { BackendPreference, Recipe, TrainingRun } from "../config/types.js";
 import type { StageConfig, StageContext } from "../graph-runner/stage.js";
 import type { EpochSummary, TrainingEvent } from "../training/loop.js";
 import type { OptimizerConfig } from "../training/optimizers.js";
@@ -157,4 +157,38 @@ export const percent = (fraction: number) => `${(100 * fraction).toFixed(1)} %`;
 
 export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * What both training stages start from: the backend (loaded), the dataset
+ * stage's training and validation splits, and the fixed network built from
+ * the search space for those images. Modules that load tfjs are imported here,
+ * inside a running stage, never at start-up.
+ */
+export async function prepareTrainingRun(
+  context: StageContext,
+  backendChoice: BackendPreference,
+  searchSpace: SearchSpace,
+  seed: number,
+  stage: string,
+) {
+  const [{ createTrainingBackend }, { loadDatasetArtifacts }, { createNetwork }] =
+    await Promise.all([
+      import("../training/backend.js"),
+      import("../datasets/artifacts.js"),
+      import("../blocks/network.js"),
+    ]);
+  const backend = await createTrainingBackend({
+    backend: backendChoice,
+    onWarning: (message) => context.progress(message),
+  });
+  const dataset = await loadDatasetArtifacts(await linkUpstream(context, "dataset", stage));
+  const train = dataset.splits.train;
+  if (train === undefined) throw new Error("the dataset has no training split");
+  const network = createNetwork(searchSpace, {
+    classes: dataset.manifest.classNames.length,
+    inputResolution: dataset.manifest.image.height,
+    seed,
+  });
+  return { backend, train, validation: dataset.splits.validation, network };
 }
