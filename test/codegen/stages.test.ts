@@ -3,21 +3,15 @@
  * stages, with a fixed float model standing in for sparsenas.
  */
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { buildProject } from "../../src/api/build.js";
 import { openProject } from "../../src/api/project.js";
 import type { CodegenSummary } from "../../src/codegen/index.js";
-import type { StageDefinition } from "../../src/graph-runner/stage.js";
-import { renderModelJson } from "../../src/model-ir/io.js";
-import { buildMobileVitSample } from "../../src/model-ir/sample-models.js";
 import { packageRoot } from "../../src/project-paths.js";
 import { createCodegenStage } from "../../src/stages/codegen.js";
-import { createCompileHostStage } from "../../src/stages/compile-host.js";
-import { createDatasetStage } from "../../src/stages/dataset.js";
-import { createQuantizeStage } from "../../src/stages/quantize.js";
-import { createVerifyHostStage, type VerifyHostReport } from "../../src/stages/verify-host.js";
+import type { VerifyHostReport } from "../../src/stages/verify-host.js";
+import { createSampleModelPipeline } from "../helpers/sample-model-pipeline.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
 
 const RECIPE = `seed: 3
@@ -36,48 +30,8 @@ verification:
   host_images: 6
 `;
 
-function stages(): StageDefinition[] {
-  const options = { backend: "auto" } as const;
-  return [
-    { name: "dataset", description: "dataset", upstream: [], ...createDatasetStage(options) },
-    {
-      name: "sparsenas",
-      description: "a fixed float model standing in for the searched one",
-      upstream: [],
-      version: "1",
-      configKeys: [],
-      async run(context) {
-        const model = buildMobileVitSample({ dim: 32, heads: 2, layers: 1, resolution: 32 });
-        await writeFile(join(context.outDir, "model.json"), renderModelJson(model));
-        await writeFile(join(context.outDir, "model.bin"), model.blob);
-      },
-    },
-    {
-      name: "quantize",
-      description: "quantize",
-      upstream: ["dataset", "sparsenas"],
-      ...createQuantizeStage(options),
-    },
-    {
-      name: "codegen",
-      description: "codegen",
-      upstream: ["quantize"],
-      ...createCodegenStage(options),
-    },
-    {
-      name: "compile-host",
-      description: "compile-host",
-      upstream: ["codegen"],
-      ...createCompileHostStage(options),
-    },
-    {
-      name: "verify-host",
-      description: "verify-host",
-      upstream: ["dataset", "quantize", "compile-host"],
-      ...createVerifyHostStage(options),
-    },
-  ];
-}
+const stages = () =>
+  createSampleModelPipeline(["quantize", "codegen", "compile-host", "verify-host"]);
 
 test("codegen reads the kernel library and the model templates, so editing them reruns it", () => {
   const inputs = createCodegenStage({ backend: "auto" }).fileInputs?.({}) ?? [];

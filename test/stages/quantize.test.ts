@@ -1,16 +1,13 @@
 /** The quantize stage between the real dataset stage and a float model standing in for sparsenas. */
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { buildProject } from "../../src/api/build.js";
 import { openProject } from "../../src/api/project.js";
-import type { StageDefinition } from "../../src/graph-runner/stage.js";
-import { renderModelJson } from "../../src/model-ir/io.js";
-import { buildMobileVitSample } from "../../src/model-ir/sample-models.js";
 import { packageRoot } from "../../src/project-paths.js";
-import { createDatasetStage } from "../../src/stages/dataset.js";
-import { createQuantizeStage, type QuantizeReport } from "../../src/stages/quantize.js";
+import type { QuantizeReport } from "../../src/stages/quantize.js";
+import { createSampleModelPipeline } from "../helpers/sample-model-pipeline.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
 
 const RECIPE = `seed: 3
@@ -26,34 +23,7 @@ quantization:
   calibration_images: 16
 `;
 
-function stages(): StageDefinition[] {
-  return [
-    {
-      name: "dataset",
-      description: "dataset",
-      upstream: [],
-      ...createDatasetStage({ backend: "auto" }),
-    },
-    {
-      name: "sparsenas",
-      description: "a fixed float model standing in for the trained one",
-      upstream: [],
-      version: "1",
-      configKeys: [],
-      async run(context) {
-        const model = buildMobileVitSample({ dim: 32, heads: 2, layers: 1 });
-        await writeFile(join(context.outDir, "model.json"), renderModelJson(model));
-        await writeFile(join(context.outDir, "model.bin"), model.blob);
-      },
-    },
-    {
-      name: "quantize",
-      description: "quantize",
-      upstream: ["dataset", "sparsenas"],
-      ...createQuantizeStage({ backend: "auto" }),
-    },
-  ];
-}
+const stages = () => createSampleModelPipeline(["quantize"]);
 
 describe("quantize stage", () => {
   let ws: TestWorkspace;

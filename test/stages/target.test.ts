@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -15,23 +15,11 @@ import { buildProject } from "../../src/api/build.js";
 import { openProject } from "../../src/api/project.js";
 import type { CodegenSummary } from "../../src/codegen/index.js";
 import type { BuildEvent } from "../../src/graph-runner/events.js";
-import type { StageDefinition } from "../../src/graph-runner/stage.js";
-import { renderModelJson } from "../../src/model-ir/io.js";
-import { buildMobileVitSample } from "../../src/model-ir/sample-models.js";
 import { packageRoot } from "../../src/project-paths.js";
-import { createCodegenStage } from "../../src/stages/codegen.js";
-import {
-  type CompileTargetReport,
-  createCompileTargetStage,
-} from "../../src/stages/compile-target.js";
-import { createDatasetStage } from "../../src/stages/dataset.js";
-import { createQuantizeStage } from "../../src/stages/quantize.js";
-import {
-  createVerifyTargetStage,
-  findOutputMismatch,
-  type VerifyTargetReport,
-} from "../../src/stages/verify-target.js";
+import type { CompileTargetReport } from "../../src/stages/compile-target.js";
+import { findOutputMismatch, type VerifyTargetReport } from "../../src/stages/verify-target.js";
 import { parseMapRodataBytes, parseSectionSizes } from "../../src/toolchain/footprint.js";
+import { createSampleModelPipeline } from "../helpers/sample-model-pipeline.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
 
 const RECIPE = `seed: 3
@@ -50,48 +38,8 @@ verification:
   target_images: 3
 `;
 
-function stages(): StageDefinition[] {
-  const options = { backend: "auto" } as const;
-  return [
-    { name: "dataset", description: "dataset", upstream: [], ...createDatasetStage(options) },
-    {
-      name: "sparsenas",
-      description: "a fixed float model standing in for the searched one",
-      upstream: [],
-      version: "1",
-      configKeys: [],
-      async run(context) {
-        const model = buildMobileVitSample({ dim: 32, heads: 2, layers: 1, resolution: 32 });
-        await writeFile(join(context.outDir, "model.json"), renderModelJson(model));
-        await writeFile(join(context.outDir, "model.bin"), model.blob);
-      },
-    },
-    {
-      name: "quantize",
-      description: "quantize",
-      upstream: ["dataset", "sparsenas"],
-      ...createQuantizeStage(options),
-    },
-    {
-      name: "codegen",
-      description: "codegen",
-      upstream: ["quantize"],
-      ...createCodegenStage(options),
-    },
-    {
-      name: "compile-target",
-      description: "compile-target",
-      upstream: ["codegen"],
-      ...createCompileTargetStage(options),
-    },
-    {
-      name: "verify-target",
-      description: "verify-target",
-      upstream: ["dataset", "quantize", "compile-target"],
-      ...createVerifyTargetStage(options),
-    },
-  ];
-}
+const stages = () =>
+  createSampleModelPipeline(["quantize", "codegen", "compile-target", "verify-target"]);
 
 async function build(
   ws: TestWorkspace,
