@@ -99,13 +99,17 @@ class Constants {
 
   weight(w: KernelWeight): {
     weights: string;
-    sparse: { blockSize: number; runBytes: number } | false;
+    sparse: { blockSize: number; runBytes: number; storedRows: number } | false;
   } {
     if (w.kind === "dense")
       return { weights: this.add("weight", "int8_t", w.values), sparse: false };
     return {
       weights: this.add("weight_stream", "uint8_t", w.packed.stream),
-      sparse: { blockSize: w.packed.blockSize, runBytes: w.packed.runBytes },
+      sparse: {
+        blockSize: w.packed.blockSize,
+        runBytes: w.packed.runBytes,
+        storedRows: w.packed.storedRows,
+      },
     };
   }
 }

@@ -215,7 +215,10 @@ export function outputSize(c: KernelCase): number {
 function weightBuffers(w: KernelWeight): { buffers: Uint8Array[]; extra: number[] } {
   if ("dense" in w) return { buffers: [bytes(w.dense)], extra: [] };
   const packed = packSparseWeight(w.sparse);
-  return { buffers: [packed.stream], extra: [packed.blockSize, packed.runBytes] };
+  return {
+    buffers: [packed.stream],
+    extra: [packed.blockSize, packed.runBytes, packed.storedRows],
+  };
 }
 
 function quantBuffers(q: OutputQuant): Uint8Array[] {
@@ -262,7 +265,7 @@ export function encodeCase(c: KernelCase): EncodedCase {
           c.outputOffset,
           c.actMin,
           c.actMax,
-          ...(sparse ? w.extra : [0, 0]),
+          ...(sparse ? w.extra : [0, 0, 0]),
           out,
         ],
         buffers: [bytes(c.input), ...quantBuffers(c), ...w.buffers],
@@ -281,7 +284,7 @@ export function encodeCase(c: KernelCase): EncodedCase {
           c.outputOffset,
           c.actMin,
           c.actMax,
-          ...(sparse ? w.extra : [0, 0]),
+          ...(sparse ? w.extra : [0, 0, 0]),
           out,
         ],
         buffers: [bytes(c.input), ...quantBuffers(c), ...w.buffers],

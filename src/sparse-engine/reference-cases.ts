@@ -84,6 +84,12 @@ export interface PruneOptions {
    * @default false
    */
   exactSparsity?: boolean;
+  /**
+   * Rows, chosen at random, whose blocks are all pruned on top of
+   * `sparsity` (output channels the sparse kernels never visit).
+   * @default 0
+   */
+  emptyRows?: number;
 }
 
 /**
@@ -116,6 +122,15 @@ export function randomPrunedWeight(
     for (let b = 0; b < blocks; b++) if (rng() < sparsity) pruned.push(b);
   }
   for (const b of pruned) w.fill(0, b * blockSize, (b + 1) * blockSize);
+  const emptyRows = options.emptyRows ?? 0;
+  if (emptyRows > 0) {
+    const rowOrder = Array.from({ length: rows }, (_, i) => i);
+    for (let i = rows - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      [rowOrder[i], rowOrder[j]] = [rowOrder[j] as number, rowOrder[i] as number];
+    }
+    for (const r of rowOrder.slice(0, emptyRows)) w.fill(0, r * rowLength, (r + 1) * rowLength);
+  }
   return w;
 }
 

@@ -16,7 +16,7 @@ import {
   runKernelCases,
 } from "../../src/sparse-engine/kernel-runner.js";
 import { createRng, linearCase } from "../../src/sparse-engine/reference-cases.js";
-import { type Expected, randomCases, randomOtherCases } from "./random-specs.js";
+import { type Expected, emptyRowCases, randomCases, randomOtherCases } from "./random-specs.js";
 
 function describeCase(c: KernelCase): string {
   const {
@@ -88,6 +88,10 @@ describe("SparseEngine kernels on the host", () => {
     assert.ok("sparse" in w && w.sparse.runType === "uint16");
     await checkAll(runner, [{ label: "uint16 runs", ...c }]);
   });
+  test("channels whose blocks are all pruned output their requantized bias", async () => {
+    await checkAll(runner, emptyRowCases(21));
+  });
+
   test("batch matmul (Q.K^T and A.V) equals the reference", async () => {
     await checkAll(runner, randomCases(6, { matmul: 100 }));
   });

@@ -18,7 +18,7 @@ import {
   runKernelCases,
 } from "../../src/sparse-engine/kernel-runner.js";
 import { createRng, linearCase } from "../../src/sparse-engine/reference-cases.js";
-import { randomCases, randomOtherCases } from "./random-specs.js";
+import { emptyRowCases, randomCases, randomOtherCases } from "./random-specs.js";
 
 describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
   let dir: string;
@@ -52,6 +52,18 @@ describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
       cases.map((c) => encodeCase(c.kernelCase)),
     );
     assert.equal(instructions?.length, cases.length);
+    for (const [i, c] of cases.entries()) {
+      assert.equal(results[i]?.status, 0, c.label);
+      assert.deepEqual(results[i]?.output, c.expected, c.label);
+    }
+  });
+
+  test("channels whose blocks are all pruned output their requantized bias", async () => {
+    const cases = emptyRowCases(21);
+    const { results } = await runKernelCases(
+      runner,
+      cases.map((c) => encodeCase(c.kernelCase)),
+    );
     for (const [i, c] of cases.entries()) {
       assert.equal(results[i]?.status, 0, c.label);
       assert.deepEqual(results[i]?.output, c.expected, c.label);

@@ -118,6 +118,47 @@ export function randomMatMulSpec(rng: Rng): MatMulSpec {
   };
 }
 
+/**
+ * Sparse conv 1x1 and linear layers with whole output channels pruned: 0 and
+ * all 32 empty rows bound it; 1 and 3 of 32 are stored one by one, 16
+ * prefilled (tf_nn_conv_rows_s8); random shifts and clamps take the unfused
+ * path, the typical quantization the fused one.
+ */
+export function emptyRowCases(seed: number): Expected[] {
+  const rng = createRng(seed);
+  const out: Expected[] = [];
+  for (const typicalQuant of [true, false]) {
+    for (const emptyRows of [0, 1, 3, 16, 32]) {
+      for (const blockSize of [1, 4, 16] as const) {
+        const prune = { typicalQuant, emptyRows, exactSparsity: true };
+        const label = `${emptyRows} empty rows, b${blockSize}, typical ${typicalQuant}`;
+        const linear = { rows: 5, inFeatures: 64, outFeatures: 32, blockSize, sparsity: 0.5 };
+        out.push({
+          label: `linear ${label}`,
+          ...linearCase(rng, { ...linear, bias: true }, prune),
+        });
+        const conv: ConvSpec = {
+          variant: "1x1",
+          batch: 1,
+          h: 3,
+          w: 3,
+          c: 32,
+          o: 32,
+          k: [1, 1],
+          strides: [1, 1],
+          dilations: [1, 1],
+          padding: "valid",
+          blockSize,
+          sparsity: 0.5,
+          bias: true,
+        };
+        out.push({ label: `conv1x1 ${label}`, ...convCase(rng, conv, prune) });
+      }
+    }
+  }
+  return out;
+}
+
 /** Random cases of the element-wise, pooling, normalisation and data-movement kernels. */
 export function randomOtherCases(seed: number, perKind: number): Expected[] {
   const rng = createRng(seed);

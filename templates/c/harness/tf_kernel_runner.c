@@ -104,7 +104,7 @@ static tf_context scratch(int32_t bytes) {
 
 /*
  * conv params: N H W C  O KH KW  OH OW  stride_h stride_w pad_top pad_left
- * dil_h dil_w  in_off out_off act_min act_max  [block_size run_bytes]
+ * dil_h dil_w  in_off out_off act_min act_max  [block_size run_bytes stored_rows]
  * buffers: input, bias, multiplier, shift, then the filter (dense) or the
  * packed sparse stream.
  */
@@ -117,7 +117,7 @@ static tf_status run_conv(int32_t op, const runner_case *c, int8_t *out) {
     const tf_per_channel_quant q = {(const int32_t *)buffer(c, 2), (const int32_t *)buffer(c, 3)};
     const int8_t *input = (const int8_t *)buffer(c, 0);
     const int32_t *bias = (const int32_t *)buffer(c, 1);
-    const tf_sparse_weights sw = {p[19], p[20], (const uint8_t *)buffer(c, 4)};
+    const tf_sparse_weights sw = {p[19], p[20], p[21], (const uint8_t *)buffer(c, 4)};
     const int8_t *dense = (const int8_t *)buffer(c, 4);
     tf_context ctx;
     tf_status status = TF_STATUS_ARG_ERROR;
@@ -160,7 +160,7 @@ static tf_status run_conv(int32_t op, const runner_case *c, int8_t *out) {
 
 /*
  * linear params: rows in_features out_features in_off out_off act_min act_max
- * [block_size run_bytes]; buffers as for conv.
+ * [block_size run_bytes stored_rows]; buffers as for conv.
  */
 static tf_status run_linear(int32_t op, const runner_case *c, int8_t *out) {
     const int32_t *p = c->params;
@@ -176,7 +176,7 @@ static tf_status run_linear(int32_t op, const runner_case *c, int8_t *out) {
                               bias, out);
         tf_region_end();
     } else {
-        const tf_sparse_weights sw = {p[7], p[8], (const uint8_t *)buffer(c, 4)};
+        const tf_sparse_weights sw = {p[7], p[8], p[9], (const uint8_t *)buffer(c, 4)};
         tf_context ctx = scratch(tf_linear_sparse_s8_get_buffer_size(p[1], p[2]));
         tf_region_begin();
         status = tf_linear_sparse_s8(&ctx, &lp, &q, p[0], p[1], p[2], input, &sw, bias, out);

@@ -48,6 +48,14 @@ typedef struct {
      * TF_STORE_FULL_FOLDED right after accumulating.
      */
     int32_t fused;
+    /*
+     * Sparse weights, fused path: each channel's output when its row has no
+     * stored block (the requantized bias), [O]; with empty_prefilled set the
+     * caller has already written those bytes into every output row, so the
+     * kernel leaves such channels alone.
+     */
+    const int8_t *empty_out;
+    int32_t empty_prefilled;
 } tf_nn_output_stage;
 
 /*

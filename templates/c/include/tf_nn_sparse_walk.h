@@ -40,32 +40,48 @@ static inline uint32_t tf_nn_read_u16(const uint8_t *p) {
     return v;
 }
 
+static inline uint32_t tf_nn_read_u32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 /*
- * Walks the rows of the packed stream `s` (a local pointer) against the
+ * Walks the stored rows of the packed stream `s` (a local pointer) against the
  * packed input rows `buf`; one specialisation per (block size, run width):
- * QUADS = block size / 4 (0: block size 1), RUN_BYTES 1 or 2. EPILOGUE(o, a0,
- * a1, a2, a3) receives each channel's four accumulators (bias included).
+ * QUADS = block size / 4 (0: block size 1), RUN_BYTES 1 or 2. Each stored
+ * row starts with one word: rows skipped (low half) and its block count (high
+ * half). SKIP(o, n) is told about the n rows from o on that have no stored
+ * block; EPILOGUE(o, a0, a1, a2, a3) receives each stored row's four
+ * accumulators (bias included).
  */
-#define TF_SPARSE_ROWS(RUN_BYTES, QUADS, EPILOGUE)                                               \
+#define TF_SPARSE_ROWS(RUN_BYTES, QUADS, SKIP, EPILOGUE)                               \
     do {                                                                               \
-        for (int32_t o = 0; o < rows; o++) {                                           \
+        int32_t o = 0;                                                                 \
+        for (int32_t left = w->stored_rows; left > 0; left--, o++) {                   \
+            const uint32_t head = tf_nn_read_u32(s);                                   \
+            s += 4;                                                                    \
+            const int32_t skipped = (int32_t)(head & 0xFFFFu);                         \
+            if (skipped != 0) {                                                        \
+                SKIP(o, skipped);                                                      \
+                o += skipped;                                                          \
+            }                                                                          \
             const int32_t b = bias != 0 ? bias[o] : 0;                                 \
             int32_t a0 = b, a1 = b, a2 = b, a3 = b;                                    \
             const int32_t *x = buf;                                                    \
-            uint32_t n = tf_nn_read_u16(s);                                                  \
-            s += 2;                                                                    \
-            for (; n > 0; n--) {                                                       \
-                const uint32_t run = (RUN_BYTES) == 1 ? s[0] : tf_nn_read_u16(s);            \
+            uint32_t n = head >> 16;                                                   \
+            do {                                                                       \
+                const uint32_t run = (RUN_BYTES) == 1 ? s[0] : tf_nn_read_u16(s);      \
                 s += (RUN_BYTES);                                                      \
                 if ((QUADS) == 0) {                                                    \
                     x += 2u * run;                                                     \
                     const int32_t wv = (int8_t)*s++;                                   \
                     const int32_t x01 = x[0], x23 = x[1];                              \
                     x += 2;                                                            \
-                    a0 = tf_nn_mla16(a0, wv, (int16_t)((uint32_t)x01 & 0xFFFFu));            \
-                    a1 = tf_nn_mla16(a1, wv, (int16_t)((uint32_t)x01 >> 16));                \
-                    a2 = tf_nn_mla16(a2, wv, (int16_t)((uint32_t)x23 & 0xFFFFu));            \
-                    a3 = tf_nn_mla16(a3, wv, (int16_t)((uint32_t)x23 >> 16));                \
+                    a0 = tf_nn_mla16(a0, wv, (int16_t)((uint32_t)x01 & 0xFFFFu));      \
+                    a1 = tf_nn_mla16(a1, wv, (int16_t)((uint32_t)x01 >> 16));          \
+                    a2 = tf_nn_mla16(a2, wv, (int16_t)((uint32_t)x23 & 0xFFFFu));      \
+                    a3 = tf_nn_mla16(a3, wv, (int16_t)((uint32_t)x23 >> 16));          \
                 } else {                                                               \
                     x += 8u * (QUADS) * run;                                           \
                     /* Unrolled: QUADS is a constant 1, 2 or 4. */                     \
@@ -76,31 +92,32 @@ static inline uint32_t tf_nn_read_u16(const uint8_t *p) {
                         TF_QUAD(x, s, a0, a1, a2, a3);                                 \
                     }                                                                  \
                 }                                                                      \
-            }                                                                          \
+            } while (--n > 0);                                                         \
             EPILOGUE(o, a0, a1, a2, a3);                                               \
         }                                                                              \
+        if (o < rows) SKIP(o, rows - o);                                               \
     } while (0)
 
 /* Dispatches TF_SPARSE_ROWS on the weight's block size and run width. */
-#define TF_SPARSE_DISPATCH(w, EPILOGUE)                                      \
+#define TF_SPARSE_DISPATCH(w, SKIP, EPILOGUE)                                      \
     do {                                                                     \
         const int wide_ = (w)->run_bytes != 1;                               \
         switch ((w)->block_size) {                                           \
             case 16:                                                         \
-                if (wide_) TF_SPARSE_ROWS(2, 4, EPILOGUE);                   \
-                else TF_SPARSE_ROWS(1, 4, EPILOGUE);                         \
+                if (wide_) TF_SPARSE_ROWS(2, 4, SKIP, EPILOGUE);                   \
+                else TF_SPARSE_ROWS(1, 4, SKIP, EPILOGUE);                         \
                 break;                                                       \
             case 8:                                                          \
-                if (wide_) TF_SPARSE_ROWS(2, 2, EPILOGUE);                   \
-                else TF_SPARSE_ROWS(1, 2, EPILOGUE);                         \
+                if (wide_) TF_SPARSE_ROWS(2, 2, SKIP, EPILOGUE);                   \
+                else TF_SPARSE_ROWS(1, 2, SKIP, EPILOGUE);                         \
                 break;                                                       \
             case 4:                                                          \
-                if (wide_) TF_SPARSE_ROWS(2, 1, EPILOGUE);                   \
-                else TF_SPARSE_ROWS(1, 1, EPILOGUE);                         \
+                if (wide_) TF_SPARSE_ROWS(2, 1, SKIP, EPILOGUE);                   \
+                else TF_SPARSE_ROWS(1, 1, SKIP, EPILOGUE);                         \
                 break;                                                       \
             default:                                                         \
-                if (wide_) TF_SPARSE_ROWS(2, 0, EPILOGUE);                   \
-                else TF_SPARSE_ROWS(1, 0, EPILOGUE);                         \
+                if (wide_) TF_SPARSE_ROWS(2, 0, SKIP, EPILOGUE);                   \
+                else TF_SPARSE_ROWS(1, 0, SKIP, EPILOGUE);                         \
                 break;                                                       \
         }                                                                    \
     } while (0)

@@ -71,18 +71,23 @@ typedef struct {
  * src/sparse-engine/pack-weights.ts, so the kernel walks a single pointer.
  * `rows` output channels, each `row_length` weights long (conv: KH*KW*I,
  * linear: I), cut into blocks of `block_size` weights along the reduction
- * axis; only non-zero blocks are stored. Stream, per row:
- *     count    uint16 little endian: stored blocks of the row
+ * axis; only non-zero blocks are stored, and only rows with at least one
+ * stored block ("stored rows") appear. Stream, per stored row:
+ *     skip     uint16 little endian: rows without a stored block between the
+ *              previous stored row (or the start) and this one
+ *     count    uint16 LE: stored blocks of the row, at least 1
  *     then per stored block:
  *       run    uint8 (run_bytes 1) or uint16 LE (run_bytes 2): zero blocks
  *              skipped since the previous stored block of the row
  *       values block_size int8 weights
- * No alignment anywhere (Cortex-M7 loads words from any address). Same
- * size as the IR's values + runs + rowBlockCounts.
+ * No alignment anywhere (Cortex-M7 loads words from any address). A row
+ * whose blocks were all pruned costs nothing to walk: its output is the
+ * requantized bias, the same for every pixel.
  */
 typedef struct {
     int32_t block_size;    /* 1, 4, 8 or 16; divides row_length */
     int32_t run_bytes;     /* 1 or 2 */
+    int32_t stored_rows;   /* rows with at least one stored block */
     const uint8_t *stream; /* the packed rows, see above */
 } tf_sparse_weights;
 

@@ -42,6 +42,43 @@ static const int8_t *input_row(const tf_nn_conv_geometry *g, int32_t p, int8_t *
     return scratch;
 }
 
+/*
+ * Copies one output row's worth of bytes: words, four at a time, when both
+ * ends are aligned (output rows of the usual channel counts), else bytes.
+ */
+static void copy_row(int8_t *dst, const int8_t *src, int32_t n) {
+    if ((((uintptr_t)dst | (uintptr_t)src | (uint32_t)n) & 3u) == 0) {
+        int32_t *d = (int32_t *)(void *)dst;
+        const int32_t *s = (const int32_t *)(const void *)src;
+        int32_t words = n >> 2;
+        for (; words >= 4; words -= 4, d += 4, s += 4) {
+            const int32_t w0 = s[0], w1 = s[1], w2 = s[2], w3 = s[3];
+            d[0] = w0;
+            d[1] = w1;
+            d[2] = w2;
+            d[3] = w3;
+        }
+        for (; words > 0; words--) *d++ = *s++;
+    } else {
+        memcpy(dst, src, (size_t)n);
+    }
+}
+
+/*
+ * Sparse, fused requantization: the output of every channel whose row has no
+ * stored block is its requantized bias, computed here once per layer. When
+ * enough rows are empty, copying that row of constants over each output row
+ * (a few instructions per word) beats storing the empty channels one by one
+ * (about seven instructions each per four pixels); the sparse kernel then
+ * only writes the channels it walks.
+ */
+static void prepare_empty_rows(const tf_sparse_weights *sparse, int32_t o, tf_nn_output_stage *st,
+                               int8_t *empty_out) {
+    for (int32_t i = 0; i < o; i++) empty_out[i] = tf_nn_output(0, i, st);
+    st->empty_out = empty_out;
+    st->empty_prefilled = (o - sparse->stored_rows) * 8 >= o;
+}
+
 int32_t tf_nn_rows_buffer_size(int32_t k, int32_t o, int32_t im2col) {
     return ((int32_t)sizeof(tf_requant) + 16 + 4) * o + 8 * k + (im2col ? 4 * ((k + 3) & ~3) : 0);
 }
@@ -73,6 +110,8 @@ tf_status tf_nn_conv_rows_s8(const tf_context *ctx, const tf_nn_conv_geometry *g
     st.prepared = prepared;
     st.fused = fused;
     int32_t *acc = (int32_t *)(prepared + g->out_c);
+    /* The fused sparse path never uses acc: it holds the empty rows' outputs. */
+    if (sparse != 0 && fused) prepare_empty_rows(sparse, g->out_c, &st, (int8_t *)acc);
     int32_t *packed = acc + 4 * g->out_c;
     int8_t *tail_out = (int8_t *)(packed + 2 * k); /* [4][O], for a last partial group */
     int8_t *im2col = tail_out + 4 * g->out_c;
@@ -93,6 +132,9 @@ tf_status tf_nn_conv_rows_s8(const tf_context *ctx, const tf_nn_conv_geometry *g
             tf_nn_dense_rows4_s32(packed, k, dense, o, stage->bias, 0, acc);
             tf_nn_requant_rows4_s8(acc, o, &st, dst, o);
         } else {
+            if (st.empty_prefilled) {
+                for (int32_t r = 0; r < 4; r++) copy_row(dst + r * o, st.empty_out, o);
+            }
             tf_nn_sparse_rows4_s8(packed, k, sparse, o, &st, acc, dst, o);
         }
         if (count < 4) memcpy(output + p * o, tail_out, (size_t)(count * o));

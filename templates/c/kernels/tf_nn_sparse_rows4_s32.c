@@ -2,7 +2,8 @@
  * tf_nn_sparse_rows4_s32: four packed input rows times a block-RLE weight
  * (the packed stream of tf_sparse_weights).
  *
- * For each weight row the kernel reads the row's block count, then per stored
+ * Rows without a stored block get the bias alone. For each stored row the
+ * kernel reads the row's header (rows skipped, block count), then per stored
  * block its run, which moves the input pointer past the pruned blocks (never
  * read, never multiplied), and the block's weights, applied to the four input
  * rows. Blocks of 4, 8 and 16 use the quad layout (per 4 weights: one word
@@ -23,9 +24,19 @@
         acc[4 * (o) + 3] = a3;          \
     } while (0)
 
+/* Rows without a stored block: their accumulators are the bias alone. */
+#define TF_FILL_BIAS(o, n)                                    \
+    do {                                                      \
+        for (int32_t e_ = (o); e_ < (o) + (n); e_++) {        \
+            const int32_t b_ = bias != 0 ? bias[e_] : 0;      \
+            acc[4 * e_] = acc[4 * e_ + 1] = b_;               \
+            acc[4 * e_ + 2] = acc[4 * e_ + 3] = b_;           \
+        }                                                     \
+    } while (0)
+
 void tf_nn_sparse_rows4_s32(const int32_t *buf, int32_t k, const tf_sparse_weights *w,
                             int32_t rows, const int32_t *bias, int32_t *acc) {
     (void)k;
     const uint8_t *s = w->stream;
-    TF_SPARSE_DISPATCH(w, TF_STORE_ACC);
+    TF_SPARSE_DISPATCH(w, TF_FILL_BIAS, TF_STORE_ACC);
 }

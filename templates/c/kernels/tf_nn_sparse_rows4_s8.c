@@ -4,7 +4,8 @@
  * (stage->fused: right shifts, folded zero points, whole int8 range), each
  * channel's four accumulators are requantized and stored as soon as its
  * blocks are walked (TF_STORE_FULL_FOLDED), which saves storing and
- * reloading them and a second loop over the channels. Otherwise it falls
+ * reloading them and a second loop over the channels; channels whose row
+ * has no stored block get stage->empty_out. Otherwise it falls
  * back to tf_nn_sparse_rows4_s32 and tf_nn_requant_rows4_s8.
  */
 #include "tf_nn_internal.h"
@@ -24,6 +25,22 @@
         TF_STORE_FULL_FOLDED(a2, p23_, zero);                       \
         TF_STORE_FULL_FOLDED(a3, p23_, stride);                     \
     } while (0)
+/*
+ * Channels without a stored block output their requantized bias, unless the
+ * caller has already written it into the four output rows.
+ */
+#define TF_STORE_EMPTY(o, n)                                      \
+    do {                                                          \
+        if (!prefilled) {                                         \
+            for (int32_t e_ = (o); e_ < (o) + (n); e_++) {        \
+                const int8_t v_ = empty[e_];                      \
+                out[e_] = v_;                                     \
+                out[e_ + stride] = v_;                            \
+                out[e_ + 2 * stride] = v_;                        \
+                out[e_ + 3 * stride] = v_;                        \
+            }                                                     \
+        }                                                         \
+    } while (0)
 #endif
 
 void tf_nn_sparse_rows4_s8(const int32_t *buf, int32_t k, const tf_sparse_weights *w,
@@ -37,8 +54,10 @@ void tf_nn_sparse_rows4_s8(const int32_t *buf, int32_t k, const tf_sparse_weight
         const int32_t step = stage->per_channel ? 1 : 0;
         const int32_t int32_min = INT32_MIN;
         const int32_t zero = 0;
+        const int8_t *empty = stage->empty_out;
+        const int32_t prefilled = stage->empty_prefilled;
         (void)k;
-        TF_SPARSE_DISPATCH(w, TF_STORE_OUT);
+        TF_SPARSE_DISPATCH(w, TF_STORE_EMPTY, TF_STORE_OUT);
         return;
     }
 #endif
