@@ -33,12 +33,13 @@ export async function main(): Promise<void> {
       cost.perOutput = round(cost.perOutput);
       cost.perMac = round(cost.perMac);
       cost.perBlock = round(cost.perBlock);
+      cost.perRow = round(cost.perRow);
       cost.perInput = round(cost.perInput);
       cost.perTap = round(cost.perTap);
       cost.fixed = round(cost.fixed);
     }
     const table: CostModelTable = {
-      format: "tinyformer-cost-model-1",
+      format: "tinyformer-cost-model-2",
       measuredWith: {
         board: board.name,
         command: "npm run bench -- calibrate-cost-model",

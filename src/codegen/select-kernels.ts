@@ -399,7 +399,13 @@ function chooseWeight(
     ...geometry,
     ...(enc === undefined
       ? {}
-      : { sparse: { storedBlocks: enc.runs.length, blockSize: enc.blockSize } }),
+      : {
+          sparse: {
+            storedBlocks: enc.runs.length,
+            blockSize: enc.blockSize,
+            storedRows: enc.rowBlockCounts.filter((count) => count > 0).length,
+          },
+        }),
   });
   const sparse =
     enc !== undefined &&

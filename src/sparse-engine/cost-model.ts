@@ -4,11 +4,14 @@
  * work it does:
  *
  *   instructions ≈ perOutput·outputs + perMac·executedMacs + perBlock·blockVisits
- *                + perInput·inputElements + perTap·inputTaps + fixed
+ *                + perRow·rowVisits + perInput·inputElements + perTap·inputTaps + fixed
  *
  * where `executedMacs` are the MACs the kernel performs (all of them for a
  * dense kernel, only the stored blocks' for a sparse one), `blockVisits` the
- * stored blocks walked (times the output pixels), and `inputElements` the
+ * stored blocks walked (times the output pixels), `rowVisits` the weight rows
+ * with at least one stored block (times the output pixels: a sparse kernel
+ * never visits a row whose blocks were all pruned, whose output is a
+ * constant), and `inputElements` the
  * input values gathered once per output pixel (im2col, widening to 16 bits),
  * and `inputTaps` the kernel positions visited per pixel (each a separate
  * copy, with its own bounds check). The coefficients are
@@ -37,13 +40,14 @@ export interface KernelCost {
   perOutput: number;
   perMac: number;
   perBlock: number;
+  perRow: number;
   perInput: number;
   perTap: number;
   fixed: number;
 }
 
 export interface CostModelTable {
-  format: "tinyformer-cost-model-1";
+  format: "tinyformer-cost-model-2";
   /** How the table was measured, for whoever regenerates it. */
   measuredWith: { board: string; command: string; cases: number; maxRelativeError: number };
   kernels: Record<WeightedKernel, KernelCost>;
@@ -57,6 +61,8 @@ export interface LayerWork {
   executedMacs: number;
   /** Stored blocks walked, over all output pixels (0 for dense kernels). */
   blockVisits: number;
+  /** Stored rows (rows with a stored block) walked, over all output pixels (0 for dense kernels). */
+  rowVisits: number;
   /** Output pixels × weights per output channel: the input gathered per pixel. */
   inputElements: number;
   /** Output pixels × kernel positions (kh·kw; 1 for 1x1 and linear). */
@@ -69,8 +75,10 @@ export const COST_MODEL_FILE = join(templatesDir, "c", "cost-model.json");
 /** The committed calibration (templates/c/cost-model.json). */
 export function loadCostModel(file: string = COST_MODEL_FILE): CostModelTable {
   const table = JSON.parse(readFileSync(file, "utf8")) as CostModelTable;
-  if (table.format !== "tinyformer-cost-model-1")
-    throw new Error(`${file}: not a cost model table`);
+  if (table.format !== "tinyformer-cost-model-2")
+    throw new Error(
+      `${file}: not a cost model table of this version (regenerate it with npm run bench -- calibrate-cost-model)`,
+    );
   for (const kernel of WEIGHTED_KERNELS) {
     if (table.kernels[kernel] === undefined)
       throw new Error(`${file}: no coefficients for ${kernel}`);
@@ -88,6 +96,7 @@ export function estimateInstructions(
     c.perOutput * work.outputs +
     c.perMac * work.executedMacs +
     c.perBlock * work.blockVisits +
+    c.perRow * work.rowVisits +
     c.perInput * work.inputElements +
     c.perTap * work.inputTaps +
     c.fixed
@@ -104,8 +113,11 @@ export interface WeightedLayer {
   rowLength: number;
   /** Kernel positions (kh·kw; 1 for 1x1 and linear). */
   taps: number;
-  /** Stored (non-zero) blocks over all rows, and their size; undefined for a dense weight. */
-  sparse?: { storedBlocks: number; blockSize: number };
+  /**
+   * Stored (non-zero) blocks over all rows, their size, and the rows with at
+   * least one; undefined for a dense weight.
+   */
+  sparse?: { storedBlocks: number; blockSize: number; storedRows: number };
 }
 
 export interface KernelChoice {
@@ -125,6 +137,7 @@ export function chooseWeightedKernel(table: CostModelTable, layer: WeightedLayer
     outputs,
     executedMacs: outputs * layer.rowLength,
     blockVisits: 0,
+    rowVisits: 0,
     inputElements,
     inputTaps,
   });
@@ -134,6 +147,7 @@ export function chooseWeightedKernel(table: CostModelTable, layer: WeightedLayer
     outputs,
     executedMacs: layer.pixels * layer.sparse.storedBlocks * layer.sparse.blockSize,
     blockVisits: layer.pixels * layer.sparse.storedBlocks,
+    rowVisits: layer.pixels * layer.sparse.storedRows,
     inputElements,
     inputTaps,
   });
@@ -154,12 +168,13 @@ export function fitKernelCost(
     w.outputs,
     w.executedMacs,
     w.blockVisits,
+    w.rowVisits,
     w.inputElements,
     w.inputTaps,
     1,
   ];
   // A feature that is zero everywhere (blockVisits of a dense kernel) gets coefficient 0.
-  const used = [0, 1, 2, 3, 4, 5].filter((j) => samples.some((s) => features(s.work)[j] !== 0));
+  const used = [0, 1, 2, 3, 4, 5, 6].filter((j) => samples.some((s) => features(s.work)[j] !== 0));
   const n = used.length;
   const a = Array.from({ length: n }, () => new Array<number>(n + 1).fill(0));
   for (const sample of samples) {
@@ -176,13 +191,13 @@ export function fitKernelCost(
     }
   }
   const solution = solve(a);
-  const coefficients = [0, 0, 0, 0, 0, 0];
+  const coefficients = [0, 0, 0, 0, 0, 0, 0];
   used.forEach((j, i) => {
     coefficients[j] = solution[i] as number;
   });
-  const [perOutput = 0, perMac = 0, perBlock = 0, perInput = 0, perTap = 0, fixed = 0] =
+  const [perOutput = 0, perMac = 0, perBlock = 0, perRow = 0, perInput = 0, perTap = 0, fixed = 0] =
     coefficients;
-  return { perOutput, perMac, perBlock, perInput, perTap, fixed };
+  return { perOutput, perMac, perBlock, perRow, perInput, perTap, fixed };
 }
 
 /** Gaussian elimination with partial pivoting on an augmented n×(n+1) matrix. */

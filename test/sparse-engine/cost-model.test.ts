@@ -15,14 +15,23 @@ import {
 } from "../../src/sparse-engine/cost-model.js";
 
 test("the fit recovers known coefficients", () => {
-  const truth = { perOutput: 20, perMac: 0.75, perBlock: 3, perInput: 2, perTap: 50, fixed: 900 };
+  const truth = {
+    perOutput: 20,
+    perMac: 0.75,
+    perBlock: 3,
+    perRow: 14,
+    perInput: 2,
+    perTap: 50,
+    fixed: 900,
+  };
   // Independent pseudo-random features, so every coefficient is determined.
   const random = createSeededRandom(5);
-  const samples = Array.from({ length: 12 }, () => {
+  const samples = Array.from({ length: 14 }, () => {
     const work = {
       outputs: 100 + random.nextInt(1000),
       executedMacs: 5000 + random.nextInt(40_000),
       blockVisits: 40 + random.nextInt(1000),
+      rowVisits: 30 + random.nextInt(500),
       inputElements: 300 + random.nextInt(1000),
       inputTaps: 9 * (10 + random.nextInt(17)),
     };
@@ -30,7 +39,7 @@ test("the fit recovers known coefficients", () => {
       work,
       instructions: estimateInstructions(
         {
-          format: "tinyformer-cost-model-1",
+          format: "tinyformer-cost-model-2",
           measuredWith: { board: "", command: "", cases: 0, maxRelativeError: 0 },
           kernels: { conv1x1: truth } as never,
         },

@@ -49,12 +49,10 @@ typedef struct {
      */
     int32_t fused;
     /*
-     * Sparse weights, fused path: each channel's output when its row has no
-     * stored block (the requantized bias), [O]; with empty_prefilled set the
-     * caller has already written those bytes into every output row, so the
-     * kernel leaves such channels alone.
+     * Sparse weights: 1 when the caller has already written the output of
+     * every channel whose row has no stored block (its requantized bias) into
+     * the output rows, so the fused walk leaves such channels alone.
      */
-    const int8_t *empty_out;
     int32_t empty_prefilled;
 } tf_nn_output_stage;
 

@@ -46,6 +46,30 @@ static inline int32_t tf_sxtb16_ror8(int32_t x) {
     return r;
 }
 
+/* Halfword-wise a + tf_sxtb16(x): SXTAB16. */
+static inline int32_t tf_sxtab16(int32_t a, int32_t x) { return (int32_t)__sxtab16(a, x); }
+
+/* Halfword-wise a + tf_sxtb16_ror8(x): SXTAB16 with the rotate (see above). */
+static inline int32_t tf_sxtab16_ror8(int32_t a, int32_t x) {
+    int32_t r;
+    __asm("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+    return r;
+}
+
+/* The low halves of lo and hi as one word: PKHBT (gcc 12 does not emit it). */
+static inline int32_t tf_pack_low16(int32_t lo, int32_t hi) {
+    int32_t r;
+    __asm("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+
+/* The high halves of lo and hi as one word: PKHTB. */
+static inline int32_t tf_pack_high16(int32_t lo, int32_t hi) {
+    int32_t r;
+    __asm("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+
 /* acc + lo(a)*lo(b) + hi(a)*hi(b), halves signed 16-bit, wrapping. */
 static inline int32_t tf_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad(a, b, acc); }
 
@@ -80,6 +104,20 @@ static inline int32_t tf_smlad(int32_t a, int32_t b, int32_t acc) {
 
 static inline int32_t tf_sadd16(int32_t a, int32_t b) {
     return tf_pack16(tf_lo16(a) + tf_lo16(b), tf_hi16(a) + tf_hi16(b));
+}
+
+static inline int32_t tf_sxtab16(int32_t a, int32_t x) { return tf_sadd16(a, tf_sxtb16(x)); }
+
+static inline int32_t tf_pack_low16(int32_t lo, int32_t hi) {
+    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
+}
+
+static inline int32_t tf_pack_high16(int32_t lo, int32_t hi) {
+    return (int32_t)(((uint32_t)lo >> 16) | ((uint32_t)hi & 0xFFFF0000u));
+}
+
+static inline int32_t tf_sxtab16_ror8(int32_t a, int32_t x) {
+    return tf_sadd16(a, tf_sxtb16_ror8(x));
 }
 
 static inline int32_t tf_smlabb(int32_t a, int32_t b, int32_t acc) {

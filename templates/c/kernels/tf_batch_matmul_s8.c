@@ -34,7 +34,7 @@ tf_status tf_batch_matmul_s8(const tf_context *ctx, const tf_matmul_params *para
     tf_requant prepared = tf_requant_prepare(params->multiplier, params->shift);
     tf_requant_fold_offset(&prepared, params->output_offset);
     const tf_nn_output_stage stage = {0, &params->multiplier, &params->shift, 0,
-                                      params->output_offset, -128, 127, &prepared, 0, 0, 0};
+                                      params->output_offset, -128, 127, &prepared, 0, 0};
     for (int32_t p = 0; p < batch; p++) {
         const int8_t *ap = a + p * m * k;
         const int8_t *bp = b + p * k * n;

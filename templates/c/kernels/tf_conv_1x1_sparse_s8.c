@@ -17,7 +17,7 @@ tf_status tf_conv_1x1_sparse_s8(const tf_context *ctx, const tf_conv_params *par
         return TF_STATUS_ARG_ERROR;
     }
     const tf_nn_output_stage stage = {bias, quant->multiplier, quant->shift, 1,
-                                      params->output_offset, params->act_min, params->act_max, 0, 0, 0, 0};
+                                      params->output_offset, params->act_min, params->act_max, 0, 0, 0};
     return tf_nn_conv_rows_s8(ctx, &g, 0, filter, &stage, output);
 }
 

@@ -13,7 +13,7 @@ tf_status tf_conv_kxk_s8(const tf_context *ctx, const tf_conv_params *params,
     if (status != TF_STATUS_OK) return status;
     if (filter == 0 || quant == 0 || output == 0) return TF_STATUS_ARG_ERROR;
     const tf_nn_output_stage stage = {bias, quant->multiplier, quant->shift, 1,
-                                      params->output_offset, params->act_min, params->act_max, 0, 0, 0, 0};
+                                      params->output_offset, params->act_min, params->act_max, 0, 0, 0};
     return tf_nn_conv_rows_s8(ctx, &g, filter, 0, &stage, output);
 }
 

@@ -70,7 +70,7 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
     }
     const tf_nn_output_stage stage = {bias, quant->multiplier, quant->shift, 1,
                                       params->output_offset, params->act_min, params->act_max,
-                                      prepared, fused, 0, 0};
+                                      prepared, fused, 0};
     const int32_t vector_end = m == 1 ? (o & ~3) : 0;
     const int32_t dh = params->dilation_h, dw = params->dilation_w;
     const int32_t off2 = tf_dup16(off);

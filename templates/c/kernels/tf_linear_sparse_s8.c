@@ -14,7 +14,7 @@ tf_status tf_linear_sparse_s8(const tf_context *ctx, const tf_linear_params *par
     const tf_nn_conv_geometry g = {input, rows, 1, 1, in_features, 1, 1, out_features, 1, 1,
                                    1, 1, 0, 0, 1, 1, params->input_offset};
     const tf_nn_output_stage stage = {bias, quant->multiplier, quant->shift, 1,
-                                      params->output_offset, params->act_min, params->act_max, 0, 0, 0, 0};
+                                      params->output_offset, params->act_min, params->act_max, 0, 0, 0};
     return tf_nn_conv_rows_s8(ctx, &g, 0, filter, &stage, output);
 }
 

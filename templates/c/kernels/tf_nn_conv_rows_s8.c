@@ -42,42 +42,55 @@ static const int8_t *input_row(const tf_nn_conv_geometry *g, int32_t p, int8_t *
     return scratch;
 }
 
+#if TF_HAVE_FUSED_STORE
 /*
- * Copies one output row's worth of bytes: words, four at a time, when both
- * ends are aligned (output rows of the usual channel counts), else bytes.
+ * Copies one output row's worth of bytes: 16 at a time with LDM/STM (four
+ * instructions per 16 bytes with the loop) when both ends are word aligned
+ * (output rows of the usual channel counts), else bytes.
  */
 static void copy_row(int8_t *dst, const int8_t *src, int32_t n) {
-    if ((((uintptr_t)dst | (uintptr_t)src | (uint32_t)n) & 3u) == 0) {
+    if ((((uintptr_t)dst | (uintptr_t)src) & 3u) == 0) {
         int32_t *d = (int32_t *)(void *)dst;
         const int32_t *s = (const int32_t *)(const void *)src;
-        int32_t words = n >> 2;
-        for (; words >= 4; words -= 4, d += 4, s += 4) {
-            const int32_t w0 = s[0], w1 = s[1], w2 = s[2], w3 = s[3];
-            d[0] = w0;
-            d[1] = w1;
-            d[2] = w2;
-            d[3] = w3;
+        for (; n >= 16; n -= 16) {
+            register int32_t w0 __asm("r4");
+            register int32_t w1 __asm("r5");
+            register int32_t w2 __asm("r6");
+            register int32_t w3 __asm("r8");
+            __asm volatile("ldmia %[s]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+                           "stmia %[d]!, {%[w0], %[w1], %[w2], %[w3]}"
+                           : [s] "+r"(s), [d] "+r"(d), [w0] "=r"(w0), [w1] "=r"(w1),
+                             [w2] "=r"(w2), [w3] "=r"(w3)
+                           :
+                           : "memory");
         }
-        for (; words > 0; words--) *d++ = *s++;
-    } else {
-        memcpy(dst, src, (size_t)n);
+        dst = (int8_t *)d;
+        src = (const int8_t *)s;
     }
+    memcpy(dst, src, (size_t)n);
 }
 
 /*
- * Sparse, fused requantization: the output of every channel whose row has no
- * stored block is its requantized bias, computed here once per layer. When
- * enough rows are empty, copying that row of constants over each output row
- * (a few instructions per word) beats storing the empty channels one by one
- * (about seven instructions each per four pixels); the sparse kernel then
- * only writes the channels it walks.
+ * Sparse weights, fused requantization (tf_nn_sparse_rows4_s8): the output
+ * of every channel whose row has no stored block is its requantized bias,
+ * computed here once per layer and copied over each group's output rows
+ * before the sparse walk, which then writes only the channels it walks. A
+ * missing bias becomes zeros, so the walk need not test for it. Scratch: the
+ * accumulator area, which the fused path does not use.
  */
-static void prepare_empty_rows(const tf_sparse_weights *sparse, int32_t o, tf_nn_output_stage *st,
-                               int8_t *empty_out) {
+static const int8_t *prepare_empty_rows(const tf_sparse_weights *sparse, int32_t o,
+                                        tf_nn_output_stage *st, int32_t *scratch) {
+    int8_t *empty_out = (int8_t *)scratch;
     for (int32_t i = 0; i < o; i++) empty_out[i] = tf_nn_output(0, i, st);
-    st->empty_out = empty_out;
-    st->empty_prefilled = (o - sparse->stored_rows) * 8 >= o;
+    if (st->bias == 0) {
+        int32_t *zeros = scratch + (o + 3) / 4;
+        for (int32_t i = 0; i < o; i++) zeros[i] = 0;
+        st->bias = zeros;
+    }
+    st->empty_prefilled = sparse->stored_rows < o;
+    return st->empty_prefilled ? empty_out : 0;
 }
+#endif
 
 int32_t tf_nn_rows_buffer_size(int32_t k, int32_t o, int32_t im2col) {
     return ((int32_t)sizeof(tf_requant) + 16 + 4) * o + 8 * k + (im2col ? 4 * ((k + 3) & ~3) : 0);
@@ -110,8 +123,10 @@ tf_status tf_nn_conv_rows_s8(const tf_context *ctx, const tf_nn_conv_geometry *g
     st.prepared = prepared;
     st.fused = fused;
     int32_t *acc = (int32_t *)(prepared + g->out_c);
-    /* The fused sparse path never uses acc: it holds the empty rows' outputs. */
-    if (sparse != 0 && fused) prepare_empty_rows(sparse, g->out_c, &st, (int8_t *)acc);
+#if TF_HAVE_FUSED_STORE
+    const int8_t *empty_out =
+        sparse != 0 && fused ? prepare_empty_rows(sparse, g->out_c, &st, acc) : 0;
+#endif
     int32_t *packed = acc + 4 * g->out_c;
     int8_t *tail_out = (int8_t *)(packed + 2 * k); /* [4][O], for a last partial group */
     int8_t *im2col = tail_out + 4 * g->out_c;
@@ -132,9 +147,11 @@ tf_status tf_nn_conv_rows_s8(const tf_context *ctx, const tf_nn_conv_geometry *g
             tf_nn_dense_rows4_s32(packed, k, dense, o, stage->bias, 0, acc);
             tf_nn_requant_rows4_s8(acc, o, &st, dst, o);
         } else {
-            if (st.empty_prefilled) {
-                for (int32_t r = 0; r < 4; r++) copy_row(dst + r * o, st.empty_out, o);
+#if TF_HAVE_FUSED_STORE
+            if (empty_out != 0) {
+                for (int32_t r = 0; r < 4; r++) copy_row(dst + r * o, empty_out, o);
             }
+#endif
             tf_nn_sparse_rows4_s8(packed, k, sparse, o, &st, acc, dst, o);
         }
         if (count < 4) memcpy(output + p * o, tail_out, (size_t)(count * o));

@@ -11,9 +11,121 @@
  * layout (one weight times [R0(k), R1(k)] [R2(k), R3(k)]). One stream pointer
  * walks counts, runs and weights, which keeps the loop state in registers.
  */
+#include <string.h>
+
 #include "tf_nn_internal.h"
-#include "tf_nn_sparse_walk.h"
 #include "tf_nn_support.h"
+
+#define TF_QUAD(x, s, a0, a1, a2, a3)                             \
+    do {                                                          \
+        int32_t x0_, x1_, x2_, x3_;                               \
+        const int32_t raw_ = tf_read_s8x4((const int8_t *)(s));   \
+        const int32_t w02_ = tf_sxtb16(raw_);                     \
+        const int32_t w13_ = tf_sxtb16_ror8(raw_);                \
+        (s) += 4;                                                 \
+        TF_LOAD4(x, x0_, x1_, x2_, x3_);                          \
+        a0 = tf_smlad(w02_, x0_, a0);                             \
+        a0 = tf_smlad(w13_, x1_, a0);                             \
+        a1 = tf_smlad(w02_, x2_, a1);                             \
+        a1 = tf_smlad(w13_, x3_, a1);                             \
+        TF_LOAD4(x, x0_, x1_, x2_, x3_);                          \
+        a2 = tf_smlad(w02_, x0_, a2);                             \
+        a2 = tf_smlad(w13_, x1_, a2);                             \
+        a3 = tf_smlad(w02_, x2_, a3);                             \
+        a3 = tf_smlad(w13_, x3_, a3);                             \
+    } while (0)
+
+static inline int32_t tf_nn_mla16(int32_t acc, int32_t w, int32_t half16) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(w * half16));
+}
+
+static inline uint32_t tf_nn_read_u16(const uint8_t *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+static inline uint32_t tf_nn_read_u32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/*
+ * Walks the stored rows of the packed stream `s` (a local pointer) against the
+ * packed input rows `buf`; one specialisation per (block size, run width):
+ * QUADS = block size / 4 (0: block size 1), RUN_BYTES 1 or 2. Each stored
+ * row starts with one word: rows skipped (low half) and its block count (high
+ * half). Rows without a stored block get the bias (TF_FILL_BIAS); each
+ * stored row's four accumulators, bias included, go to acc (TF_STORE_ACC).
+ */
+#define TF_SPARSE_ROWS(RUN_BYTES, QUADS)                               \
+    do {                                                                               \
+        int32_t o = 0;                                                                 \
+        for (int32_t left = w->stored_rows; left > 0; left--, o++) {                   \
+            const uint32_t head = tf_nn_read_u32(s);                                   \
+            s += 4;                                                                    \
+            const int32_t skipped = (int32_t)(head & 0xFFFFu);                         \
+            if (skipped != 0) {                                                        \
+                TF_FILL_BIAS(o, skipped);                                                      \
+                o += skipped;                                                          \
+            }                                                                          \
+            const int32_t b = bias != 0 ? bias[o] : 0;                                 \
+            int32_t a0 = b, a1 = b, a2 = b, a3 = b;                                    \
+            const int32_t *x = buf;                                                    \
+            uint32_t n = head >> 16;                                                   \
+            do {                                                                       \
+                const uint32_t run = (RUN_BYTES) == 1 ? s[0] : tf_nn_read_u16(s);      \
+                s += (RUN_BYTES);                                                      \
+                if ((QUADS) == 0) {                                                    \
+                    x += 2u * run;                                                     \
+                    const int32_t wv = (int8_t)*s++;                                   \
+                    const int32_t x01 = x[0], x23 = x[1];                              \
+                    x += 2;                                                            \
+                    a0 = tf_nn_mla16(a0, wv, (int16_t)((uint32_t)x01 & 0xFFFFu));      \
+                    a1 = tf_nn_mla16(a1, wv, (int16_t)((uint32_t)x01 >> 16));          \
+                    a2 = tf_nn_mla16(a2, wv, (int16_t)((uint32_t)x23 & 0xFFFFu));      \
+                    a3 = tf_nn_mla16(a3, wv, (int16_t)((uint32_t)x23 >> 16));          \
+                } else {                                                               \
+                    x += 8u * (QUADS) * run;                                           \
+                    /* Unrolled: QUADS is a constant 1, 2 or 4. */                     \
+                    TF_QUAD(x, s, a0, a1, a2, a3);                                     \
+                    if ((QUADS) >= 2) TF_QUAD(x, s, a0, a1, a2, a3);                   \
+                    if ((QUADS) >= 4) {                                                \
+                        TF_QUAD(x, s, a0, a1, a2, a3);                                 \
+                        TF_QUAD(x, s, a0, a1, a2, a3);                                 \
+                    }                                                                  \
+                }                                                                      \
+            } while (--n > 0);                                                         \
+            TF_STORE_ACC(o, a0, a1, a2, a3);                                               \
+        }                                                                              \
+        if (o < rows) TF_FILL_BIAS(o, rows - o);                                               \
+    } while (0)
+
+/* Dispatches TF_SPARSE_ROWS on the weight's block size and run width. */
+#define TF_SPARSE_DISPATCH(w)                                      \
+    do {                                                                     \
+        const int wide_ = (w)->run_bytes != 1;                               \
+        switch ((w)->block_size) {                                           \
+            case 16:                                                         \
+                if (wide_) TF_SPARSE_ROWS(2, 4);                   \
+                else TF_SPARSE_ROWS(1, 4);                         \
+                break;                                                       \
+            case 8:                                                          \
+                if (wide_) TF_SPARSE_ROWS(2, 2);                   \
+                else TF_SPARSE_ROWS(1, 2);                         \
+                break;                                                       \
+            case 4:                                                          \
+                if (wide_) TF_SPARSE_ROWS(2, 1);                   \
+                else TF_SPARSE_ROWS(1, 1);                         \
+                break;                                                       \
+            default:                                                         \
+                if (wide_) TF_SPARSE_ROWS(2, 0);                   \
+                else TF_SPARSE_ROWS(1, 0);                         \
+                break;                                                       \
+        }                                                                    \
+    } while (0)
+
 
 /* Stores a channel's four accumulators into acc[4 * o ..]. */
 #define TF_STORE_ACC(o, a0, a1, a2, a3) \
@@ -38,5 +150,5 @@ void tf_nn_sparse_rows4_s32(const int32_t *buf, int32_t k, const tf_sparse_weigh
                             int32_t rows, const int32_t *bias, int32_t *acc) {
     (void)k;
     const uint8_t *s = w->stream;
-    TF_SPARSE_DISPATCH(w, TF_FILL_BIAS, TF_STORE_ACC);
+    TF_SPARSE_DISPATCH(w);
 }

@@ -1,63 +1,200 @@
 /*
  * tf_nn_sparse_rows4_s8: the sparse product of tf_nn_sparse_rows4_s32 with
- * the requantization fused in. On the target, when the stage allows it
- * (stage->fused: right shifts, folded zero points, whole int8 range), each
- * channel's four accumulators are requantized and stored as soon as its
- * blocks are walked (TF_STORE_FULL_FOLDED), which saves storing and
- * reloading them and a second loop over the channels; channels whose row
- * has no stored block get stage->empty_out. Otherwise it falls
- * back to tf_nn_sparse_rows4_s32 and tf_nn_requant_rows4_s8.
+ * the requantization fused in.
+ *
+ * On the target, when the stage allows it (stage->fused: right shifts,
+ * folded zero points, whole int8 range; per-channel multipliers; the
+ * channels without a stored block already written, stage->empty_prefilled),
+ * one hand-scheduled loop walks the stored rows and requantizes each row's
+ * four accumulators as soon as its blocks are walked. With 4 accumulators, 4
+ * input words per LDM, 2 unpacked weights, the stream, input and block count
+ * pointers, the block loop needs 13 registers, one short of all there are, so
+ * C leaves the compiler spilling loop state at every row; here each stored
+ * row costs 9 instructions to set up, 4 + 13 per 4 weights of a block (2.5
+ * per weight for blocks of 1), and 37 to requantize and store four outputs.
+ * Otherwise it falls back to tf_nn_sparse_rows4_s32 and
+ * tf_nn_requant_rows4_s8.
  */
+#include <stddef.h>
+
 #include "tf_nn_internal.h"
-#include "tf_nn_sparse_walk.h"
 #include "tf_nn_support.h"
 
 #if TF_HAVE_FUSED_STORE
-/* Requantizes and stores a channel's four outputs (see TF_STORE_FULL_FOLDED). */
-#define TF_STORE_OUT(o, a0, a1, a2, a3)                             \
-    do {                                                            \
-        const tf_requant *q = prepared + (o) * step;                \
-        const int32_t m = q->multiplier, hs = q->high_shift;        \
-        int8_t *p01_ = out + (o);                                   \
-        int8_t *p23_ = p01_ + 2 * stride;                           \
-        TF_STORE_FULL_FOLDED(a0, p01_, zero);                       \
-        TF_STORE_FULL_FOLDED(a1, p01_, stride);                     \
-        TF_STORE_FULL_FOLDED(a2, p23_, zero);                       \
-        TF_STORE_FULL_FOLDED(a3, p23_, stride);                     \
-    } while (0)
+
+/* The walk steps through prepared multipliers with a shift of 5. */
+typedef char tf_nn_requant_is_32_bytes[sizeof(tf_requant) == 32 ? 1 : -1];
+
 /*
- * Channels without a stored block output their requantized bias, unless the
- * caller has already written it into the four output rows.
+ * What the walk reads at entry; the first six words become its stack frame.
+ * The walk keeps the current row's bias pointer in a register and derives
+ * the row's multiplier and output pointers from it, so `quant` and `out` are
+ * offsets against the bias address (modulo 2^32; the bias array is word
+ * aligned, so the division by 4 is exact) and `bias` points one channel
+ * before the first: integers, since C may not form such pointers.
  */
-#define TF_STORE_EMPTY(o, n)                                      \
-    do {                                                          \
-        if (!prefilled) {                                         \
-            for (int32_t e_ = (o); e_ < (o) + (n); e_++) {        \
-                const int8_t v_ = empty[e_];                      \
-                out[e_] = v_;                                     \
-                out[e_ + stride] = v_;                            \
-                out[e_ + 2 * stride] = v_;                        \
-                out[e_ + 3 * stride] = v_;                        \
-            }                                                     \
-        }                                                         \
-    } while (0)
+typedef struct {
+    uint32_t int32_min; /* INT32_MIN, for the sign correction */
+    uintptr_t quant;    /* prepared + 32 * (channel) = quant + 8 * bias pointer */
+    uintptr_t out;      /* out + channel = out + bias pointer / 4 */
+    int32_t stride;
+    int32_t rows_left;  /* stored rows, at least 1 */
+    const int32_t *buf;
+    uintptr_t bias;
+    const uint8_t *stream;
+} tf_nn_sparse_frame;
+
+/*
+ * Registers in the walk: r0 stream, r1 input, r2 r3 r12 lr the accumulators
+ * of the four input rows, r4-r7 input words, r8 r9 the weights (SXTB16
+ * halves), r10 block count, r11 the row's bias pointer.
+ */
+#define TF_SA_PROLOGUE                                 \
+    "push {r4-r11, lr}\n\t"                            \
+    "sub sp, sp, #24\n\t"                              \
+    "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"     \
+    "stm sp, {r1, r2, r3, r4, r5, r6}\n\t"             \
+    "mov r11, r7\n\t"                                  \
+    "mov r0, r8\n\t"
+
+/* Row header: skip, then block count; the bias into the accumulators. */
+#define TF_SA_ROW_START              \
+    "1:\n\t"                         \
+    "ldrh r8, [r0], #2\n\t"          \
+    "ldrh r10, [r0], #2\n\t"         \
+    "add r11, r11, r8, lsl #2\n\t"   \
+    "ldr r2, [r11, #4]!\n\t"         \
+    "mov r3, r2\n\t"                 \
+    "mov r12, r2\n\t"                \
+    "mov lr, r2\n\t"                 \
+    "ldr r1, [sp, #20]\n\t"          \
+    "2:\n\t"
+
+/* Four weights of a block times the four packed rows (TF_NN_LAYOUT_QUAD). */
+#define TF_SA_QUAD                      \
+    "ldr r8, [r0], #4\n\t"              \
+    "sxtb16 r9, r8, ror #8\n\t"         \
+    "sxtb16 r8, r8\n\t"                 \
+    "ldmia r1!, {r4, r5, r6, r7}\n\t"   \
+    "smlad r2, r8, r4, r2\n\t"          \
+    "smlad r2, r9, r5, r2\n\t"          \
+    "smlad r3, r8, r6, r3\n\t"          \
+    "smlad r3, r9, r7, r3\n\t"          \
+    "ldmia r1!, {r4, r5, r6, r7}\n\t"   \
+    "smlad r12, r8, r4, r12\n\t"        \
+    "smlad r12, r9, r5, r12\n\t"        \
+    "smlad lr, r8, r6, lr\n\t"          \
+    "smlad lr, r9, r7, lr\n\t"
+
+/* One weight times [R0, R1] [R2, R3] (TF_NN_LAYOUT_PAIR). */
+#define TF_SA_PAIR                  \
+    "ldrsb r8, [r0], #1\n\t"        \
+    "ldmia r1!, {r4, r5}\n\t"       \
+    "smlabb r2, r8, r4, r2\n\t"     \
+    "smlabt r3, r8, r4, r3\n\t"     \
+    "smlabb r12, r8, r5, r12\n\t"   \
+    "smlabt lr, r8, r5, lr\n\t"
+
+#define TF_SA_RUN1 "ldrb r8, [r0], #1\n\t"
+#define TF_SA_RUN2 "ldrh r8, [r0], #2\n\t"
+
+/* TF_STORE_FULL_FOLDED of accumulator ACC (which it clobbers) to ADDR. */
+#define TF_SA_STORE(ACC, ADDR)                \
+    "ldrd r1, r10, [r5, %[folded]]\n\t"       \
+    "smlal r1, r10, " ACC ", r8\n\t"          \
+    "lsr " ACC ", " ACC ", #31\n\t"           \
+    "smlal r1, r10, " ACC ", r4\n\t"          \
+    "asr r10, r10, r9\n\t"                    \
+    "ssat r10, #8, r10\n\t"                   \
+    "strb r10, " ADDR "\n\t"
+
+#define TF_SA_ROW_END                          \
+    "subs r10, r10, #1\n\t"                    \
+    "bne 2b\n\t"                               \
+    "ldm sp, {r4, r5, r6, r7}\n\t"             \
+    "add r5, r5, r11, lsl #3\n\t"              \
+    "add r6, r6, r11, lsr #2\n\t"              \
+    "ldr r8, [r5, %[multiplier]]\n\t"          \
+    "ldr r9, [r5, %[high_shift]]\n\t"          \
+    TF_SA_STORE("r2", "[r6]")                  \
+    TF_SA_STORE("r3", "[r6, r7]")              \
+    "add r6, r6, r7, lsl #1\n\t"               \
+    TF_SA_STORE("r12", "[r6]")                 \
+    TF_SA_STORE("lr", "[r6, r7]")              \
+    "ldr r10, [sp, #16]\n\t"                   \
+    "subs r10, r10, #1\n\t"                    \
+    "str r10, [sp, #16]\n\t"                   \
+    "bne 1b\n\t"                               \
+    "add sp, sp, #24\n\t"                      \
+    "pop {r4-r11, lr}\n\t"
+
+/*
+ * One walk per (block size, run width): the run advances the input by
+ * SHIFT = log2(bytes of packed input per block): 8 per weight in either
+ * layout, so 3 for blocks of 1 up to 7 for blocks of 16.
+ */
+#define TF_SPARSE_WALK(NAME, RUN, SHIFT, BLOCK)                                             \
+    static void NAME(tf_nn_sparse_frame *frame) {                                           \
+        register tf_nn_sparse_frame *f __asm("r0") = frame;                                 \
+        __asm volatile(TF_SA_PROLOGUE TF_SA_ROW_START RUN "add r1, r1, r8, lsl #" #SHIFT   \
+                       "\n\t" BLOCK TF_SA_ROW_END                                           \
+                       : "+r"(f)                                                            \
+                       : [multiplier] "i"(offsetof(tf_requant, multiplier)),                \
+                         [high_shift] "i"(offsetof(tf_requant, high_shift)),                \
+                         [folded] "i"(offsetof(tf_requant, folded_lo))                      \
+                       : "r1", "r2", "r3", "r12", "cc", "memory");                          \
+    }
+
+TF_SPARSE_WALK(walk_b1_r1, TF_SA_RUN1, 3, TF_SA_PAIR)
+TF_SPARSE_WALK(walk_b1_r2, TF_SA_RUN2, 3, TF_SA_PAIR)
+TF_SPARSE_WALK(walk_b4_r1, TF_SA_RUN1, 5, TF_SA_QUAD)
+TF_SPARSE_WALK(walk_b4_r2, TF_SA_RUN2, 5, TF_SA_QUAD)
+TF_SPARSE_WALK(walk_b8_r1, TF_SA_RUN1, 6, TF_SA_QUAD TF_SA_QUAD)
+TF_SPARSE_WALK(walk_b8_r2, TF_SA_RUN2, 6, TF_SA_QUAD TF_SA_QUAD)
+TF_SPARSE_WALK(walk_b16_r1, TF_SA_RUN1, 7, TF_SA_QUAD TF_SA_QUAD TF_SA_QUAD TF_SA_QUAD)
+TF_SPARSE_WALK(walk_b16_r2, TF_SA_RUN2, 7, TF_SA_QUAD TF_SA_QUAD TF_SA_QUAD TF_SA_QUAD)
+
+static void walk_fused(const int32_t *buf, const tf_sparse_weights *w,
+                       const tf_nn_output_stage *stage, int8_t *out, int32_t stride) {
+    const uintptr_t bias = (uintptr_t)stage->bias;
+    tf_nn_sparse_frame f;
+    f.int32_min = 0x80000000u;
+    f.quant = (uintptr_t)stage->prepared - 8u * bias;
+    f.out = (uintptr_t)out - bias / 4u;
+    f.stride = stride;
+    f.rows_left = w->stored_rows;
+    f.buf = buf;
+    f.bias = bias - sizeof(int32_t);
+    f.stream = w->stream;
+    const int wide = w->run_bytes != 1;
+    switch (w->block_size) {
+        case 16:
+            if (wide) walk_b16_r2(&f);
+            else walk_b16_r1(&f);
+            break;
+        case 8:
+            if (wide) walk_b8_r2(&f);
+            else walk_b8_r1(&f);
+            break;
+        case 4:
+            if (wide) walk_b4_r2(&f);
+            else walk_b4_r1(&f);
+            break;
+        default:
+            if (wide) walk_b1_r2(&f);
+            else walk_b1_r1(&f);
+            break;
+    }
+}
 #endif
 
 void tf_nn_sparse_rows4_s8(const int32_t *buf, int32_t k, const tf_sparse_weights *w,
                            int32_t rows, const tf_nn_output_stage *stage, int32_t *acc,
                            int8_t *out, int32_t stride) {
 #if TF_HAVE_FUSED_STORE
-    if (stage->fused) {
-        const uint8_t *s = w->stream;
-        const int32_t *bias = stage->bias;
-        const tf_requant *prepared = stage->prepared;
-        const int32_t step = stage->per_channel ? 1 : 0;
-        const int32_t int32_min = INT32_MIN;
-        const int32_t zero = 0;
-        const int8_t *empty = stage->empty_out;
-        const int32_t prefilled = stage->empty_prefilled;
-        (void)k;
-        TF_SPARSE_DISPATCH(w, TF_STORE_EMPTY, TF_STORE_OUT);
+    if (stage->fused && stage->per_channel && stage->bias != 0 &&
+        (stage->empty_prefilled || w->stored_rows == rows)) {
+        if (w->stored_rows > 0) walk_fused(buf, w, stage, out, stride);
         return;
     }
 #endif
