@@ -167,6 +167,35 @@ static inline int8_t tf_nn_output(int32_t acc, int32_t o, const tf_nn_output_sta
 #define TF_HAVE_FUSED_STORE 0
 #endif
 
+/*
+ * Four int8 weights at wp (advanced by 4) times four packed rows at x
+ * (TF_NN_LAYOUT_QUAD, advanced by 8 words) into the accumulators a0..a3: one
+ * word load, SXTB16 x2, two LDM, eight SMLAD.
+ */
+#define TF_NN_MAC_QUAD(x, wp, a0, a1, a2, a3)                          \
+    do {                                                               \
+        int32_t x0_, x1_, x2_, x3_;                                    \
+        const int32_t raw_ = tf_read_s8x4((const int8_t *)(wp));       \
+        const int32_t w02_ = tf_sxtb16(raw_);                          \
+        const int32_t w13_ = tf_sxtb16_ror8(raw_);                     \
+        (wp) += 4;                                                     \
+        TF_LOAD4(x, x0_, x1_, x2_, x3_);                               \
+        a0 = tf_smlad(w02_, x0_, a0);                                  \
+        a0 = tf_smlad(w13_, x1_, a0);                                  \
+        a1 = tf_smlad(w02_, x2_, a1);                                  \
+        a1 = tf_smlad(w13_, x3_, a1);                                  \
+        TF_LOAD4(x, x0_, x1_, x2_, x3_);                               \
+        a2 = tf_smlad(w02_, x0_, a2);                                  \
+        a2 = tf_smlad(w13_, x1_, a2);                                  \
+        a3 = tf_smlad(w02_, x2_, a3);                                  \
+        a3 = tf_smlad(w13_, x3_, a3);                                  \
+    } while (0)
+
+/* acc + w * half16, wrapping like SMLABB. */
+static inline int32_t tf_nn_mla16(int32_t acc, int32_t w, int32_t half16) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(w * half16));
+}
+
 /* The layout a weight's kernel expects. */
 static inline tf_nn_row_layout tf_nn_sparse_layout(const tf_sparse_weights *w) {
     return w->block_size == 1 ? TF_NN_LAYOUT_PAIR : TF_NN_LAYOUT_QUAD;

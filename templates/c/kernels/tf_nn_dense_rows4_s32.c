@@ -10,29 +10,6 @@
 #include "tf_nn_internal.h"
 #include "tf_nn_support.h"
 
-#define TF_GROUP(x, wr, a0, a1, a2, a3)                           \
-    do {                                                          \
-        int32_t x0_, x1_, x2_, x3_;                               \
-        const int32_t raw_ = tf_read_s8x4(wr);                    \
-        const int32_t w02_ = tf_sxtb16(raw_);                     \
-        const int32_t w13_ = tf_sxtb16_ror8(raw_);                \
-        (wr) += 4;                                                \
-        TF_LOAD4(x, x0_, x1_, x2_, x3_);                          \
-        a0 = tf_smlad(w02_, x0_, a0);                             \
-        a0 = tf_smlad(w13_, x1_, a0);                             \
-        a1 = tf_smlad(w02_, x2_, a1);                             \
-        a1 = tf_smlad(w13_, x3_, a1);                             \
-        TF_LOAD4(x, x0_, x1_, x2_, x3_);                          \
-        a2 = tf_smlad(w02_, x0_, a2);                             \
-        a2 = tf_smlad(w13_, x1_, a2);                             \
-        a3 = tf_smlad(w02_, x2_, a3);                             \
-        a3 = tf_smlad(w13_, x3_, a3);                             \
-    } while (0)
-
-static inline int32_t mla16(int32_t acc, int32_t w, int32_t half16) {
-    return (int32_t)((uint32_t)acc + (uint32_t)(w * half16));
-}
-
 void tf_nn_dense_rows4_s32(const int32_t *buf, int32_t k, const int8_t *w, int32_t rows,
                            const int32_t *bias, const int32_t extra[4], int32_t *acc) {
     const int32_t groups = k >> 2;
@@ -52,19 +29,19 @@ void tf_nn_dense_rows4_s32(const int32_t *buf, int32_t k, const int8_t *w, int32
         }
         const int32_t *x = buf;
         while (x != quad_end) {
-            TF_GROUP(x, wr, a0, a1, a2, a3);
-            TF_GROUP(x, wr, a0, a1, a2, a3);
-            TF_GROUP(x, wr, a0, a1, a2, a3);
-            TF_GROUP(x, wr, a0, a1, a2, a3);
+            TF_NN_MAC_QUAD(x, wr, a0, a1, a2, a3);
+            TF_NN_MAC_QUAD(x, wr, a0, a1, a2, a3);
+            TF_NN_MAC_QUAD(x, wr, a0, a1, a2, a3);
+            TF_NN_MAC_QUAD(x, wr, a0, a1, a2, a3);
         }
-        for (int32_t g = groups & 3; g > 0; g--) TF_GROUP(x, wr, a0, a1, a2, a3);
+        for (int32_t g = groups & 3; g > 0; g--) TF_NN_MAC_QUAD(x, wr, a0, a1, a2, a3);
         for (int32_t t = 0; t < tail; t++) {
             const int32_t wv = *wr++;
             const int32_t x01 = tail_buf[2 * t], x23 = tail_buf[2 * t + 1];
-            a0 = mla16(a0, wv, (int16_t)((uint32_t)x01 & 0xFFFFu));
-            a1 = mla16(a1, wv, (int16_t)((uint32_t)x01 >> 16));
-            a2 = mla16(a2, wv, (int16_t)((uint32_t)x23 & 0xFFFFu));
-            a3 = mla16(a3, wv, (int16_t)((uint32_t)x23 >> 16));
+            a0 = tf_nn_mla16(a0, wv, (int16_t)((uint32_t)x01 & 0xFFFFu));
+            a1 = tf_nn_mla16(a1, wv, (int16_t)((uint32_t)x01 >> 16));
+            a2 = tf_nn_mla16(a2, wv, (int16_t)((uint32_t)x23 & 0xFFFFu));
+            a3 = tf_nn_mla16(a3, wv, (int16_t)((uint32_t)x23 >> 16));
         }
         acc[0] = a0;
         acc[1] = a1;

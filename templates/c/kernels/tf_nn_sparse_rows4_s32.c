@@ -16,29 +16,6 @@
 #include "tf_nn_internal.h"
 #include "tf_nn_support.h"
 
-#define TF_QUAD(x, s, a0, a1, a2, a3)                             \
-    do {                                                          \
-        int32_t x0_, x1_, x2_, x3_;                               \
-        const int32_t raw_ = tf_read_s8x4((const int8_t *)(s));   \
-        const int32_t w02_ = tf_sxtb16(raw_);                     \
-        const int32_t w13_ = tf_sxtb16_ror8(raw_);                \
-        (s) += 4;                                                 \
-        TF_LOAD4(x, x0_, x1_, x2_, x3_);                          \
-        a0 = tf_smlad(w02_, x0_, a0);                             \
-        a0 = tf_smlad(w13_, x1_, a0);                             \
-        a1 = tf_smlad(w02_, x2_, a1);                             \
-        a1 = tf_smlad(w13_, x3_, a1);                             \
-        TF_LOAD4(x, x0_, x1_, x2_, x3_);                          \
-        a2 = tf_smlad(w02_, x0_, a2);                             \
-        a2 = tf_smlad(w13_, x1_, a2);                             \
-        a3 = tf_smlad(w02_, x2_, a3);                             \
-        a3 = tf_smlad(w13_, x3_, a3);                             \
-    } while (0)
-
-static inline int32_t tf_nn_mla16(int32_t acc, int32_t w, int32_t half16) {
-    return (int32_t)((uint32_t)acc + (uint32_t)(w * half16));
-}
-
 static inline uint32_t tf_nn_read_u16(const uint8_t *p) {
     uint16_t v;
     memcpy(&v, p, 2);
@@ -89,11 +66,11 @@ static inline uint32_t tf_nn_read_u32(const uint8_t *p) {
                 } else {                                                               \
                     x += 8u * (QUADS) * run;                                           \
                     /* Unrolled: QUADS is a constant 1, 2 or 4. */                     \
-                    TF_QUAD(x, s, a0, a1, a2, a3);                                     \
-                    if ((QUADS) >= 2) TF_QUAD(x, s, a0, a1, a2, a3);                   \
+                    TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);                                     \
+                    if ((QUADS) >= 2) TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);                   \
                     if ((QUADS) >= 4) {                                                \
-                        TF_QUAD(x, s, a0, a1, a2, a3);                                 \
-                        TF_QUAD(x, s, a0, a1, a2, a3);                                 \
+                        TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);                                 \
+                        TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);                                 \
                     }                                                                  \
                 }                                                                      \
             } while (--n > 0);                                                         \
