@@ -15,6 +15,12 @@ import { compileHost } from "../toolchain/compile-host.js";
 import { ToolchainError } from "../toolchain/errors.js";
 import { execTool } from "../toolchain/exec.js";
 import type { CodegenSummary } from "./generate.js";
+import {
+  describeLayerDifference,
+  firstDifference,
+  firstDifferingLayer,
+  type LayerDifference,
+} from "./layer-trace.js";
 import { modelTemplatesDir } from "./render.js";
 import type { WrittenProgram } from "./write.js";
 
@@ -112,15 +118,7 @@ export interface HostMismatch {
   expected: number;
   actual: number;
   /** The first layer whose output differs (from the debug build's trace). */
-  layer?: {
-    index: number;
-    op: string;
-    type: string;
-    kernel: string;
-    byte: number;
-    expected: number;
-    actual: number;
-  };
+  layer?: LayerDifference;
   message: string;
 }
 
@@ -128,12 +126,6 @@ export interface HostVerification {
   inputs: number;
   /** undefined when every output equals the interpreter's byte for byte. */
   mismatch?: HostMismatch;
-}
-
-function firstDifference(a: Int8Array, b: Int8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
 }
 
 export interface VerifyHostOptions {
@@ -212,10 +204,7 @@ export async function verifyHost(options: VerifyHostOptions): Promise<HostVerifi
     mismatch.message =
       `host output differs from the interpreter on input ${i} at byte ${byte} ` +
       `(expected ${mismatch.expected}, got ${mismatch.actual})` +
-      (layer === undefined
-        ? "; every layer's output matched the interpreter's dump"
-        : `; first differing layer: ${layer.index} ${layer.type} "${layer.op}" (${layer.kernel}), ` +
-          `byte ${layer.byte} (expected ${layer.expected}, got ${layer.actual})`);
+      describeLayerDifference(layer);
     return { inputs: inputs.length, mismatch };
   }
   return { inputs: inputs.length };
@@ -239,42 +228,13 @@ async function findFirstDifferingLayer(
   kernels: readonly string[],
   input: Int8Array,
   workDir: string,
-): Promise<HostMismatch["layer"]> {
+): Promise<LayerDifference | undefined> {
   const run = await runHostHarness(
     debugExecutable,
     [input],
     outputSizeOf(model),
     join(workDir, "debug"),
-    {
-      trace: true,
-    },
+    { trace: true },
   );
-  const trace = run.traces ?? new Uint8Array();
-  const dump = runInt8(model, input, { dump: true }).tensors ?? new Map<string, Int8Array>();
-  const shapes = new Map(model.graph.tensors.map((t) => [t.name, t.shape]));
-  let at = 0;
-  for (const [index, op] of model.graph.ops.entries()) {
-    const name = op.outputs[0] ?? "";
-    const size = product(shapes.get(name) ?? []);
-    const actual = new Int8Array(
-      trace.buffer,
-      trace.byteOffset + at,
-      Math.max(0, Math.min(size, trace.length - at)),
-    );
-    at += size;
-    const expected = dump.get(name) ?? new Int8Array();
-    const byte = firstDifference(expected, actual);
-    if (byte >= 0) {
-      return {
-        index,
-        op: op.name,
-        type: op.type,
-        kernel: kernels[index] ?? "?",
-        byte,
-        expected: expected[byte] ?? 0,
-        actual: actual[byte] ?? 0,
-      };
-    }
-  }
-  return undefined;
+  return firstDifferingLayer(model, input, run.traces ?? new Uint8Array(), kernels);
 }

@@ -15,9 +15,15 @@
  *   emulator's full code and RAM regions: the device link has already
  *   checked the budgets, and the harness's stdio buffers, heap and stack
  *   must not fail the build of a model that fits. verify-target runs it.
+ * - The same emulator build with -DTF_MODEL_DEBUG, which also writes every
+ *   layer's output: verify-target runs it only on a mismatch, to name the
+ *   first layer that differs on the target. Built here, not there, so that
+ *   verify-target depends on binaries alone and stays cached when a
+ *   template edit leaves them unchanged.
  *
  * Inputs:  codegen outputs; templates/c/harness and the two harnesses
- * Outputs: tf_model_device.elf, tf_model_target.elf, compile-target.json
+ * Outputs: tf_model_device.elf, tf_model_target.elf, tf_model_target_debug.elf,
+ *          compile-target.json
  */
 import { copyFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -30,6 +36,7 @@ import type { StageFactory } from "./index.js";
 
 export const DEVICE_ELF = "tf_model_device.elf";
 export const TARGET_ELF = "tf_model_target.elf";
+export const TARGET_DEBUG_ELF = "tf_model_target_debug.elf";
 export const COMPILE_TARGET_REPORT = "compile-target.json";
 
 const deviceHarness = join(cTemplatesDir, "model", "tf_model_device.c");
@@ -50,6 +57,8 @@ export interface CompileTargetReport {
   flash: BudgetUsage;
   /** data + bss. */
   sram: BudgetUsage;
+  /** The C function of each layer, in layer order (from codegen.json), for diagnoses. */
+  layer_kernels: string[];
 }
 
 /** The board keys the target stages read. */
@@ -92,11 +101,13 @@ export const createCompileTargetStage: StageFactory = () => ({
   fileInputs: () => [harnessDir, deviceHarness, targetHarness],
   tools: [TARGET_CC, TARGET_SIZE],
   async run(context) {
-    const [{ compileTarget }, { ToolchainError }, { readFootprint }] = await Promise.all([
-      import("../toolchain/compile-target.js"),
-      import("../toolchain/errors.js"),
-      import("../toolchain/footprint.js"),
-    ]);
+    const [{ compileTarget }, { ToolchainError }, { readFootprint }, { readLayerKernels }] =
+      await Promise.all([
+        import("../toolchain/compile-target.js"),
+        import("../toolchain/errors.js"),
+        import("../toolchain/footprint.js"),
+        import("../codegen/host-verify.js"),
+      ]);
     const board = boardFromConfig(context.config);
     const dir = await linkUpstream(context, "codegen");
     const kernels = (await readdir(join(dir, "kernels"))).filter((f) => f.endsWith(".c")).sort();
@@ -149,6 +160,7 @@ export const createCompileTargetStage: StageFactory = () => ({
         budgets.FLASH,
       ),
       sram: usage(footprint.dataBytes + footprint.bssBytes, budgets.SRAM),
+      layer_kernels: await readLayerKernels(dir),
     };
 
     // The emulator build: the same program with the semihosting harness,
@@ -160,15 +172,22 @@ export const createCompileTargetStage: StageFactory = () => ({
         sram: { ...board.memory.sram, size_bytes: board.emulator.ram.size_bytes },
       },
     };
-    const target = await compileTarget({
-      board: emulatorBoard,
-      sources: [...sources, targetHarness],
-      includeDirs: [...includeDirs, harnessDir],
-      output: join(context.scratchDir, "emulator", TARGET_ELF),
-    });
+    const emulatorBuild = (name: string, defines: Record<string, undefined>) =>
+      compileTarget({
+        board: emulatorBoard,
+        sources: [...sources, targetHarness],
+        includeDirs: [...includeDirs, harnessDir],
+        defines,
+        output: join(context.scratchDir, "emulator", name),
+      });
+    const [target, debug] = await Promise.all([
+      emulatorBuild(TARGET_ELF, {}),
+      emulatorBuild(TARGET_DEBUG_ELF, { TF_MODEL_DEBUG: undefined }),
+    ]);
 
     await copyFile(device.output, join(context.outDir, DEVICE_ELF));
     await copyFile(target.output, join(context.outDir, TARGET_ELF));
+    await copyFile(debug.output, join(context.outDir, TARGET_DEBUG_ELF));
     await writeFile(
       join(context.outDir, COMPILE_TARGET_REPORT),
       `${JSON.stringify(report, null, 2)}\n`,

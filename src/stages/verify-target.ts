@@ -8,17 +8,30 @@
  * measured on an empty region), which is deterministic: the same build and
  * inputs always give the same counts.
  *
+ * On a mismatch it runs compile-target's debug build
+ * (tf_model_target_debug.elf) on the first differing image and names the
+ * first layer whose output differs from the interpreter's dump, as host
+ * verification does.
+ *
  * The plugin is built with the host gcc into `tools/` under the workspace's
  * cache directory (or the user's tool cache when that cannot be found).
  *
  * Inputs:  dataset (test split, or validation), quantize/model-int8.*,
- *          compile-target/tf_model_target.elf
+ *          compile-target/tf_model_target.elf, tf_model_target_debug.elf,
+ *          compile-target.json (layer kernels, for the diagnosis)
  * Outputs: verify-target.json ({ images, instructions_per_inference, instructions })
  */
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HOST_CC, QEMU_SYSTEM_ARM, TARGET_NM } from "../toolchain/tools.js";
-import { boardFromConfig, TARGET_BOARD_KEYS, TARGET_ELF } from "./compile-target.js";
+import {
+  boardFromConfig,
+  COMPILE_TARGET_REPORT,
+  type CompileTargetReport,
+  TARGET_BOARD_KEYS,
+  TARGET_DEBUG_ELF,
+  TARGET_ELF,
+} from "./compile-target.js";
 import type { StageFactory } from "./index.js";
 import { loadVerificationInputs } from "./verification-inputs.js";
 
@@ -33,28 +46,42 @@ export interface VerifyTargetReport {
   instructions: number[];
 }
 
+/** The first differing output byte of the emulator run. */
+export interface OutputMismatch {
+  image: number;
+  byte: number;
+  expected: number;
+  actual: number;
+}
+
 /**
  * Compares the emulator's outputs (back to back) with the interpreter's;
- * undefined when equal, else a message naming the first differing image and byte.
+ * undefined when equal, else the first differing image and byte.
  */
 export function findOutputMismatch(
   expected: readonly Int8Array[],
   actualBytes: Uint8Array,
-  split: string,
-): string | undefined {
+): OutputMismatch | undefined {
   let at = 0;
   for (const [image, want] of expected.entries()) {
     const got = new Int8Array(actualBytes.buffer, actualBytes.byteOffset + at, want.length);
     at += want.length;
     const byte = want.findIndex((v, j) => v !== got[j]);
-    if (byte >= 0) {
-      return (
-        `target output differs from the interpreter on ${split} image ${image} at byte ${byte} ` +
-        `(expected ${want[byte]}, got ${got[byte]})`
-      );
-    }
+    if (byte >= 0) return { image, byte, expected: want[byte] ?? 0, actual: got[byte] ?? 0 };
   }
   return undefined;
+}
+
+/** The stage's error message for a mismatch, with the layer diagnosis appended. */
+export function describeOutputMismatch(
+  m: OutputMismatch,
+  split: string,
+  diagnosis: string,
+): string {
+  return (
+    `target output differs from the interpreter on ${split} image ${m.image} at byte ${m.byte} ` +
+    `(expected ${m.expected}, got ${m.actual})${diagnosis}`
+  );
 }
 
 export const createVerifyTargetStage: StageFactory = () => ({
@@ -66,10 +93,11 @@ export const createVerifyTargetStage: StageFactory = () => ({
   ],
   tools: [QEMU_SYSTEM_ARM, TARGET_NM, HOST_CC],
   async run(context) {
-    const [{ runInt8 }, { runQemu }, { product }] = await Promise.all([
+    const [{ runInt8 }, { runQemu }, { product }, layerTrace] = await Promise.all([
       import("../interpreter/index.js"),
       import("../toolchain/run-qemu.js"),
       import("../model-ir/shapes.js"),
+      import("../codegen/layer-trace.js"),
     ]);
     const { model, split, inputs } = await loadVerificationInputs(
       context,
@@ -115,9 +143,32 @@ export const createVerifyTargetStage: StageFactory = () => ({
     const mismatch = findOutputMismatch(
       inputs.map((input) => runInt8(model, input).outputs[0] as Int8Array),
       bytes,
-      split,
     );
-    if (mismatch !== undefined) throw new Error(mismatch);
+    if (mismatch !== undefined) {
+      // The debug build on the failing image alone: its trace holds every layer's output.
+      context.progress(`output differs on ${split} image ${mismatch.image}; tracing its layers`);
+      const debugWork = join(context.scratchDir, "debug");
+      await mkdir(debugWork, { recursive: true });
+      const debugElf = join(debugWork, TARGET_DEBUG_ELF);
+      await copyFile(compiled.path(TARGET_DEBUG_ELF), debugElf);
+      const input = inputs[mismatch.image] as Int8Array;
+      await writeFile(join(debugWork, "inputs.bin"), input);
+      await runQemu({
+        elf: debugElf,
+        board,
+        cwd: debugWork,
+        countInstructions: false,
+        timeoutMs: 300_000,
+      });
+      const trace = new Uint8Array(await readFile(join(debugWork, "trace.bin")));
+      const { layer_kernels: kernels } = JSON.parse(
+        await readFile(compiled.path(COMPILE_TARGET_REPORT), "utf8"),
+      ) as CompileTargetReport;
+      const layer = layerTrace.firstDifferingLayer(model, input, trace, kernels ?? []);
+      throw new Error(
+        describeOutputMismatch(mismatch, split, layerTrace.describeLayerDifference(layer)),
+      );
+    }
 
     // Regions: one empty region (the markers' own cost), then one per image.
     const regions = run.regionInstructions;

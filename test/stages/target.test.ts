@@ -2,12 +2,13 @@
  * compile-target → verify-target after the real dataset, quantize and
  * codegen stages, with a fixed float model standing in for sparsenas: the
  * device link's footprint against the board's budgets, the QEMU run's bytes
- * against the interpreter's, deterministic instruction counts, an
- * over-budget board and a missing cross-compiler.
+ * against the interpreter's, deterministic instruction counts, a wrong byte
+ * in the generated C traced to its layer on the target, an over-budget board
+ * and a missing cross-compiler.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -15,9 +16,14 @@ import { buildProject } from "../../src/api/build.js";
 import { openProject } from "../../src/api/project.js";
 import type { CodegenSummary } from "../../src/codegen/index.js";
 import type { BuildEvent } from "../../src/graph-runner/events.js";
+import type { StageDefinition } from "../../src/graph-runner/stage.js";
 import { packageRoot } from "../../src/project-paths.js";
 import type { CompileTargetReport } from "../../src/stages/compile-target.js";
-import { findOutputMismatch, type VerifyTargetReport } from "../../src/stages/verify-target.js";
+import {
+  describeOutputMismatch,
+  findOutputMismatch,
+  type VerifyTargetReport,
+} from "../../src/stages/verify-target.js";
 import { parseMapRodataBytes, parseSectionSizes } from "../../src/toolchain/footprint.js";
 import { createSampleModelPipeline } from "../helpers/sample-model-pipeline.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
@@ -41,13 +47,46 @@ verification:
 const stages = () =>
   createSampleModelPipeline(["quantize", "codegen", "compile-target", "verify-target"]);
 
+/**
+ * The pipeline with a codegen that writes one wrong weight: the first value
+ * of the first dense weight array becomes 100 (99 if it was 100). Reports
+ * the index of the layer it corrupted through `corrupted`.
+ */
+function stagesWithCorruptWeight(corrupted: { layer?: number }): () => StageDefinition[] {
+  return () =>
+    stages().map((stage) => {
+      const run = stage.run;
+      if (stage.name !== "codegen" || run === undefined) return stage;
+      return {
+        ...stage,
+        version: `${stage.version}-corrupt-weight`,
+        async run(context) {
+          await run(context);
+          const source = join(context.outDir, "tf_model.c");
+          const text = await readFile(source, "utf8");
+          const match = /static const int8_t l(\d+)_weight\[\d+\][^{]*\{\s*(-?\d+)/.exec(text);
+          assert.ok(match !== null, "a dense weight array to corrupt");
+          corrupted.layer = Number(match[1]);
+          const valueEnd = match.index + match[0].length;
+          const valueStart = valueEnd - (match[2] as string).length;
+          const wrong = Number(match[2]) === 100 ? 99 : 100;
+          await writeFile(source, `${text.slice(0, valueStart)}${wrong}${text.slice(valueEnd)}`);
+        },
+      } satisfies StageDefinition;
+    });
+}
+
 async function build(
   ws: TestWorkspace,
-  options: { force?: string[]; overrides?: string[] } = {},
+  options: {
+    force?: string[];
+    overrides?: string[];
+    createStages?: () => StageDefinition[];
+  } = {},
 ): Promise<{ outcomes: Record<string, string>; events: BuildEvent[] }> {
   const project = await openProject({
     cwd: ws.root,
-    createStages: stages,
+    createStages: options.createStages ?? stages,
     overrides: options.overrides ?? [],
   });
   const events: BuildEvent[] = [];
@@ -94,9 +133,11 @@ test("footprint parsers: section sizes and the kept .rodata input sections of a 
 
 test("an emulator output that differs from the interpreter's names the image and the byte", () => {
   const expected = [Int8Array.of(1, 2, 3), Int8Array.of(-4, 5, 6)];
-  assert.equal(findOutputMismatch(expected, Uint8Array.of(1, 2, 3, 252, 5, 6), "test"), undefined);
+  assert.equal(findOutputMismatch(expected, Uint8Array.of(1, 2, 3, 252, 5, 6)), undefined);
+  const mismatch = findOutputMismatch(expected, Uint8Array.of(1, 2, 3, 252, 5, 7));
+  assert.deepEqual(mismatch, { image: 1, byte: 2, expected: 6, actual: 7 });
   assert.equal(
-    findOutputMismatch(expected, Uint8Array.of(1, 2, 3, 252, 5, 7), "test"),
+    describeOutputMismatch(mismatch, "test", ""),
     "target output differs from the interpreter on test image 1 at byte 2 (expected 6, got 7)",
   );
 });
@@ -123,13 +164,28 @@ describe("compile-target and verify-target stages", () => {
       (await readdir(join(ws.root, "build/test/compile-target")))
         .filter((f) => !f.startsWith("."))
         .sort(),
-      ["compile-target.json", "tf_model_device.elf", "tf_model_target.elf"],
+      [
+        "compile-target.json",
+        "tf_model_device.elf",
+        "tf_model_target.elf",
+        "tf_model_target_debug.elf",
+      ],
     );
     footprint = JSON.parse(
       await ws.read("build/test/compile-target/compile-target.json"),
     ) as CompileTargetReport;
     const summary = JSON.parse(await ws.read("build/test/codegen/codegen.json")) as CodegenSummary;
-    assert.deepEqual(Object.keys(footprint), ["board", "sections", "flash", "sram"]);
+    assert.deepEqual(Object.keys(footprint), [
+      "board",
+      "sections",
+      "flash",
+      "sram",
+      "layer_kernels",
+    ]);
+    assert.deepEqual(
+      footprint.layer_kernels,
+      summary.layers.map((l) => l.kernel),
+    );
     assert.deepEqual(Object.keys(footprint.sections), [
       "text_bytes",
       "rodata_bytes",
@@ -181,6 +237,25 @@ describe("compile-target and verify-target stages", () => {
       await ws.read("build/test/verify-target/verify-target.json"),
     ) as VerifyTargetReport;
     assert.deepEqual(two.instructions, report.instructions.slice(0, 2));
+  });
+
+  test("a wrong byte in the generated C fails verify-target naming the first differing layer", async () => {
+    const corrupted: { layer?: number } = {};
+    const { outcomes, events } = await build(ws, {
+      createStages: stagesWithCorruptWeight(corrupted),
+    });
+    assert.equal(outcomes.quantize, "cached");
+    assert.equal(outcomes["verify-target"], "failed", JSON.stringify(outcomes));
+    const summary = JSON.parse(await ws.read("build/test/codegen/codegen.json")) as CodegenSummary;
+    const layer = summary.layers[corrupted.layer ?? -1];
+    assert.ok(layer !== undefined, `layer ${corrupted.layer}`);
+    assert.match(
+      failureOf(events, "verify-target"),
+      new RegExp(
+        `^target output differs from the interpreter on test image \\d+ at byte \\d+ \\(expected -?\\d+, got -?\\d+\\); ` +
+          `first differing layer: ${corrupted.layer} \\w+ "${layer.op}" \\(${layer.kernel}\\), byte \\d+`,
+      ),
+    );
   });
 
   test("a board whose SRAM budget is too small fails compile-target naming the region and the overflow", async () => {

@@ -7,7 +7,10 @@
  *   semihosting file TF_TARGET_INPUTS (default "inputs.bin"), runs
  *   tf_model_run on each between tf_region_begin() and tf_region_end(), and
  *   writes the N outputs of TF_MODEL_OUTPUT_SIZE bytes to TF_TARGET_OUTPUTS
- *   (default "outputs.bin").
+ *   (default "outputs.bin"). Built with -DTF_MODEL_DEBUG, it also writes
+ *   every layer's output, in layer order, for every input to TF_TARGET_TRACE
+ *   (default "trace.bin"), which names the first differing layer when the
+ *   outputs do not match the interpreter's.
  *
  * One empty region comes first, so the insn_count plugin reports
  * [empty, input 1, input 2, ...] and the marker overhead can be subtracted.
@@ -26,6 +29,19 @@
 #ifndef TF_TARGET_OUTPUTS
 #define TF_TARGET_OUTPUTS "outputs.bin"
 #endif
+#ifndef TF_TARGET_TRACE
+#define TF_TARGET_TRACE "trace.bin"
+#endif
+
+#ifdef TF_MODEL_DEBUG
+static FILE *trace_file = 0;
+
+void tf_model_debug_layer(int32_t layer, const char *op_name, const int8_t *data, int32_t size) {
+    (void)layer;
+    (void)op_name;
+    if (trace_file != 0) fwrite(data, 1, (size_t)size, trace_file);
+}
+#endif
 
 static int8_t input[TF_MODEL_INPUT_SIZE];
 static int8_t output[TF_MODEL_OUTPUT_SIZE];
@@ -37,6 +53,13 @@ int main(void) {
         fputs("tf_model_target: cannot open " TF_TARGET_INPUTS " or " TF_TARGET_OUTPUTS "\n", stderr);
         return 1;
     }
+#ifdef TF_MODEL_DEBUG
+    trace_file = fopen(TF_TARGET_TRACE, "wb");
+    if (trace_file == 0) {
+        fputs("tf_model_target: cannot open " TF_TARGET_TRACE "\n", stderr);
+        return 1;
+    }
+#endif
     tf_region_begin();
     tf_region_end();
     int status = 0;
@@ -58,5 +81,8 @@ int main(void) {
     }
     fclose(in);
     if (fclose(out) != 0) status = 1;
+#ifdef TF_MODEL_DEBUG
+    if (fclose(trace_file) != 0) status = 1;
+#endif
     return status;
 }
