@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Sets up a TinyFormer checkout on Debian: the C toolchains (host gcc,
-# arm-none-eabi-gcc with newlib, qemu-system-arm), the npm packages from the
+# arm-none-eabi-gcc with newlib, qemu-system-arm, clang-format for the C
+# sources' formatting), the npm packages from the
 # lockfile, and the compiled CLI. Safe to run again: it installs only what is
 # missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+apt_packages=(gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang-format)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -22,7 +22,7 @@ import { renderModel } from "./render.js";
 import { type SelectedLayer, selectKernels, type WeightPolicy } from "./select-kernels.js";
 
 /** Recorded in every banner and summary; bump when the emitted C changes. */
-export const CODEGEN_VERSION = "tinyformer-codegen 1";
+export const CODEGEN_VERSION = "tinyformer-codegen 2";
 
 /** A generated file, relative to the output directory (POSIX separators). */
 export interface GeneratedFile {

@@ -41,6 +41,13 @@ export const QEMU_SYSTEM_ARM: ExecutableTool = {
   installHint: APT_HINT,
 };
 
+/** Checks the formatting of the C sources (templates/c/.clang-format); not a pipeline tool. */
+export const CLANG_FORMAT: ExecutableTool = {
+  name: "clang-format",
+  command: "clang-format",
+  installHint: "Install it with `./scripts/setup.sh` (Debian: apt-get install clang-format).",
+};
+
 const resolved = new Map<string, Promise<string>>();
 
 /**

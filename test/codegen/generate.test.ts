@@ -23,8 +23,11 @@ import { planArena } from "../../src/memory-planner/plan-arena.js";
 import { createModelBuilder } from "../../src/model-ir/builder.js";
 import { createRandomImages } from "../../src/model-ir/sample-models.js";
 import type { Model } from "../../src/model-ir/types.js";
+import { templatesDir } from "../../src/project-paths.js";
 import { quantizeInput, quantizeModel } from "../../src/quantize/index.js";
 import { loadCostModel } from "../../src/sparse-engine/cost-model.js";
+import { execTool } from "../../src/toolchain/exec.js";
+import { CLANG_FORMAT, requireTool } from "../../src/toolchain/tools.js";
 import {
   generateAndVerify,
   generateInto,
@@ -104,7 +107,9 @@ describe("generateModelCode", () => {
   it("the header records the input and output shapes and quantization exactly", async () => {
     const program = await generateModelCode(model);
     const header = program.files.find((f) => f.path === "tf_model.h")?.contents ?? "";
-    const define = (name: string) => new RegExp(`#define ${name} (.+)`).exec(header)?.[1];
+    // A define's value, also when it continues on the next line.
+    const define = (name: string) =>
+      new RegExp(`#define ${name} (?:\\\\\n\\s*)?(.+)`).exec(header)?.[1];
     for (const [which, tensorName] of [
       ["INPUT", model.graph.inputs[0]],
       ["OUTPUT", model.graph.outputs[0]],
@@ -119,6 +124,31 @@ describe("generateModelCode", () => {
       // Parenthesised, so that `x - TF_MODEL_INPUT_ZERO_POINT` stays valid C.
       assert.equal(define(`TF_MODEL_${which}_ZERO_POINT`), `(${t.quant.zeroPoint[0]})`);
       assert.equal(Number(define(`TF_MODEL_${which}_SCALE`)?.slice(1, -1)), t.quant.scale[0]);
+    }
+  });
+
+  it("the header is laid out as templates/c/.clang-format says, and the tables are fenced off", async () => {
+    const program = await generateModelCode(quantizedMobileVit());
+    const clangFormat = await requireTool(CLANG_FORMAT);
+    const styleFile = join(templatesDir, "c", ".clang-format");
+    for (const path of ["tf_model.h", "tf_model.c"]) {
+      const text = program.files.find((f) => f.path === path)?.contents ?? "";
+      if (path === "tf_model.c") {
+        // The constant tables keep the generator's layout (sixteen values a line).
+        const off = text.indexOf("/* clang-format off */");
+        const on = text.indexOf("/* clang-format on */");
+        const table = "TF_MODEL_ALIGN(4) = {";
+        assert.ok(off > 0 && off < text.indexOf(table), "tables fenced off");
+        assert.ok(text.lastIndexOf(table) < on, "tables fenced off to the last");
+        continue;
+      }
+      const formatted = await execTool(
+        clangFormat,
+        [`--style=file:${styleFile}`, `--assume-filename=${path}`],
+        { input: text },
+      );
+      assert.equal(formatted.exitCode, 0, formatted.stderr);
+      assert.equal(formatted.stdout, text, `${path} differs from clang-format's layout`);
     }
   });
 

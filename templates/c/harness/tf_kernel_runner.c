@@ -77,9 +77,12 @@ static int read_word(FILE *f, int32_t *v) { return fread(v, 4, 1, f) == 1; }
 /* 1: case read, 0: clean end of file, -1: error. */
 static int read_case(FILE *f, int32_t *op, runner_case *c) {
     if (!read_word(f, op)) return 0;
-    if (!read_word(f, &c->n_params) || c->n_params < 0 || c->n_params > TF_RUNNER_MAX_PARAMS) return -1;
-    if (c->n_params > 0 && fread(c->params, 4, (size_t)c->n_params, f) != (size_t)c->n_params) return -1;
-    if (!read_word(f, &c->n_buffers) || c->n_buffers < 0 || c->n_buffers > TF_RUNNER_MAX_BUFFERS) return -1;
+    if (!read_word(f, &c->n_params) || c->n_params < 0 || c->n_params > TF_RUNNER_MAX_PARAMS)
+        return -1;
+    if (c->n_params > 0 && fread(c->params, 4, (size_t)c->n_params, f) != (size_t)c->n_params)
+        return -1;
+    if (!read_word(f, &c->n_buffers) || c->n_buffers < 0 || c->n_buffers > TF_RUNNER_MAX_BUFFERS)
+        return -1;
     for (int32_t i = 0; i < c->n_buffers; i++) {
         if (!read_word(f, &c->size[i])) return -1;
         const int32_t padded = (c->size[i] + 3) & ~3;
@@ -131,7 +134,8 @@ static tf_status run_conv(int32_t op, const runner_case *c, int8_t *out) {
         case OP_CONV_1X1_SPARSE:
             ctx = scratch(tf_conv_1x1_sparse_s8_get_buffer_size(&in, &filter));
             tf_region_begin();
-            status = tf_conv_1x1_sparse_s8(&ctx, &cp, &q, &in, input, &filter, &sw, bias, &outd, out);
+            status =
+                tf_conv_1x1_sparse_s8(&ctx, &cp, &q, &in, input, &filter, &sw, bias, &outd, out);
             tf_region_end();
             break;
         case OP_CONV_KXK:
@@ -143,13 +147,15 @@ static tf_status run_conv(int32_t op, const runner_case *c, int8_t *out) {
         case OP_CONV_KXK_SPARSE:
             ctx = scratch(tf_conv_kxk_sparse_s8_get_buffer_size(&in, &filter));
             tf_region_begin();
-            status = tf_conv_kxk_sparse_s8(&ctx, &cp, &q, &in, input, &filter, &sw, bias, &outd, out);
+            status =
+                tf_conv_kxk_sparse_s8(&ctx, &cp, &q, &in, input, &filter, &sw, bias, &outd, out);
             tf_region_end();
             break;
         case OP_DEPTHWISE:
             ctx = scratch(tf_depthwise_conv_s8_get_buffer_size(&filter));
             tf_region_begin();
-            status = tf_depthwise_conv_s8(&ctx, &cp, &q, &in, input, &filter, dense, bias, &outd, out);
+            status =
+                tf_depthwise_conv_s8(&ctx, &cp, &q, &in, input, &filter, dense, bias, &outd, out);
             tf_region_end();
             break;
         default:
@@ -191,9 +197,9 @@ static tf_status run_matmul(const runner_case *c, int8_t *out) {
     const tf_matmul_params mp = {p[4], p[5], p[6], p[7], p[8], p[9]};
     tf_context ctx = scratch(tf_batch_matmul_s8_get_buffer_size(p[2], p[3], p[9]));
     tf_region_begin();
-    const tf_status status = tf_batch_matmul_s8(&ctx, &mp, p[0], p[1], p[2], p[3],
-                                                (const int8_t *)buffer(c, 0),
-                                                (const int8_t *)buffer(c, 1), out);
+    const tf_status status =
+        tf_batch_matmul_s8(&ctx, &mp, p[0], p[1], p[2], p[3], (const int8_t *)buffer(c, 0),
+                           (const int8_t *)buffer(c, 1), out);
     tf_region_end();
     return status;
 }
@@ -207,7 +213,7 @@ static tf_status run_other(int32_t op, const runner_case *c, int8_t *out) {
     switch (op) {
         case OP_ADD: {
             /* size in1_off in2_off out_off left_shift m1 s1 m2 s2 mo so act_min act_max */
-            const tf_add_params ap = {p[1], p[2], p[3], p[4], p[5], p[6],
+            const tf_add_params ap = {p[1], p[2], p[3], p[4],  p[5],  p[6],
                                       p[7], p[8], p[9], p[10], p[11], p[12]};
             status = tf_add_s8(&ap, p[0], in, (const int8_t *)buffer(c, 1), out);
             break;

@@ -52,10 +52,20 @@ typedef void (*tf_vector_t)(void);
 
 /* Initial SP, reset, then NMI .. SysTick (14 system exceptions). */
 __attribute__((section(".vectors"), used)) const tf_vector_t tf_vector_table[16] = {
-    (tf_vector_t)(uintptr_t)&__stack_top,
-    tf_reset_handler,
-    tf_fault_handler, tf_fault_handler, tf_fault_handler, tf_fault_handler,
-    tf_fault_handler, 0, 0, 0, 0,
-    tf_fault_handler, tf_fault_handler, 0,
-    tf_fault_handler, tf_fault_handler,
+    (tf_vector_t)(uintptr_t)&__stack_top, /* initial stack pointer */
+    tf_reset_handler,                     /* reset */
+    tf_fault_handler,                     /* NMI */
+    tf_fault_handler,                     /* HardFault */
+    tf_fault_handler,                     /* MemManage */
+    tf_fault_handler,                     /* BusFault */
+    tf_fault_handler,                     /* UsageFault */
+    0,                                    /* reserved */
+    0,                                    /* reserved */
+    0,                                    /* reserved */
+    0,                                    /* reserved */
+    tf_fault_handler,                     /* SVCall */
+    tf_fault_handler,                     /* DebugMonitor */
+    0,                                    /* reserved */
+    tf_fault_handler,                     /* PendSV */
+    tf_fault_handler,                     /* SysTick */
 };

@@ -41,7 +41,8 @@ tf_status tf_conv_1x1_sparse_s8(const tf_context *ctx, const tf_conv_params *par
                                 const int8_t *input, const tf_dims *filter_dims,
                                 const tf_sparse_weights *filter, const int32_t *bias,
                                 const tf_dims *output_dims, int8_t *output);
-int32_t tf_conv_1x1_sparse_s8_get_buffer_size(const tf_dims *input_dims, const tf_dims *filter_dims);
+int32_t tf_conv_1x1_sparse_s8_get_buffer_size(const tf_dims *input_dims,
+                                              const tf_dims *filter_dims);
 
 /* ---------------------------------------------------------------- conv KxK */
 
@@ -98,10 +99,9 @@ int32_t tf_linear_s8_get_buffer_size(int32_t in_features, int32_t out_features);
 
 /* Linear, block-RLE weights (rows out_features, row_length in_features). */
 tf_status tf_linear_sparse_s8(const tf_context *ctx, const tf_linear_params *params,
-                              const tf_per_channel_quant *quant, int32_t rows,
-                              int32_t in_features, int32_t out_features, const int8_t *input,
-                              const tf_sparse_weights *filter, const int32_t *bias,
-                              int8_t *output);
+                              const tf_per_channel_quant *quant, int32_t rows, int32_t in_features,
+                              int32_t out_features, const int8_t *input,
+                              const tf_sparse_weights *filter, const int32_t *bias, int8_t *output);
 int32_t tf_linear_sparse_s8_get_buffer_size(int32_t in_features, int32_t out_features);
 
 /* ------------------------------------------------------------ batch matmul */
@@ -112,7 +112,7 @@ typedef struct {
     int32_t output_offset; /* output zero point */
     int32_t multiplier;    /* one Q31 multiplier for the whole product */
     int32_t shift;
-    int32_t transpose_b;   /* 1: b is [batch, n, k] (Q.K^T); 0: [batch, k, n] (A.V) */
+    int32_t transpose_b; /* 1: b is [batch, n, k] (Q.K^T); 0: [batch, k, n] (A.V) */
 } tf_matmul_params;
 
 /*
@@ -122,9 +122,9 @@ typedef struct {
  *   b   [in]  int8 [batch, k, n], or [batch, n, k] when transpose_b
  *   out [out] int8 [batch, m, n]
  */
-tf_status tf_batch_matmul_s8(const tf_context *ctx, const tf_matmul_params *params,
-                             int32_t batch, int32_t m, int32_t k, int32_t n, const int8_t *a,
-                             const int8_t *b, int8_t *out);
+tf_status tf_batch_matmul_s8(const tf_context *ctx, const tf_matmul_params *params, int32_t batch,
+                             int32_t m, int32_t k, int32_t n, const int8_t *a, const int8_t *b,
+                             int8_t *out);
 int32_t tf_batch_matmul_s8_get_buffer_size(int32_t k, int32_t n, int32_t transpose_b);
 
 /* -------------------------------------------------------------- element-wise */
@@ -186,12 +186,14 @@ tf_status tf_mul_s8(const tf_mul_params *params, int32_t size, const int8_t *inp
  *   output_shape   [in] int32 [rank]; output [out] int8, row-major
  * The output may alias an input that has the output's shape.
  */
-tf_status tf_add_broadcast_s8(const tf_add_params *params, int32_t rank, const int32_t *output_shape,
-                              const int32_t *input1_strides, const int32_t *input2_strides,
-                              const int8_t *input1, const int8_t *input2, int8_t *output);
-tf_status tf_mul_broadcast_s8(const tf_mul_params *params, int32_t rank, const int32_t *output_shape,
-                              const int32_t *input1_strides, const int32_t *input2_strides,
-                              const int8_t *input1, const int8_t *input2, int8_t *output);
+tf_status tf_add_broadcast_s8(const tf_add_params *params, int32_t rank,
+                              const int32_t *output_shape, const int32_t *input1_strides,
+                              const int32_t *input2_strides, const int8_t *input1,
+                              const int8_t *input2, int8_t *output);
+tf_status tf_mul_broadcast_s8(const tf_mul_params *params, int32_t rank,
+                              const int32_t *output_shape, const int32_t *input1_strides,
+                              const int32_t *input2_strides, const int8_t *input1,
+                              const int8_t *input2, int8_t *output);
 
 /*
  * Table activation (GELU, SiLU, hard-swish, ...): output[i] =
@@ -273,11 +275,11 @@ tf_status tf_fold_s8(const tf_dims *image_dims, int32_t patch_h, int32_t patch_w
 
 /* One input of tf_concat_s8. */
 typedef struct {
-    const int8_t *input; /* int8 [outer, width] */
-    int32_t width;       /* its extent along the axis times the inner size */
-    int32_t requantize;  /* 0: same quantization as the output (copy) */
+    const int8_t *input;  /* int8 [outer, width] */
+    int32_t width;        /* its extent along the axis times the inner size */
+    int32_t requantize;   /* 0: same quantization as the output (copy) */
     int32_t input_offset; /* minus its zero point (requantize only) */
-    int32_t multiplier;  /* s_in / s_out (requantize only) */
+    int32_t multiplier;   /* s_in / s_out (requantize only) */
     int32_t shift;
 } tf_concat_part;
 

@@ -15,6 +15,25 @@ typedef struct {
     int32_t input_offset;
 } tf_nn_conv_geometry;
 
+/* Linear as a 1x1 convolution: `rows` pixels of in_features channels. */
+static inline tf_nn_conv_geometry tf_nn_linear_geometry(const int8_t *input, int32_t rows,
+                                                        int32_t in_features, int32_t out_features,
+                                                        int32_t input_offset) {
+    tf_nn_conv_geometry g;
+    g.input = input;
+    g.batches = rows;
+    g.in_h = g.in_w = 1;
+    g.in_c = in_features;
+    g.out_h = g.out_w = 1;
+    g.out_c = out_features;
+    g.kh = g.kw = 1;
+    g.stride_h = g.stride_w = 1;
+    g.pad_top = g.pad_left = 0;
+    g.dilation_h = g.dilation_w = 1;
+    g.input_offset = input_offset;
+    return g;
+}
+
 /*
  * Scratch bytes of the matrix kernels for reduction length k and o output
  * channels: prepared multipliers, accumulators [o][4], packed rows (8 k),

@@ -23,6 +23,8 @@
 #ifndef TF_NN_INTERNAL_H
 #define TF_NN_INTERNAL_H
 
+#include <string.h>
+
 #include "tf_nn_support.h"
 #include "tf_nn_types.h"
 
@@ -78,8 +80,8 @@ void tf_nn_dense_rows4_s32(const int32_t *buf, int32_t k, const int8_t *w, int32
  * TF_NN_LAYOUT_PAIR for block size 1 and TF_NN_LAYOUT_QUAD otherwise.
  * Pruned blocks are never read or multiplied.
  */
-void tf_nn_sparse_rows4_s32(const int32_t *buf, int32_t k, const tf_sparse_weights *w,
-                            int32_t rows, const int32_t *bias, int32_t *acc);
+void tf_nn_sparse_rows4_s32(const int32_t *buf, int32_t k, const tf_sparse_weights *w, int32_t rows,
+                            const int32_t *bias, int32_t *acc);
 
 /*
  * out[i] = requantized acc[i] with channel i's prepared multiplier, for i in
@@ -95,9 +97,9 @@ void tf_nn_requant_channels_s8(const int32_t *acc, int32_t n, const tf_nn_output
  * requantized right after its blocks, without going through acc; otherwise
  * tf_nn_sparse_rows4_s32 then tf_nn_requant_rows4_s8.
  */
-void tf_nn_sparse_rows4_s8(const int32_t *buf, int32_t k, const tf_sparse_weights *w,
-                           int32_t rows, const tf_nn_output_stage *stage, int32_t *acc,
-                           int8_t *out, int32_t stride);
+void tf_nn_sparse_rows4_s8(const int32_t *buf, int32_t k, const tf_sparse_weights *w, int32_t rows,
+                           const tf_nn_output_stage *stage, int32_t *acc, int8_t *out,
+                           int32_t stride);
 
 /*
  * out[r * stride + o] = requantized acc[4 * o + r] (bias already in acc) for
@@ -105,6 +107,23 @@ void tf_nn_sparse_rows4_s8(const int32_t *buf, int32_t k, const tf_sparse_weight
  */
 void tf_nn_requant_rows4_s8(const int32_t *acc, int32_t rows, const tf_nn_output_stage *stage,
                             int8_t *out, int32_t stride);
+
+/* The output stage of conv and linear: per-channel multipliers, nothing prepared. */
+static inline tf_nn_output_stage tf_nn_per_channel_stage(const int32_t *bias,
+                                                         const tf_per_channel_quant *quant,
+                                                         int32_t output_offset, int32_t act_min,
+                                                         int32_t act_max) {
+    tf_nn_output_stage stage;
+    memset(&stage, 0, sizeof stage);
+    stage.bias = bias;
+    stage.multiplier = quant->multiplier;
+    stage.shift = quant->shift;
+    stage.per_channel = 1;
+    stage.output_offset = output_offset;
+    stage.act_min = act_min;
+    stage.act_max = act_max;
+    return stage;
+}
 
 /* The requantization of output channel o. */
 static inline tf_requant tf_nn_channel(const tf_nn_output_stage *stage, int32_t o) {
@@ -135,6 +154,19 @@ static inline int8_t tf_nn_output(int32_t acc, int32_t o, const tf_nn_output_sta
 
 #if defined(__ARM_ARCH) && __ARM_ARCH >= 7 && defined(__thumb2__) && TF_USE_DSP
 /*
+ * The high word of the requantized x (right shift) in %[hi]: LDRD of the
+ * 64-bit nudge at [q + off], SMLAL x * m, LSR + SMLAL adding INT32_MIN when
+ * x < 0 (the sign correction of tf_requant_apply), ASR. Operands: lo, hi, neg
+ * (outputs), q, off, xv, m, min, hs.
+ */
+#define TF_ASM_REQUANT_HIGH                  \
+    "ldrd %[lo], %[hi], [%[q], %[off]]\n\t"  \
+    "smlal %[lo], %[hi], %[xv], %[m]\n\t"    \
+    "lsr %[neg], %[xv], #31\n\t"             \
+    "smlal %[lo], %[hi], %[neg], %[min]\n\t" \
+    "asr %[hi], %[hi], %[hs]\n\t"
+
+/*
  * Requantizes x with the prepared channel q (right shift, zero point folded:
  * tf_requant_fold_offset), saturates to int8 and stores it at p[offset]:
  * LDRD of the folded nudge, SMLAL x * m, LSR + SMLAL adding INT32_MIN when
@@ -142,24 +174,20 @@ static inline int8_t tf_nn_output(int32_t acc, int32_t o, const tf_nn_output_sta
  * int32_min = INT32_MIN must be in scope. One asm block, so the compiler can
  * neither speculate another path nor split the address computation.
  */
-#define TF_STORE_FULL_FOLDED(x, p, offset)                                               \
-    do {                                                                                 \
-        uint32_t lo_;                                                                    \
-        int32_t hi_;                                                                     \
-        uint32_t neg_;                                                                   \
-        __asm volatile("ldrd %[lo], %[hi], [%[q], %[off]]\n\t"                            \
-                       "smlal %[lo], %[hi], %[xv], %[m]\n\t"                              \
-                       "lsr %[neg], %[xv], #31\n\t"                                       \
-                       "smlal %[lo], %[hi], %[neg], %[min]\n\t"                           \
-                       "asr %[hi], %[hi], %[hs]\n\t"                                      \
-                       "ssat %[hi], #8, %[hi]\n\t"                                        \
-                       "strb %[hi], [%[pp], %[po]]"                                        \
-                       : [lo] "=&r"(lo_), [hi] "=&r"(hi_), [neg] "=&r"(neg_)               \
-                       : [q] "r"(q), [off] "i"(__builtin_offsetof(tf_requant, folded_lo)), \
-                         [xv] "r"(x), [m] "r"(m), [min] "r"(int32_min), [hs] "r"(hs),     \
-                         [pp] "r"(p), [po] "r"(offset)                                    \
-                       : "memory");                                                       \
-        (void)lo_;                                                                       \
+#define TF_STORE_FULL_FOLDED(x, p, offset)                                                   \
+    do {                                                                                     \
+        uint32_t lo_;                                                                        \
+        int32_t hi_;                                                                         \
+        uint32_t neg_;                                                                       \
+        __asm volatile(                                                                      \
+            TF_ASM_REQUANT_HIGH                                                              \
+            "ssat %[hi], #8, %[hi]\n\t"                                                      \
+            "strb %[hi], [%[pp], %[po]]"                                                     \
+            : [lo] "=&r"(lo_), [hi] "=&r"(hi_), [neg] "=&r"(neg_)                            \
+            : [q] "r"(q), [off] "i"(__builtin_offsetof(tf_requant, folded_lo)), [xv] "r"(x), \
+              [m] "r"(m), [min] "r"(int32_min), [hs] "r"(hs), [pp] "r"(p), [po] "r"(offset)  \
+            : "memory");                                                                     \
+        (void)lo_;                                                                           \
     } while (0)
 
 #define TF_HAVE_FUSED_STORE 1
@@ -172,23 +200,23 @@ static inline int8_t tf_nn_output(int32_t acc, int32_t o, const tf_nn_output_sta
  * (TF_NN_LAYOUT_QUAD, advanced by 8 words) into the accumulators a0..a3: one
  * word load, SXTB16 x2, two LDM, eight SMLAD.
  */
-#define TF_NN_MAC_QUAD(x, wp, a0, a1, a2, a3)                          \
-    do {                                                               \
-        int32_t x0_, x1_, x2_, x3_;                                    \
-        const int32_t raw_ = tf_read_s8x4((const int8_t *)(wp));       \
-        const int32_t w02_ = tf_sxtb16(raw_);                          \
-        const int32_t w13_ = tf_sxtb16_ror8(raw_);                     \
-        (wp) += 4;                                                     \
-        TF_LOAD4(x, x0_, x1_, x2_, x3_);                               \
-        a0 = tf_smlad(w02_, x0_, a0);                                  \
-        a0 = tf_smlad(w13_, x1_, a0);                                  \
-        a1 = tf_smlad(w02_, x2_, a1);                                  \
-        a1 = tf_smlad(w13_, x3_, a1);                                  \
-        TF_LOAD4(x, x0_, x1_, x2_, x3_);                               \
-        a2 = tf_smlad(w02_, x0_, a2);                                  \
-        a2 = tf_smlad(w13_, x1_, a2);                                  \
-        a3 = tf_smlad(w02_, x2_, a3);                                  \
-        a3 = tf_smlad(w13_, x3_, a3);                                  \
+#define TF_NN_MAC_QUAD(x, wp, a0, a1, a2, a3)                    \
+    do {                                                         \
+        int32_t x0_, x1_, x2_, x3_;                              \
+        const int32_t raw_ = tf_read_s8x4((const int8_t *)(wp)); \
+        const int32_t w02_ = tf_sxtb16(raw_);                    \
+        const int32_t w13_ = tf_sxtb16_ror8(raw_);               \
+        (wp) += 4;                                               \
+        TF_LOAD4(x, x0_, x1_, x2_, x3_);                         \
+        a0 = tf_smlad(w02_, x0_, a0);                            \
+        a0 = tf_smlad(w13_, x1_, a0);                            \
+        a1 = tf_smlad(w02_, x2_, a1);                            \
+        a1 = tf_smlad(w13_, x3_, a1);                            \
+        TF_LOAD4(x, x0_, x1_, x2_, x3_);                         \
+        a2 = tf_smlad(w02_, x0_, a2);                            \
+        a2 = tf_smlad(w13_, x1_, a2);                            \
+        a3 = tf_smlad(w02_, x2_, a3);                            \
+        a3 = tf_smlad(w13_, x3_, a3);                            \
     } while (0)
 
 /* acc + w * half16, wrapping like SMLABB. */

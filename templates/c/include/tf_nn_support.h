@@ -136,20 +136,20 @@ static inline int32_t tf_smlatt(int32_t a, int32_t b, int32_t acc) {
  * must ascend, hence the fixed registers.
  */
 #if TF_USE_DSP
-#define TF_LOAD4(p, a, b, c, d)                                                        \
-    do {                                                                               \
-        register int32_t tf_l0_ __asm("r4");                                           \
-        register int32_t tf_l1_ __asm("r5");                                           \
-        register int32_t tf_l2_ __asm("r6");                                           \
-        register int32_t tf_l3_ __asm("r8");                                           \
-        __asm volatile("ldmia %0!, {%1, %2, %3, %4}"                                   \
+#define TF_LOAD4(p, a, b, c, d)                                                          \
+    do {                                                                                 \
+        register int32_t tf_l0_ __asm("r4");                                             \
+        register int32_t tf_l1_ __asm("r5");                                             \
+        register int32_t tf_l2_ __asm("r6");                                             \
+        register int32_t tf_l3_ __asm("r8");                                             \
+        __asm volatile("ldmia %0!, {%1, %2, %3, %4}"                                     \
                        : "+r"(p), "=r"(tf_l0_), "=r"(tf_l1_), "=r"(tf_l2_), "=r"(tf_l3_) \
-                       :                                                               \
-                       : "memory");                                                    \
-        (a) = tf_l0_;                                                                  \
-        (b) = tf_l1_;                                                                  \
-        (c) = tf_l2_;                                                                  \
-        (d) = tf_l3_;                                                                  \
+                       :                                                                 \
+                       : "memory");                                                      \
+        (a) = tf_l0_;                                                                    \
+        (b) = tf_l1_;                                                                    \
+        (c) = tf_l2_;                                                                    \
+        (d) = tf_l3_;                                                                    \
     } while (0)
 #else
 #define TF_LOAD4(p, a, b, c, d) \
@@ -168,7 +168,9 @@ static inline int32_t tf_dup16(int32_t v) {
 }
 
 /* Wrapping int32 addition (C signed overflow is undefined; C int32 wraps on the target). */
-static inline int32_t tf_add_wrap(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t tf_add_wrap(int32_t a, int32_t b) {
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
 
 /*
  * gemmlowp SaturatingRoundingDoublingHighMul for b != INT32_MIN (a Q31
@@ -213,7 +215,7 @@ static inline int32_t tf_requantize(int32_t x, int32_t multiplier, int32_t shift
 /* A channel's multiplier in the form tf_requant_apply uses. */
 typedef struct {
     int32_t multiplier;
-    int32_t shift;     /* the original shift */
+    int32_t shift;      /* the original shift */
     int32_t high_shift; /* e - 1 for a right shift e >= 1 */
     uint32_t nudge_lo;  /* 2^30 + 2^(30 + e), low and high words */
     int32_t nudge_hi;

@@ -6,12 +6,13 @@
 #include "tf_nn.h"
 #include "tf_nn_support.h"
 
-tf_status tf_add_broadcast_s8(const tf_add_params *params, int32_t rank, const int32_t *output_shape,
-                              const int32_t *input1_strides, const int32_t *input2_strides,
-                              const int8_t *input1, const int8_t *input2, int8_t *output) {
+tf_status tf_add_broadcast_s8(const tf_add_params *params, int32_t rank,
+                              const int32_t *output_shape, const int32_t *input1_strides,
+                              const int32_t *input2_strides, const int8_t *input1,
+                              const int8_t *input2, int8_t *output) {
     if (params == 0 || rank < 1 || rank > TF_BROADCAST_MAX_RANK || output_shape == 0 ||
-        input1_strides == 0 || input2_strides == 0 || input1 == 0 || input2 == 0 ||
-        output == 0 || params->act_min > params->act_max) {
+        input1_strides == 0 || input2_strides == 0 || input1 == 0 || input2 == 0 || output == 0 ||
+        params->act_min > params->act_max) {
         return TF_STATUS_ARG_ERROR;
     }
     if (params->left_shift < 0 || params->left_shift > 22) return TF_STATUS_ARG_ERROR;

@@ -17,9 +17,9 @@ int32_t tf_batch_matmul_s8_get_buffer_size(int32_t k, int32_t n, int32_t transpo
     return 8 * k + 20 * n + (transpose_b ? 0 : ((n * k + 3) & ~3));
 }
 
-tf_status tf_batch_matmul_s8(const tf_context *ctx, const tf_matmul_params *params,
-                             int32_t batch, int32_t m, int32_t k, int32_t n, const int8_t *a,
-                             const int8_t *b, int8_t *out) {
+tf_status tf_batch_matmul_s8(const tf_context *ctx, const tf_matmul_params *params, int32_t batch,
+                             int32_t m, int32_t k, int32_t n, const int8_t *a, const int8_t *b,
+                             int8_t *out) {
     if (params == 0 || a == 0 || b == 0 || out == 0 || batch < 0 || m < 0 || k < 1 || n < 1) {
         return TF_STATUS_ARG_ERROR;
     }
@@ -33,8 +33,15 @@ tf_status tf_batch_matmul_s8(const tf_context *ctx, const tf_matmul_params *para
     int8_t *bt = tail_out + 4 * n;
     tf_requant prepared = tf_requant_prepare(params->multiplier, params->shift);
     tf_requant_fold_offset(&prepared, params->output_offset);
-    const tf_nn_output_stage stage = {0, &params->multiplier, &params->shift, 0,
-                                      params->output_offset, -128, 127, &prepared, 0, 0};
+    /* One multiplier for the whole output, prepared once. */
+    tf_nn_output_stage stage;
+    memset(&stage, 0, sizeof stage);
+    stage.multiplier = &params->multiplier;
+    stage.shift = &params->shift;
+    stage.output_offset = params->output_offset;
+    stage.act_min = -128;
+    stage.act_max = 127;
+    stage.prepared = &prepared;
     for (int32_t p = 0; p < batch; p++) {
         const int8_t *ap = a + p * m * k;
         const int8_t *bp = b + p * k * n;

@@ -12,8 +12,8 @@ tf_status tf_conv_kxk_s8(const tf_context *ctx, const tf_conv_params *params,
         tf_nn_conv_geometry_init(params, input_dims, input, filter_dims, output_dims, &g);
     if (status != TF_STATUS_OK) return status;
     if (filter == 0 || quant == 0 || output == 0) return TF_STATUS_ARG_ERROR;
-    const tf_nn_output_stage stage = {bias, quant->multiplier, quant->shift, 1,
-                                      params->output_offset, params->act_min, params->act_max, 0, 0, 0};
+    const tf_nn_output_stage stage = tf_nn_per_channel_stage(bias, quant, params->output_offset,
+                                                             params->act_min, params->act_max);
     return tf_nn_conv_rows_s8(ctx, &g, filter, 0, &stage, output);
 }
 

@@ -36,7 +36,8 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
         return TF_STATUS_ARG_ERROR;
     }
     const int32_t o = filter_dims->n;
-    if (ctx == 0 || ctx->buf == 0 || ctx->size < tf_depthwise_conv_s8_get_buffer_size(filter_dims)) {
+    if (ctx == 0 || ctx->buf == 0 ||
+        ctx->size < tf_depthwise_conv_s8_get_buffer_size(filter_dims)) {
         return TF_STATUS_SCRATCH_ERROR;
     }
     const int32_t c = input_dims->c, m = o / c;
@@ -68,9 +69,10 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
             w16[(t * groups + g) * 2 + 1] = tf_sxtb16_ror8(wv);
         }
     }
-    const tf_nn_output_stage stage = {bias, quant->multiplier, quant->shift, 1,
-                                      params->output_offset, params->act_min, params->act_max,
-                                      prepared, fused, 0};
+    tf_nn_output_stage stage = tf_nn_per_channel_stage(bias, quant, params->output_offset,
+                                                       params->act_min, params->act_max);
+    stage.prepared = prepared;
+    stage.fused = fused;
     const int32_t vector_end = m == 1 ? (o & ~3) : 0;
     const int32_t dh = params->dilation_h, dw = params->dilation_w;
     const int32_t off2 = tf_dup16(off);
@@ -99,7 +101,8 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
                     }
                     const int8_t *xrow = first + i;
                     const int32_t *wrow = wfirst + (i >> 1);
-                    for (int32_t ky = ky0; ky < ky1; ky++, xrow += dh * w * c, wrow += kw * 2 * groups) {
+                    for (int32_t ky = ky0; ky < ky1;
+                         ky++, xrow += dh * w * c, wrow += kw * 2 * groups) {
                         const int8_t *xp = xrow;
                         const int32_t *wp = wrow;
                         for (int32_t kx = kx0; kx < kx1; kx++, xp += dw * c, wp += 2 * groups) {

@@ -31,9 +31,8 @@ static uint32_t isqrt64(uint64_t v) {
 tf_status tf_layernorm_s8(int32_t rows, int32_t channels, int64_t eps_q, const int8_t *gamma,
                           const int32_t *beta, const int32_t *multiplier, const int32_t *shift,
                           int32_t output_offset, const int8_t *input, int8_t *output) {
-    if (rows < 0 || channels < 1 || channels > 4096 || eps_q < 1 ||
-        eps_q > ((int64_t)1 << 40) || gamma == 0 || beta == 0 || multiplier == 0 ||
-        shift == 0 || input == 0 || output == 0) {
+    if (rows < 0 || channels < 1 || channels > 4096 || eps_q < 1 || eps_q > ((int64_t)1 << 40) ||
+        gamma == 0 || beta == 0 || multiplier == 0 || shift == 0 || input == 0 || output == 0) {
         return TF_STATUS_ARG_ERROR;
     }
     for (int32_t row = 0; row < rows; row++) {
@@ -48,8 +47,7 @@ tf_status tf_layernorm_s8(int32_t rows, int32_t channels, int64_t eps_q, const i
         const uint32_t r = isqrt64((uint64_t)w);
         int32_t bit_length = 0;
         while (bit_length < 32 && (r >> bit_length) != 0) bit_length++;
-        const int32_t m =
-            (int32_t)((((uint64_t)1 << (29 + bit_length)) + (r >> 1)) / (uint64_t)r);
+        const int32_t m = (int32_t)((((uint64_t)1 << (29 + bit_length)) + (r >> 1)) / (uint64_t)r);
         const int32_t n_shift = TF_LAYERNORM_FRACTION_BITS + 2 - bit_length;
         for (int32_t i = 0; i < channels; i++) {
             const int32_t d = channels * x[i] - s;

@@ -11,10 +11,10 @@ tf_status tf_linear_s8(const tf_context *ctx, const tf_linear_params *params,
         in_features < 1 || out_features < 1 || params->act_min > params->act_max) {
         return TF_STATUS_ARG_ERROR;
     }
-    const tf_nn_conv_geometry g = {input, rows, 1, 1, in_features, 1, 1, out_features, 1, 1,
-                                   1, 1, 0, 0, 1, 1, params->input_offset};
-    const tf_nn_output_stage stage = {bias, quant->multiplier, quant->shift, 1,
-                                      params->output_offset, params->act_min, params->act_max, 0, 0, 0};
+    const tf_nn_conv_geometry g =
+        tf_nn_linear_geometry(input, rows, in_features, out_features, params->input_offset);
+    const tf_nn_output_stage stage = tf_nn_per_channel_stage(bias, quant, params->output_offset,
+                                                             params->act_min, params->act_max);
     return tf_nn_conv_rows_s8(ctx, &g, filter, 0, &stage, output);
 }
 

@@ -4,17 +4,18 @@
 #include "tf_nn_support.h"
 
 tf_status tf_linear_sparse_s8(const tf_context *ctx, const tf_linear_params *params,
-                       const tf_per_channel_quant *quant, int32_t rows, int32_t in_features,
-                       int32_t out_features, const int8_t *input, const tf_sparse_weights *filter,
-                       const int32_t *bias, int8_t *output) {
+                              const tf_per_channel_quant *quant, int32_t rows, int32_t in_features,
+                              int32_t out_features, const int8_t *input,
+                              const tf_sparse_weights *filter, const int32_t *bias,
+                              int8_t *output) {
     if (params == 0 || quant == 0 || input == 0 || filter == 0 || output == 0 || rows < 0 ||
         in_features < 1 || out_features < 1 || params->act_min > params->act_max) {
         return TF_STATUS_ARG_ERROR;
     }
-    const tf_nn_conv_geometry g = {input, rows, 1, 1, in_features, 1, 1, out_features, 1, 1,
-                                   1, 1, 0, 0, 1, 1, params->input_offset};
-    const tf_nn_output_stage stage = {bias, quant->multiplier, quant->shift, 1,
-                                      params->output_offset, params->act_min, params->act_max, 0, 0, 0};
+    const tf_nn_conv_geometry g =
+        tf_nn_linear_geometry(input, rows, in_features, out_features, params->input_offset);
+    const tf_nn_output_stage stage = tf_nn_per_channel_stage(bias, quant, params->output_offset,
+                                                             params->act_min, params->act_max);
     return tf_nn_conv_rows_s8(ctx, &g, 0, filter, &stage, output);
 }
 

@@ -57,12 +57,13 @@ static void copy_row(int8_t *dst, const int8_t *src, int32_t n) {
             register int32_t w1 __asm("r5");
             register int32_t w2 __asm("r6");
             register int32_t w3 __asm("r8");
-            __asm volatile("ldmia %[s]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
-                           "stmia %[d]!, {%[w0], %[w1], %[w2], %[w3]}"
-                           : [s] "+r"(s), [d] "+r"(d), [w0] "=r"(w0), [w1] "=r"(w1),
-                             [w2] "=r"(w2), [w3] "=r"(w3)
-                           :
-                           : "memory");
+            __asm volatile(
+                "ldmia %[s]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"
+                "stmia %[d]!, {%[w0], %[w1], %[w2], %[w3]}"
+                :
+                [s] "+r"(s), [d] "+r"(d), [w0] "=r"(w0), [w1] "=r"(w1), [w2] "=r"(w2), [w3] "=r"(w3)
+                :
+                : "memory");
         }
         dst = (int8_t *)d;
         src = (const int8_t *)s;

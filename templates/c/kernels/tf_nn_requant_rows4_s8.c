@@ -20,16 +20,17 @@ static inline int32_t requant_right(int32_t x, const tf_requant *q, int32_t m, i
     uint32_t lo;
     int32_t hi;
     uint32_t negative;
-    __asm("ldrd %[lo], %[hi], [%[q], %[off]]\n\t"
-          "smlal %[lo], %[hi], %[x], %[m]\n\t"
-          "lsr %[neg], %[x], #31\n\t"
-          "smlal %[lo], %[hi], %[neg], %[min]\n\t"
-          "asr %[hi], %[hi], %[hs]\n\t"
-          "add %[hi], %[hi], %[zp]"
-          : [lo] "=&r"(lo), [hi] "=&r"(hi), [neg] "=&r"(negative)
-          : [q] "r"(q), [off] "i"(__builtin_offsetof(tf_requant, nudge_lo)), [x] "r"(x),
-            [m] "r"(m), [min] "r"(int32_min), [hs] "r"(hs), [zp] "r"(zp)
-          : "memory");
+    __asm(
+        "ldrd %[lo], %[hi], [%[q], %[off]]\n\t"
+        "smlal %[lo], %[hi], %[x], %[m]\n\t"
+        "lsr %[neg], %[x], #31\n\t"
+        "smlal %[lo], %[hi], %[neg], %[min]\n\t"
+        "asr %[hi], %[hi], %[hs]\n\t"
+        "add %[hi], %[hi], %[zp]"
+        : [lo] "=&r"(lo), [hi] "=&r"(hi), [neg] "=&r"(negative)
+        : [q] "r"(q), [off] "i"(__builtin_offsetof(tf_requant, nudge_lo)), [x] "r"(x), [m] "r"(m),
+          [min] "r"(int32_min), [hs] "r"(hs), [zp] "r"(zp)
+        : "memory");
     (void)lo;
     return hi;
 #else
@@ -52,53 +53,45 @@ static inline int32_t requant_right(int32_t x, const tf_requant *q, int32_t m, i
  * in one asm block so the compiler neither speculates the other path nor
  * strength-reduces the four output addresses into four spilled pointers.
  */
-#define TF_STORE_FULL(x, p, offset)                                                      \
-    do {                                                                                 \
-        uint32_t lo_;                                                                    \
-        int32_t hi_;                                                                     \
-        uint32_t neg_;                                                                   \
-        __asm volatile("ldrd %[lo], %[hi], [%[q], %[off]]\n\t"                            \
-                       "smlal %[lo], %[hi], %[xv], %[m]\n\t"                              \
-                       "lsr %[neg], %[xv], #31\n\t"                                       \
-                       "smlal %[lo], %[hi], %[neg], %[min]\n\t"                           \
-                       "asr %[hi], %[hi], %[hs]\n\t"                                      \
+#define TF_STORE_FULL(x, p, offset)                                                       \
+    do {                                                                                  \
+        uint32_t lo_;                                                                     \
+        int32_t hi_;                                                                      \
+        uint32_t neg_;                                                                    \
+        __asm volatile(TF_ASM_REQUANT_HIGH                                                \
                        "add %[hi], %[hi], %[zp]\n\t"                                      \
                        "ssat %[hi], #8, %[hi]\n\t"                                        \
-                       "strb %[hi], [%[pp], %[po]]"                                        \
-                       : [lo] "=&r"(lo_), [hi] "=&r"(hi_), [neg] "=&r"(neg_)               \
+                       "strb %[hi], [%[pp], %[po]]"                                       \
+                       : [lo] "=&r"(lo_), [hi] "=&r"(hi_), [neg] "=&r"(neg_)              \
                        : [q] "r"(q), [off] "i"(__builtin_offsetof(tf_requant, nudge_lo)), \
                          [xv] "r"(x), [m] "r"(m), [min] "r"(int32_min), [hs] "r"(hs),     \
                          [zp] "r"(zp), [pp] "r"(p), [po] "r"(offset)                      \
                        : "memory");                                                       \
-        (void)lo_;                                                                       \
+        (void)lo_;                                                                        \
     } while (0)
 /* The same, then clamped into [lo, hi] (fused ReLU / ReLU6). */
-#define TF_STORE_RANGE(x, p, offset)                                                     \
-    do {                                                                                 \
-        uint32_t lo_;                                                                    \
-        int32_t hi_;                                                                     \
-        uint32_t neg_;                                                                   \
-        __asm volatile("ldrd %[lo], %[hi], [%[q], %[off]]\n\t"                            \
-                       "smlal %[lo], %[hi], %[xv], %[m]\n\t"                              \
-                       "lsr %[neg], %[xv], #31\n\t"                                       \
-                       "smlal %[lo], %[hi], %[neg], %[min]\n\t"                           \
-                       "asr %[hi], %[hi], %[hs]\n\t"                                      \
-                       "add %[hi], %[hi], %[zp]\n\t"                                      \
-                       "ssat %[hi], #8, %[hi]\n\t"                                        \
-                       "cmp %[hi], %[amin]\n\t"                                           \
-                       "it lt\n\t"                                                        \
-                       "movlt %[hi], %[amin]\n\t"                                         \
-                       "cmp %[hi], %[amax]\n\t"                                           \
-                       "it gt\n\t"                                                        \
-                       "movgt %[hi], %[amax]\n\t"                                         \
-                       "strb %[hi], [%[pp], %[po]]"                                        \
-                       : [lo] "=&r"(lo_), [hi] "=&r"(hi_), [neg] "=&r"(neg_)               \
-                       : [q] "r"(q), [off] "i"(__builtin_offsetof(tf_requant, nudge_lo)), \
-                         [xv] "r"(x), [m] "r"(m), [min] "r"(int32_min), [hs] "r"(hs),     \
-                         [zp] "r"(zp), [pp] "r"(p), [po] "r"(offset), [amin] "r"(lo),     \
-                         [amax] "r"(hi)                                                   \
-                       : "cc", "memory");                                                 \
-        (void)lo_;                                                                       \
+#define TF_STORE_RANGE(x, p, offset)                                                        \
+    do {                                                                                    \
+        uint32_t lo_;                                                                       \
+        int32_t hi_;                                                                        \
+        uint32_t neg_;                                                                      \
+        __asm volatile(                                                                     \
+            TF_ASM_REQUANT_HIGH                                                             \
+            "add %[hi], %[hi], %[zp]\n\t"                                                   \
+            "ssat %[hi], #8, %[hi]\n\t"                                                     \
+            "cmp %[hi], %[amin]\n\t"                                                        \
+            "it lt\n\t"                                                                     \
+            "movlt %[hi], %[amin]\n\t"                                                      \
+            "cmp %[hi], %[amax]\n\t"                                                        \
+            "it gt\n\t"                                                                     \
+            "movgt %[hi], %[amax]\n\t"                                                      \
+            "strb %[hi], [%[pp], %[po]]"                                                    \
+            : [lo] "=&r"(lo_), [hi] "=&r"(hi_), [neg] "=&r"(neg_)                           \
+            : [q] "r"(q), [off] "i"(__builtin_offsetof(tf_requant, nudge_lo)), [xv] "r"(x), \
+              [m] "r"(m), [min] "r"(int32_min), [hs] "r"(hs), [zp] "r"(zp), [pp] "r"(p),    \
+              [po] "r"(offset), [amin] "r"(lo), [amax] "r"(hi)                              \
+            : "cc", "memory");                                                              \
+        (void)lo_;                                                                          \
     } while (0)
 #endif
 
@@ -106,31 +99,31 @@ static inline int32_t requant_right(int32_t x, const tf_requant *q, int32_t m, i
  * One loop per clamp kind, so the compiler keeps each loop's state in
  * registers (a run-time test inside one loop gets if-converted into both).
  */
-#define TF_REQUANT_LOOP(CLAMP)                                                     \
-    do {                                                                           \
-        for (int32_t o = 0; o < rows; o++, q += step, acc += 4) {                  \
-            /* Read before any int8 store (which could alias acc). */              \
-            const int32_t x0 = acc[0], x1 = acc[1], x2 = acc[2], x3 = acc[3];      \
-            int32_t y0, y1, y2, y3;                                                \
-            if (q->shift < 0) {                                                    \
-                const int32_t m = q->multiplier, hs = q->high_shift;               \
-                y0 = requant_right(x0, q, m, hs, zp, int32_min);                   \
-                y1 = requant_right(x1, q, m, hs, zp, int32_min);                   \
-                y2 = requant_right(x2, q, m, hs, zp, int32_min);                   \
-                y3 = requant_right(x3, q, m, hs, zp, int32_min);                   \
-            } else {                                                               \
-                y0 = tf_requant_apply(q, x0) + zp;                                 \
-                y1 = tf_requant_apply(q, x1) + zp;                                 \
-                y2 = tf_requant_apply(q, x2) + zp;                                 \
-                y3 = tf_requant_apply(q, x3) + zp;                                 \
-            }                                                                      \
-            p01[0] = (int8_t)CLAMP(y0);                                            \
-            p01[stride] = (int8_t)CLAMP(y1);                                       \
-            p23[0] = (int8_t)CLAMP(y2);                                            \
-            p23[stride] = (int8_t)CLAMP(y3);                                       \
-            p01++;                                                                 \
-            p23++;                                                                 \
-        }                                                                          \
+#define TF_REQUANT_LOOP(CLAMP)                                                \
+    do {                                                                      \
+        for (int32_t o = 0; o < rows; o++, q += step, acc += 4) {             \
+            /* Read before any int8 store (which could alias acc). */         \
+            const int32_t x0 = acc[0], x1 = acc[1], x2 = acc[2], x3 = acc[3]; \
+            int32_t y0, y1, y2, y3;                                           \
+            if (q->shift < 0) {                                               \
+                const int32_t m = q->multiplier, hs = q->high_shift;          \
+                y0 = requant_right(x0, q, m, hs, zp, int32_min);              \
+                y1 = requant_right(x1, q, m, hs, zp, int32_min);              \
+                y2 = requant_right(x2, q, m, hs, zp, int32_min);              \
+                y3 = requant_right(x3, q, m, hs, zp, int32_min);              \
+            } else {                                                          \
+                y0 = tf_requant_apply(q, x0) + zp;                            \
+                y1 = tf_requant_apply(q, x1) + zp;                            \
+                y2 = tf_requant_apply(q, x2) + zp;                            \
+                y3 = tf_requant_apply(q, x3) + zp;                            \
+            }                                                                 \
+            p01[0] = (int8_t)CLAMP(y0);                                       \
+            p01[stride] = (int8_t)CLAMP(y1);                                  \
+            p23[0] = (int8_t)CLAMP(y2);                                       \
+            p23[stride] = (int8_t)CLAMP(y3);                                  \
+            p01++;                                                            \
+            p23++;                                                            \
+        }                                                                     \
     } while (0)
 
 #define TF_CLAMP_FULL(y) TF_SAT8(y)

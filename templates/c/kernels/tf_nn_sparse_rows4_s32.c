@@ -36,73 +36,80 @@ static inline uint32_t tf_nn_read_u32(const uint8_t *p) {
  * half). Rows without a stored block get the bias (TF_FILL_BIAS); each
  * stored row's four accumulators, bias included, go to acc (TF_STORE_ACC).
  */
-#define TF_SPARSE_ROWS(RUN_BYTES, QUADS)                               \
-    do {                                                                               \
-        int32_t o = 0;                                                                 \
-        for (int32_t left = w->stored_rows; left > 0; left--, o++) {                   \
-            const uint32_t head = tf_nn_read_u32(s);                                   \
-            s += 4;                                                                    \
-            const int32_t skipped = (int32_t)(head & 0xFFFFu);                         \
-            if (skipped != 0) {                                                        \
-                TF_FILL_BIAS(o, skipped);                                                      \
-                o += skipped;                                                          \
-            }                                                                          \
-            const int32_t b = bias != 0 ? bias[o] : 0;                                 \
-            int32_t a0 = b, a1 = b, a2 = b, a3 = b;                                    \
-            const int32_t *x = buf;                                                    \
-            uint32_t n = head >> 16;                                                   \
-            do {                                                                       \
-                const uint32_t run = (RUN_BYTES) == 1 ? s[0] : tf_nn_read_u16(s);      \
-                s += (RUN_BYTES);                                                      \
-                if ((QUADS) == 0) {                                                    \
-                    x += 2u * run;                                                     \
-                    const int32_t wv = (int8_t)*s++;                                   \
-                    const int32_t x01 = x[0], x23 = x[1];                              \
-                    x += 2;                                                            \
-                    a0 = tf_nn_mla16(a0, wv, (int16_t)((uint32_t)x01 & 0xFFFFu));      \
-                    a1 = tf_nn_mla16(a1, wv, (int16_t)((uint32_t)x01 >> 16));          \
-                    a2 = tf_nn_mla16(a2, wv, (int16_t)((uint32_t)x23 & 0xFFFFu));      \
-                    a3 = tf_nn_mla16(a3, wv, (int16_t)((uint32_t)x23 >> 16));          \
-                } else {                                                               \
-                    x += 8u * (QUADS) * run;                                           \
-                    /* Unrolled: QUADS is a constant 1, 2 or 4. */                     \
-                    TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);                                     \
-                    if ((QUADS) >= 2) TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);                   \
-                    if ((QUADS) >= 4) {                                                \
-                        TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);                                 \
-                        TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);                                 \
-                    }                                                                  \
-                }                                                                      \
-            } while (--n > 0);                                                         \
-            TF_STORE_ACC(o, a0, a1, a2, a3);                                               \
-        }                                                                              \
-        if (o < rows) TF_FILL_BIAS(o, rows - o);                                               \
+#define TF_SPARSE_ROWS(RUN_BYTES, QUADS)                                          \
+    do {                                                                          \
+        int32_t o = 0;                                                            \
+        for (int32_t left = w->stored_rows; left > 0; left--, o++) {              \
+            const uint32_t head = tf_nn_read_u32(s);                              \
+            s += 4;                                                               \
+            const int32_t skipped = (int32_t)(head & 0xFFFFu);                    \
+            if (skipped != 0) {                                                   \
+                TF_FILL_BIAS(o, skipped);                                         \
+                o += skipped;                                                     \
+            }                                                                     \
+            const int32_t b = bias != 0 ? bias[o] : 0;                            \
+            int32_t a0 = b, a1 = b, a2 = b, a3 = b;                               \
+            const int32_t *x = buf;                                               \
+            uint32_t n = head >> 16;                                              \
+            do {                                                                  \
+                const uint32_t run = (RUN_BYTES) == 1 ? s[0] : tf_nn_read_u16(s); \
+                s += (RUN_BYTES);                                                 \
+                if ((QUADS) == 0) {                                               \
+                    x += 2u * run;                                                \
+                    const int32_t wv = (int8_t)*s++;                              \
+                    const int32_t x01 = x[0], x23 = x[1];                         \
+                    x += 2;                                                       \
+                    a0 = tf_nn_mla16(a0, wv, (int16_t)((uint32_t)x01 & 0xFFFFu)); \
+                    a1 = tf_nn_mla16(a1, wv, (int16_t)((uint32_t)x01 >> 16));     \
+                    a2 = tf_nn_mla16(a2, wv, (int16_t)((uint32_t)x23 & 0xFFFFu)); \
+                    a3 = tf_nn_mla16(a3, wv, (int16_t)((uint32_t)x23 >> 16));     \
+                } else {                                                          \
+                    x += 8u * (QUADS)*run;                                        \
+                    /* Unrolled: QUADS is a constant 1, 2 or 4. */                \
+                    TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);                         \
+                    if ((QUADS) >= 2) TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);       \
+                    if ((QUADS) >= 4) {                                           \
+                        TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);                     \
+                        TF_NN_MAC_QUAD(x, s, a0, a1, a2, a3);                     \
+                    }                                                             \
+                }                                                                 \
+            } while (--n > 0);                                                    \
+            TF_STORE_ACC(o, a0, a1, a2, a3);                                      \
+        }                                                                         \
+        if (o < rows) TF_FILL_BIAS(o, rows - o);                                  \
     } while (0)
 
 /* Dispatches TF_SPARSE_ROWS on the weight's block size and run width. */
-#define TF_SPARSE_DISPATCH(w)                                      \
-    do {                                                                     \
-        const int wide_ = (w)->run_bytes != 1;                               \
-        switch ((w)->block_size) {                                           \
-            case 16:                                                         \
-                if (wide_) TF_SPARSE_ROWS(2, 4);                   \
-                else TF_SPARSE_ROWS(1, 4);                         \
-                break;                                                       \
-            case 8:                                                          \
-                if (wide_) TF_SPARSE_ROWS(2, 2);                   \
-                else TF_SPARSE_ROWS(1, 2);                         \
-                break;                                                       \
-            case 4:                                                          \
-                if (wide_) TF_SPARSE_ROWS(2, 1);                   \
-                else TF_SPARSE_ROWS(1, 1);                         \
-                break;                                                       \
-            default:                                                         \
-                if (wide_) TF_SPARSE_ROWS(2, 0);                   \
-                else TF_SPARSE_ROWS(1, 0);                         \
-                break;                                                       \
-        }                                                                    \
+#define TF_SPARSE_DISPATCH(w)                  \
+    do {                                       \
+        const int wide_ = (w)->run_bytes != 1; \
+        switch ((w)->block_size) {             \
+            case 16:                           \
+                if (wide_)                     \
+                    TF_SPARSE_ROWS(2, 4);      \
+                else                           \
+                    TF_SPARSE_ROWS(1, 4);      \
+                break;                         \
+            case 8:                            \
+                if (wide_)                     \
+                    TF_SPARSE_ROWS(2, 2);      \
+                else                           \
+                    TF_SPARSE_ROWS(1, 2);      \
+                break;                         \
+            case 4:                            \
+                if (wide_)                     \
+                    TF_SPARSE_ROWS(2, 1);      \
+                else                           \
+                    TF_SPARSE_ROWS(1, 1);      \
+                break;                         \
+            default:                           \
+                if (wide_)                     \
+                    TF_SPARSE_ROWS(2, 0);      \
+                else                           \
+                    TF_SPARSE_ROWS(1, 0);      \
+                break;                         \
+        }                                      \
     } while (0)
-
 
 /* Stores a channel's four accumulators into acc[4 * o ..]. */
 #define TF_STORE_ACC(o, a0, a1, a2, a3) \
@@ -114,17 +121,17 @@ static inline uint32_t tf_nn_read_u32(const uint8_t *p) {
     } while (0)
 
 /* Rows without a stored block: their accumulators are the bias alone. */
-#define TF_FILL_BIAS(o, n)                                    \
-    do {                                                      \
-        for (int32_t e_ = (o); e_ < (o) + (n); e_++) {        \
-            const int32_t b_ = bias != 0 ? bias[e_] : 0;      \
-            acc[4 * e_] = acc[4 * e_ + 1] = b_;               \
-            acc[4 * e_ + 2] = acc[4 * e_ + 3] = b_;           \
-        }                                                     \
+#define TF_FILL_BIAS(o, n)                               \
+    do {                                                 \
+        for (int32_t e_ = (o); e_ < (o) + (n); e_++) {   \
+            const int32_t b_ = bias != 0 ? bias[e_] : 0; \
+            acc[4 * e_] = acc[4 * e_ + 1] = b_;          \
+            acc[4 * e_ + 2] = acc[4 * e_ + 3] = b_;      \
+        }                                                \
     } while (0)
 
-void tf_nn_sparse_rows4_s32(const int32_t *buf, int32_t k, const tf_sparse_weights *w,
-                            int32_t rows, const int32_t *bias, int32_t *acc) {
+void tf_nn_sparse_rows4_s32(const int32_t *buf, int32_t k, const tf_sparse_weights *w, int32_t rows,
+                            const int32_t *bias, int32_t *acc) {
     (void)k;
     const uint8_t *s = w->stream;
     TF_SPARSE_DISPATCH(w);

@@ -38,7 +38,7 @@ typedef struct {
     uintptr_t quant;    /* prepared + 32 * (channel) = quant + 8 * bias pointer */
     uintptr_t out;      /* out + channel = out + bias pointer / 4 */
     int32_t stride;
-    int32_t rows_left;  /* stored rows, at least 1 */
+    int32_t rows_left; /* stored rows, at least 1 */
     const int32_t *buf;
     uintptr_t bias;
     const uint8_t *stream;
@@ -49,66 +49,69 @@ typedef struct {
  * of the four input rows, r4-r7 input words, r8 r9 the weights (SXTB16
  * halves), r10 block count, r11 the row's bias pointer.
  */
-#define TF_SA_PROLOGUE                                 \
-    "push {r4-r11, lr}\n\t"                            \
-    "sub sp, sp, #24\n\t"                              \
-    "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"     \
-    "stm sp, {r1, r2, r3, r4, r5, r6}\n\t"             \
-    "mov r11, r7\n\t"                                  \
+#define TF_SA_PROLOGUE                             \
+    "push {r4-r11, lr}\n\t"                        \
+    "sub sp, sp, #24\n\t"                          \
+    "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t" \
+    "stm sp, {r1, r2, r3, r4, r5, r6}\n\t"         \
+    "mov r11, r7\n\t"                              \
     "mov r0, r8\n\t"
 
 /* Row header: skip, then block count; the bias into the accumulators. */
-#define TF_SA_ROW_START              \
-    "1:\n\t"                         \
-    "ldrh r8, [r0], #2\n\t"          \
-    "ldrh r10, [r0], #2\n\t"         \
-    "add r11, r11, r8, lsl #2\n\t"   \
-    "ldr r2, [r11, #4]!\n\t"         \
-    "mov r3, r2\n\t"                 \
-    "mov r12, r2\n\t"                \
-    "mov lr, r2\n\t"                 \
-    "ldr r1, [sp, #20]\n\t"          \
+#define TF_SA_ROW_START            \
+    "1:\n\t"                       \
+    "ldrh r8, [r0], #2\n\t"        \
+    "ldrh r10, [r0], #2\n\t"       \
+    "add r11, r11, r8, lsl #2\n\t" \
+    "ldr r2, [r11, #4]!\n\t"       \
+    "mov r3, r2\n\t"               \
+    "mov r12, r2\n\t"              \
+    "mov lr, r2\n\t"               \
+    "ldr r1, [sp, #20]\n\t"        \
     "2:\n\t"
 
 /* Four weights of a block times the four packed rows (TF_NN_LAYOUT_QUAD). */
-#define TF_SA_QUAD                      \
-    "ldr r8, [r0], #4\n\t"              \
-    "sxtb16 r9, r8, ror #8\n\t"         \
-    "sxtb16 r8, r8\n\t"                 \
-    "ldmia r1!, {r4, r5, r6, r7}\n\t"   \
-    "smlad r2, r8, r4, r2\n\t"          \
-    "smlad r2, r9, r5, r2\n\t"          \
-    "smlad r3, r8, r6, r3\n\t"          \
-    "smlad r3, r9, r7, r3\n\t"          \
-    "ldmia r1!, {r4, r5, r6, r7}\n\t"   \
-    "smlad r12, r8, r4, r12\n\t"        \
-    "smlad r12, r9, r5, r12\n\t"        \
-    "smlad lr, r8, r6, lr\n\t"          \
+#define TF_SA_QUAD                    \
+    "ldr r8, [r0], #4\n\t"            \
+    "sxtb16 r9, r8, ror #8\n\t"       \
+    "sxtb16 r8, r8\n\t"               \
+    "ldmia r1!, {r4, r5, r6, r7}\n\t" \
+    "smlad r2, r8, r4, r2\n\t"        \
+    "smlad r2, r9, r5, r2\n\t"        \
+    "smlad r3, r8, r6, r3\n\t"        \
+    "smlad r3, r9, r7, r3\n\t"        \
+    "ldmia r1!, {r4, r5, r6, r7}\n\t" \
+    "smlad r12, r8, r4, r12\n\t"      \
+    "smlad r12, r9, r5, r12\n\t"      \
+    "smlad lr, r8, r6, lr\n\t"        \
     "smlad lr, r9, r7, lr\n\t"
 
 /* One weight times [R0, R1] [R2, R3] (TF_NN_LAYOUT_PAIR). */
-#define TF_SA_PAIR                  \
-    "ldrsb r8, [r0], #1\n\t"        \
-    "ldmia r1!, {r4, r5}\n\t"       \
-    "smlabb r2, r8, r4, r2\n\t"     \
-    "smlabt r3, r8, r4, r3\n\t"     \
-    "smlabb r12, r8, r5, r12\n\t"   \
+#define TF_SA_PAIR                \
+    "ldrsb r8, [r0], #1\n\t"      \
+    "ldmia r1!, {r4, r5}\n\t"     \
+    "smlabb r2, r8, r4, r2\n\t"   \
+    "smlabt r3, r8, r4, r3\n\t"   \
+    "smlabb r12, r8, r5, r12\n\t" \
     "smlabt lr, r8, r5, lr\n\t"
 
 #define TF_SA_RUN1 "ldrb r8, [r0], #1\n\t"
 #define TF_SA_RUN2 "ldrh r8, [r0], #2\n\t"
 
 /* TF_STORE_FULL_FOLDED of accumulator ACC (which it clobbers) to ADDR. */
-#define TF_SA_STORE(ACC, ADDR)                \
-    "ldrd r1, r10, [r5, %[folded]]\n\t"       \
-    "smlal r1, r10, " ACC ", r8\n\t"          \
-    "lsr " ACC ", " ACC ", #31\n\t"           \
-    "smlal r1, r10, " ACC ", r4\n\t"          \
-    "asr r10, r10, r9\n\t"                    \
-    "ssat r10, #8, r10\n\t"                   \
+#define TF_SA_STORE(ACC, ADDR)          \
+    "ldrd r1, r10, [r5, %[folded]]\n\t" \
+    "smlal r1, r10, " ACC               \
+    ", r8\n\t"                          \
+    "lsr " ACC ", " ACC                 \
+    ", #31\n\t"                         \
+    "smlal r1, r10, " ACC               \
+    ", r4\n\t"                          \
+    "asr r10, r10, r9\n\t"              \
+    "ssat r10, #8, r10\n\t"             \
     "strb r10, " ADDR "\n\t"
 
-#define TF_SA_ROW_END                          \
+#define TF_SA_ROW_END \
     "subs r10, r10, #1\n\t"                    \
     "bne 2b\n\t"                               \
     "ldm sp, {r4, r5, r6, r7}\n\t"             \
@@ -133,16 +136,16 @@ typedef struct {
  * SHIFT = log2(bytes of packed input per block): 8 per weight in either
  * layout, so 3 for blocks of 1 up to 7 for blocks of 16.
  */
-#define TF_SPARSE_WALK(NAME, RUN, SHIFT, BLOCK)                                             \
-    static void NAME(tf_nn_sparse_frame *frame) {                                           \
-        register tf_nn_sparse_frame *f __asm("r0") = frame;                                 \
-        __asm volatile(TF_SA_PROLOGUE TF_SA_ROW_START RUN "add r1, r1, r8, lsl #" #SHIFT   \
-                       "\n\t" BLOCK TF_SA_ROW_END                                           \
-                       : "+r"(f)                                                            \
-                       : [multiplier] "i"(offsetof(tf_requant, multiplier)),                \
-                         [high_shift] "i"(offsetof(tf_requant, high_shift)),                \
-                         [folded] "i"(offsetof(tf_requant, folded_lo))                      \
-                       : "r1", "r2", "r3", "r12", "cc", "memory");                          \
+#define TF_SPARSE_WALK(NAME, RUN, SHIFT, BLOCK)                                          \
+    static void NAME(tf_nn_sparse_frame *frame) {                                        \
+        register tf_nn_sparse_frame *f __asm("r0") = frame;                              \
+        __asm volatile(TF_SA_PROLOGUE TF_SA_ROW_START RUN "add r1, r1, r8, lsl #" #SHIFT \
+                                                          "\n\t" BLOCK TF_SA_ROW_END     \
+                       : "+r"(f)                                                         \
+                       : [multiplier] "i"(offsetof(tf_requant, multiplier)),             \
+                         [high_shift] "i"(offsetof(tf_requant, high_shift)),             \
+                         [folded] "i"(offsetof(tf_requant, folded_lo))                   \
+                       : "r1", "r2", "r3", "r12", "cc", "memory");                       \
     }
 
 TF_SPARSE_WALK(walk_b1_r1, TF_SA_RUN1, 3, TF_SA_PAIR)
@@ -169,28 +172,36 @@ static void walk_fused(const int32_t *buf, const tf_sparse_weights *w,
     const int wide = w->run_bytes != 1;
     switch (w->block_size) {
         case 16:
-            if (wide) walk_b16_r2(&f);
-            else walk_b16_r1(&f);
+            if (wide)
+                walk_b16_r2(&f);
+            else
+                walk_b16_r1(&f);
             break;
         case 8:
-            if (wide) walk_b8_r2(&f);
-            else walk_b8_r1(&f);
+            if (wide)
+                walk_b8_r2(&f);
+            else
+                walk_b8_r1(&f);
             break;
         case 4:
-            if (wide) walk_b4_r2(&f);
-            else walk_b4_r1(&f);
+            if (wide)
+                walk_b4_r2(&f);
+            else
+                walk_b4_r1(&f);
             break;
         default:
-            if (wide) walk_b1_r2(&f);
-            else walk_b1_r1(&f);
+            if (wide)
+                walk_b1_r2(&f);
+            else
+                walk_b1_r1(&f);
             break;
     }
 }
 #endif
 
-void tf_nn_sparse_rows4_s8(const int32_t *buf, int32_t k, const tf_sparse_weights *w,
-                           int32_t rows, const tf_nn_output_stage *stage, int32_t *acc,
-                           int8_t *out, int32_t stride) {
+void tf_nn_sparse_rows4_s8(const int32_t *buf, int32_t k, const tf_sparse_weights *w, int32_t rows,
+                           const tf_nn_output_stage *stage, int32_t *acc, int8_t *out,
+                           int32_t stride) {
 #if TF_HAVE_FUSED_STORE
     if (stage->fused && stage->per_channel && stage->bias != 0 &&
         (stage->empty_prefilled || w->stored_rows == rows)) {

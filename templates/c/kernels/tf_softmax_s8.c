@@ -56,7 +56,8 @@ static int32_t one_over_one_plus_x(int32_t a) {
     const int32_t half_denominator = rounding_half_sum(a, INT32_MAX);
     const int32_t constant_48_over_17 = 1515870810;
     const int32_t constant_neg_32_over_17 = -1010580540;
-    int32_t x = tf_add_wrap(constant_48_over_17, tf_srdhm(half_denominator, constant_neg_32_over_17));
+    int32_t x =
+        tf_add_wrap(constant_48_over_17, tf_srdhm(half_denominator, constant_neg_32_over_17));
     for (int32_t i = 0; i < 3; i++) {
         const int32_t half_denominator_times_x = tf_srdhm(half_denominator, x);
         const int32_t one_minus = tf_add_wrap(1 << 29, -half_denominator_times_x);
@@ -78,8 +79,8 @@ static int32_t count_leading_zeros(uint32_t x) {
 tf_status tf_softmax_s8(int32_t rows, int32_t depth, int32_t input_multiplier,
                         int32_t input_left_shift, int32_t diff_min, const int8_t *input,
                         int8_t *output) {
-    if (rows < 0 || depth < 1 || depth > 256 || input == 0 || output == 0 ||
-        input_left_shift < 0 || input_left_shift > 31) {
+    if (rows < 0 || depth < 1 || depth > 256 || input == 0 || output == 0 || input_left_shift < 0 ||
+        input_left_shift > 31) {
         return TF_STATUS_ARG_ERROR;
     }
     for (int32_t r = 0; r < rows; r++) {
@@ -94,9 +95,8 @@ tf_status tf_softmax_s8(int32_t rows, int32_t depth, int32_t input_multiplier,
                 const int32_t rescaled =
                     tf_srdhm((int32_t)((uint32_t)diff << input_left_shift), input_multiplier);
                 sum_of_exps = tf_add_wrap(
-                    sum_of_exps,
-                    tf_rounding_divide_by_pot(exp_on_negative_values(rescaled),
-                                              TF_SOFTMAX_ACCUM_BITS));
+                    sum_of_exps, tf_rounding_divide_by_pot(exp_on_negative_values(rescaled),
+                                                           TF_SOFTMAX_ACCUM_BITS));
             }
         }
         /* GetReciprocal(sum_of_exps, 12): sum_of_exps >= 2^19 > 0. */

@@ -86,7 +86,8 @@ static int quantize(const char *floats_path, const char *out_path) {
 }
 
 int main(int argc, char **argv) {
-    if (argc >= 4 && strcmp(argv[1], "run") == 0) return run(argv[2], argv[3], argc > 4 ? argv[4] : 0);
+    if (argc >= 4 && strcmp(argv[1], "run") == 0)
+        return run(argv[2], argv[3], argc > 4 ? argv[4] : 0);
     if (argc == 4 && strcmp(argv[1], "quantize") == 0) return quantize(argv[2], argv[3]);
     fprintf(stderr, "usage: %s run INPUTS OUTPUTS [TRACE] | quantize FLOATS INT8S\n", argv[0]);
     return 1;

@@ -50,7 +50,8 @@ int main(void) {
     FILE *in = fopen(TF_TARGET_INPUTS, "rb");
     FILE *out = fopen(TF_TARGET_OUTPUTS, "wb");
     if (in == 0 || out == 0) {
-        fputs("tf_model_target: cannot open " TF_TARGET_INPUTS " or " TF_TARGET_OUTPUTS "\n", stderr);
+        fputs("tf_model_target: cannot open " TF_TARGET_INPUTS " or " TF_TARGET_OUTPUTS "\n",
+              stderr);
         return 1;
     }
 #ifdef TF_MODEL_DEBUG
