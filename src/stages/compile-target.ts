@@ -5,7 +5,10 @@
  * - The *device* link (templates/c/model/tf_model_device.c: one inference
  *   on a static input) uses the board's real memory map with each region's
  *   length set to its budget, size_bytes − reserved_bytes, and no stack or
- *   heap: the board's reserve is where the application keeps those. The
+ *   heap: the board's reserve is where the application keeps those (the
+ *   stack starts at the real end of SRAM). It has no semihosting: the
+ *   start-up code and newlib's stub system calls never talk to a debugger,
+ *   so the image runs on the board as it is. The
  *   linker therefore enforces the flash and SRAM budgets; a model over
  *   budget fails the stage naming the region and the overflow in bytes. The
  *   footprint (text, rodata, data, bss) comes from this ELF and its map file.
@@ -126,7 +129,14 @@ export const createCompileTargetStage: StageFactory = () => ({
         sources: [...sources, deviceHarness],
         includeDirs,
         output: deviceElf,
-        layout: { target: "device", reserve: true, stackBytes: 0, heapBytes: 0 },
+        layout: {
+          target: "device",
+          reserve: true,
+          stackBytes: 0,
+          heapBytes: 0,
+          stackInReserve: true,
+        },
+        runtime: "bare",
       });
     } catch (error) {
       if (error instanceof ToolchainError && error.failure.reason === "region-overflow") {

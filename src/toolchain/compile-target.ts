@@ -1,8 +1,11 @@
 /**
  * Cross-compiles and links a bare-metal program for a board with
- * arm-none-eabi-gcc: the board's compiler flags, newlib-nano with rdimon
- * semihosting, our own start-up code (no crt0) and a linker script rendered
- * from the board profile. A program too big for the board fails with a
+ * arm-none-eabi-gcc: the board's compiler flags, newlib-nano, our own
+ * start-up code (no crt0) and a linker script rendered from the board
+ * profile. Two runtimes: "semihosting" (rdimon: stdio and exit through the
+ * debugger or QEMU, plus the instruction-count markers) for programs run
+ * under the emulator, "bare" (nosys: nothing talks to a debugger) for the
+ * image a board runs. A program too big for the board fails with a
  * ToolchainError whose failure is `region-overflow`.
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -27,6 +30,14 @@ export const TARGET_LDFLAGS: readonly string[] = [
   "--specs=rdimon.specs",
   "-nostartfiles",
 ];
+/** newlib-nano with stub system calls: a device image that never talks to a debugger. */
+export const TARGET_BARE_LDFLAGS: readonly string[] = [
+  "--specs=nano.specs",
+  "--specs=nosys.specs",
+  "-nostartfiles",
+];
+
+export type TargetRuntime = "semihosting" | "bare";
 
 export interface TargetCompileOptions {
   board: BoardProfile;
@@ -38,6 +49,8 @@ export interface TargetCompileOptions {
   output: string;
   /** Memory map to link for. @default { target: "emulator" } */
   layout?: LinkerLayoutOptions;
+  /** @default "semihosting" */
+  runtime?: TargetRuntime;
   extraFlags?: readonly string[];
 }
 
@@ -54,19 +67,20 @@ export async function compileTarget(options: TargetCompileOptions): Promise<Targ
   const linkerScript = join(dir, `${layout.board}-${layout.target}.ld`);
   await writeFile(linkerScript, await renderLinkerScript(layout));
   const mapFile = `${options.output}.map`;
+  const semihosting = (options.runtime ?? "semihosting") === "semihosting";
   const args = [
     ...options.board.compiler.cflags,
     ...TARGET_CFLAGS,
     ...(options.includeDirs ?? []).map((d) => `-I${d}`),
     `-I${kernelIncludeDir}`,
-    ...defineFlags(options.defines),
+    ...defineFlags({ ...options.defines, ...(semihosting ? { TF_SEMIHOSTING: undefined } : {}) }),
     ...(options.extraFlags ?? []),
-    ...TARGET_LDFLAGS,
+    ...(semihosting ? TARGET_LDFLAGS : TARGET_BARE_LDFLAGS),
     `-T${linkerScript}`,
     ...options.board.compiler.ldflags,
     `-Wl,-Map=${mapFile}`,
     ...targetStartupSources,
-    ...markerSources,
+    ...(semihosting ? markerSources : []),
     ...options.sources,
     "-o",
     options.output,

@@ -11,7 +11,9 @@
  *   0x20000000).
  * The lengths are the board's full sizes minus its `reserved_bytes` only
  * when `reserve` is set (the reserve is room left for the user's own
- * application; a test harness *is* the application).
+ * application; a test harness *is* the application). With `stackInReserve`
+ * the stack starts at the board's real end of SRAM, inside that reserve, as
+ * the device image needs: no stack section counts against the budget.
  */
 import { readFile } from "node:fs/promises";
 import type { BoardProfile } from "../config/types.js";
@@ -35,6 +37,8 @@ export interface LinkerLayout {
   stackBytes: number;
   /** Heap for newlib (stdio buffers of the semihosting harness). */
   heapBytes: number;
+  /** Initial stack pointer at a fixed address (the end of the board's SRAM), or 0: after the stack section. */
+  stackTop: number;
 }
 
 export interface LinkerLayoutOptions {
@@ -45,6 +49,12 @@ export interface LinkerLayoutOptions {
   stackBytes?: number;
   /** @default 16384 */
   heapBytes?: number;
+  /**
+   * The stack lives in the reserve: the initial stack pointer is the end of
+   * the board's SRAM and the script reserves no stack (device map with
+   * `reserve` only). @default false
+   */
+  stackInReserve?: boolean;
 }
 
 export function resolveLinkerLayout(
@@ -65,6 +75,10 @@ export function resolveLinkerLayout(
     throw new Error(`board ${board.name}: SRAM budget exceeds the emulator's RAM region`);
   }
   const budget = reserve ? "budget after the reserve" : "full size";
+  const stackInReserve = options.stackInReserve ?? false;
+  if (stackInReserve && (emulator || !reserve || (options.stackBytes ?? 0) !== 0)) {
+    throw new Error("stackInReserve needs the device map, reserve, and stackBytes 0");
+  }
   return {
     board: board.name,
     target: options.target,
@@ -80,8 +94,9 @@ export function resolveLinkerLayout(
       length: ramLength,
       description: `${ramLength} bytes (${board.name} SRAM ${budget})`,
     },
-    stackBytes: options.stackBytes ?? 8192,
+    stackBytes: stackInReserve ? 0 : (options.stackBytes ?? 8192),
     heapBytes: options.heapBytes ?? 16384,
+    stackTop: stackInReserve ? sram.origin + sram.size_bytes : 0,
   };
 }
 

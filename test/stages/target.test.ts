@@ -25,6 +25,7 @@ import {
   type VerifyTargetReport,
 } from "../../src/stages/verify-target.js";
 import { parseMapRodataBytes, parseSectionSizes } from "../../src/toolchain/footprint.js";
+import { readSymbolAddresses } from "../../src/toolchain/symbols.js";
 import { createSampleModelPipeline } from "../helpers/sample-model-pipeline.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
 
@@ -211,6 +212,28 @@ describe("compile-target and verify-target stages", () => {
       margin_bytes: 327680 - 16384 - (data_bytes + bss_bytes),
     });
     assert.ok(footprint.flash.margin_bytes > 0 && footprint.sram.margin_bytes > 0);
+
+    // The device image runs on the board as it is: no semihosting, no
+    // instruction-count markers, the vector table at the start of flash and
+    // the stack starting at the real end of SRAM (inside the reserve).
+    const deviceElf = join(ws.root, "build/test/compile-target/tf_model_device.elf");
+    const hosted = ["initialise_monitor_handles", "_swiwrite", "fputs", "exit", "tf_region_begin"];
+    const symbols = await readSymbolAddresses(deviceElf, [
+      ...hosted,
+      "tf_vector_table",
+      "tf_reset_handler",
+      "__stack_top",
+      "tf_model_run",
+    ]);
+    for (const name of hosted) assert.ok(!symbols.has(name), `device image links ${name}`);
+    assert.equal(symbols.get("tf_vector_table"), 0x08000000);
+    assert.equal(symbols.get("__stack_top"), 0x20000000 + 327680);
+    assert.ok(symbols.has("tf_model_run") && symbols.has("tf_reset_handler"));
+    const emulatorSymbols = await readSymbolAddresses(
+      join(ws.root, "build/test/compile-target/tf_model_target.elf"),
+      ["initialise_monitor_handles", "tf_region_begin"],
+    );
+    assert.equal(emulatorSymbols.size, 2, "the emulator build keeps semihosting and markers");
 
     const report = JSON.parse(
       await ws.read("build/test/verify-target/verify-target.json"),

@@ -1,20 +1,26 @@
 /*
  * Bare-metal start-up for Cortex-M (QEMU mps2-an500 and real boards).
  *
- * The vector table holds the initial stack pointer and the reset handler;
- * every other exception parks in a loop that reports the fault through
- * semihosting and exits with status 3, so a crash ends the emulator instead
- * of hanging it. The reset handler enables the FPU (CPACR: full access to
- * CP10 and CP11), copies .data from flash to RAM, zeroes .bss, opens the
- * semihosting handles (newlib rdimon) and calls main(); main's return value
- * becomes the exit status.
+ * The vector table holds the initial stack pointer and the reset handler.
+ * The reset handler enables the FPU (CPACR: full access to CP10 and CP11),
+ * copies .data from flash to RAM, zeroes .bss and calls main().
+ *
+ * With TF_SEMIHOSTING (emulator builds, linked with newlib's rdimon) it
+ * first opens the semihosting handles, main's return value becomes the exit
+ * status, and every other exception reports the fault through semihosting
+ * and exits with status 3, so a crash ends the emulator instead of hanging
+ * it. Without it (device builds, linked with nosys) nothing touches a
+ * debugger: after main returns the core sleeps, and a fault parks in a loop
+ * where a debugger can inspect it.
  *
  * Symbols come from the generated linker script (harness/linker.ld.hbs):
  *   __stack_top, __data_load, __data_start, __data_end, __bss_start, __bss_end.
  */
 #include <stdint.h>
+#ifdef TF_SEMIHOSTING
 #include <stdio.h>
 #include <stdlib.h>
+#endif
 
 extern uint32_t __stack_top;
 extern uint32_t __data_load;
@@ -24,7 +30,9 @@ extern uint32_t __bss_start;
 extern uint32_t __bss_end;
 
 extern int main(void);
+#ifdef TF_SEMIHOSTING
 extern void initialise_monitor_handles(void);
+#endif
 
 void tf_reset_handler(void);
 void tf_fault_handler(void);
@@ -39,13 +47,23 @@ void tf_reset_handler(void) {
     for (uint32_t *dst = &__data_start; dst < &__data_end;) *dst++ = *src++;
     for (uint32_t *dst = &__bss_start; dst < &__bss_end;) *dst++ = 0u;
 
+#ifdef TF_SEMIHOSTING
     initialise_monitor_handles();
     exit(main());
+#else
+    (void)main();
+    for (;;) __asm volatile("wfi");
+#endif
 }
 
 void tf_fault_handler(void) {
+#ifdef TF_SEMIHOSTING
     fputs("tf_startup: unexpected exception (fault)\n", stderr);
     exit(3);
+#else
+    for (;;) {
+    }
+#endif
 }
 
 typedef void (*tf_vector_t)(void);
