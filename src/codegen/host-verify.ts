@@ -41,6 +41,7 @@ export async function buildHostHarness(
 ): Promise<string> {
   const result = await compileHost({
     sources: [...program.sources, hostHarnessSource],
+    objects: program.objects ?? [],
     includeDirs: program.includeDirs,
     defines: options.debug ? { TF_MODEL_DEBUG: undefined } : {},
     output,

@@ -12,6 +12,8 @@ export interface WrittenProgram {
   sources: string[];
   /** The output directory (tf_model.h) and its include/ (kernel headers). */
   includeDirs: string[];
+  /** Sources already compiled to objects (with the same flags), linked instead of compiled. */
+  objects?: string[];
 }
 
 export async function writeGeneratedFiles(

@@ -104,18 +104,31 @@ export const createCompileTargetStage: StageFactory = () => ({
   fileInputs: () => [harnessDir, deviceHarness, targetHarness],
   tools: [TARGET_CC, TARGET_SIZE],
   async run(context) {
-    const [{ compileTarget }, { ToolchainError }, { readFootprint }, { readLayerKernels }] =
-      await Promise.all([
-        import("../toolchain/compile-target.js"),
-        import("../toolchain/errors.js"),
-        import("../toolchain/footprint.js"),
-        import("../codegen/host-verify.js"),
-      ]);
+    const [
+      { compileTarget, compileTargetObjects },
+      { ToolchainError },
+      { readFootprint },
+      { readLayerKernels },
+    ] = await Promise.all([
+      import("../toolchain/compile-target.js"),
+      import("../toolchain/errors.js"),
+      import("../toolchain/footprint.js"),
+      import("../codegen/host-verify.js"),
+    ]);
     const board = boardFromConfig(context.config);
     const dir = await linkUpstream(context, "codegen");
     const kernels = (await readdir(join(dir, "kernels"))).filter((f) => f.endsWith(".c")).sort();
-    const sources = [join(dir, "tf_model.c"), ...kernels.map((k) => join(dir, "kernels", k))];
+    const sources = [join(dir, "tf_model.c")];
     const includeDirs = [dir, join(dir, "include")];
+    // The kernels are the same in all three links (they depend on neither the
+    // memory map nor the runtime): compiled once, linked three times.
+    const objects = await compileTargetObjects({
+      board,
+      sources: kernels.map((k) => join(dir, "kernels", k)),
+      includeDirs,
+      runtime: "bare",
+      outDir: join(context.scratchDir, "objects"),
+    });
     const budgets = {
       FLASH: board.memory.flash.size_bytes - board.memory.flash.reserved_bytes,
       SRAM: board.memory.sram.size_bytes - board.memory.sram.reserved_bytes,
@@ -127,6 +140,7 @@ export const createCompileTargetStage: StageFactory = () => ({
       device = await compileTarget({
         board,
         sources: [...sources, deviceHarness],
+        objects,
         includeDirs,
         output: deviceElf,
         layout: {
@@ -186,6 +200,7 @@ export const createCompileTargetStage: StageFactory = () => ({
       compileTarget({
         board: emulatorBoard,
         sources: [...sources, targetHarness],
+        objects,
         includeDirs: [...includeDirs, harnessDir],
         defines,
         output: join(context.scratchDir, "emulator", name),

@@ -5,6 +5,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { compileObjects } from "./compile-objects.js";
 import { ToolchainError } from "./errors.js";
 import { execTool } from "./exec.js";
 import { HOST_CC, requireTool } from "./tools.js";
@@ -14,6 +15,8 @@ export const HOST_CFLAGS: readonly string[] = ["-std=c99", "-O2", "-Wall", "-Wex
 export interface HostCompileOptions {
   /** C sources to compile and link into one executable. */
   sources: readonly string[];
+  /** Objects compiled beforehand with the same flags (compileHostObjects), linked in too. */
+  objects?: readonly string[];
   /** -I directories. */
   includeDirs?: readonly string[];
   /** -D macros (value undefined: `-DNAME`). */
@@ -40,10 +43,13 @@ export function defineFlags(defines: HostCompileOptions["defines"]): string[] {
   );
 }
 
-export async function compileHost(options: HostCompileOptions): Promise<CompileResult> {
-  const gcc = await requireTool(HOST_CC);
-  await mkdir(dirname(options.output), { recursive: true });
-  const args = [
+type HostFlagOptions = Pick<
+  HostCompileOptions,
+  "includeDirs" | "defines" | "sanitize" | "extraFlags"
+>;
+
+function hostCompileFlags(options: HostFlagOptions): string[] {
+  return [
     ...HOST_CFLAGS,
     ...(options.sanitize
       ? ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
@@ -51,7 +57,31 @@ export async function compileHost(options: HostCompileOptions): Promise<CompileR
     ...(options.includeDirs ?? []).map((d) => `-I${d}`),
     ...defineFlags(options.defines),
     ...(options.extraFlags ?? []),
+  ];
+}
+
+/**
+ * Compiles sources shared by several links of one program (the kernels) to
+ * objects in `outDir`, with the flags compileHost would use.
+ */
+export async function compileHostObjects(
+  options: HostFlagOptions & { sources: readonly string[]; outDir: string },
+): Promise<string[]> {
+  return compileObjects({
+    compiler: await requireTool(HOST_CC),
+    flags: hostCompileFlags(options),
+    sources: options.sources,
+    outDir: options.outDir,
+  });
+}
+
+export async function compileHost(options: HostCompileOptions): Promise<CompileResult> {
+  const gcc = await requireTool(HOST_CC);
+  await mkdir(dirname(options.output), { recursive: true });
+  const args = [
+    ...hostCompileFlags(options),
     ...options.sources,
+    ...(options.objects ?? []),
     "-o",
     options.output,
   ];

@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import type { BoardProfile } from "../config/types.js";
 import { kernelIncludeDir, markerSources, targetStartupSources } from "./c-sources.js";
 import { type CompileResult, defineFlags } from "./compile-host.js";
+import { compileObjects } from "./compile-objects.js";
 import { parseRegionOverflows, ToolchainError } from "./errors.js";
 import { execTool } from "./exec.js";
 import {
@@ -43,6 +44,8 @@ export interface TargetCompileOptions {
   board: BoardProfile;
   /** The program's sources; the start-up code and markers are added. */
   sources: readonly string[];
+  /** Objects compiled beforehand with the same flags (compileTargetObjects), linked in too. */
+  objects?: readonly string[];
   includeDirs?: readonly string[];
   defines?: Readonly<Record<string, string | number | undefined>>;
   /** ELF file to write; the linker script and map file go next to it. */
@@ -59,6 +62,39 @@ export interface TargetCompileResult extends CompileResult {
   mapFile: string;
 }
 
+type TargetFlagOptions = Pick<
+  TargetCompileOptions,
+  "board" | "includeDirs" | "defines" | "extraFlags" | "runtime"
+>;
+
+/** The compile flags of a target build: the board's, ours, includes and defines. */
+function targetCompileFlags(options: TargetFlagOptions): string[] {
+  const semihosting = (options.runtime ?? "semihosting") === "semihosting";
+  return [
+    ...options.board.compiler.cflags,
+    ...TARGET_CFLAGS,
+    ...(options.includeDirs ?? []).map((d) => `-I${d}`),
+    `-I${kernelIncludeDir}`,
+    ...defineFlags({ ...options.defines, ...(semihosting ? { TF_SEMIHOSTING: undefined } : {}) }),
+    ...(options.extraFlags ?? []),
+  ];
+}
+
+/**
+ * Compiles sources shared by several links of one program (the kernels) to
+ * objects in `outDir`, with the flags compileTarget would use.
+ */
+export async function compileTargetObjects(
+  options: TargetFlagOptions & { sources: readonly string[]; outDir: string },
+): Promise<string[]> {
+  return compileObjects({
+    compiler: await requireTool(TARGET_CC),
+    flags: targetCompileFlags(options),
+    sources: options.sources,
+    outDir: options.outDir,
+  });
+}
+
 export async function compileTarget(options: TargetCompileOptions): Promise<TargetCompileResult> {
   const gcc = await requireTool(TARGET_CC);
   const dir = dirname(options.output);
@@ -69,12 +105,7 @@ export async function compileTarget(options: TargetCompileOptions): Promise<Targ
   const mapFile = `${options.output}.map`;
   const semihosting = (options.runtime ?? "semihosting") === "semihosting";
   const args = [
-    ...options.board.compiler.cflags,
-    ...TARGET_CFLAGS,
-    ...(options.includeDirs ?? []).map((d) => `-I${d}`),
-    `-I${kernelIncludeDir}`,
-    ...defineFlags({ ...options.defines, ...(semihosting ? { TF_SEMIHOSTING: undefined } : {}) }),
-    ...(options.extraFlags ?? []),
+    ...targetCompileFlags(options),
     ...(semihosting ? TARGET_LDFLAGS : TARGET_BARE_LDFLAGS),
     `-T${linkerScript}`,
     ...options.board.compiler.ldflags,
@@ -82,6 +113,7 @@ export async function compileTarget(options: TargetCompileOptions): Promise<Targ
     ...targetStartupSources,
     ...(semihosting ? markerSources : []),
     ...options.sources,
+    ...(options.objects ?? []),
     "-o",
     options.output,
   ];

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -13,9 +13,10 @@ import { loadBoardProfile } from "../../src/config/load-board.js";
 import type { BoardProfile } from "../../src/config/types.js";
 import { ToolMissingError } from "../../src/graph-runner/tool-probe.js";
 import { builtinBoardsDir } from "../../src/project-paths.js";
-import { compileHost } from "../../src/toolchain/compile-host.js";
+import { compileHost, compileHostObjects } from "../../src/toolchain/compile-host.js";
 import { compileTarget } from "../../src/toolchain/compile-target.js";
 import { parseRegionOverflows, ToolchainError } from "../../src/toolchain/errors.js";
+import { execTool } from "../../src/toolchain/exec.js";
 import { renderLinkerScript, resolveLinkerLayout } from "../../src/toolchain/linker-script.js";
 import { ensureInsnCountPlugin } from "../../src/toolchain/qemu-plugin.js";
 import { parseCounts, runQemu } from "../../src/toolchain/run-qemu.js";
@@ -46,6 +47,37 @@ describe("toolchain", () => {
     const script = await renderLinkerScript(device);
     assert.match(script, /FLASH \(rx\)\s+: ORIGIN = 0x08000000, LENGTH = 983040/);
     assert.match(script, /SRAM \(rwx\) : ORIGIN = 0x20000000, LENGTH = 311296/);
+  });
+
+  test("shared sources compile once to objects that every link reuses; a bad one fails naming it", async () => {
+    const srcDir = join(dir, "objects-src");
+    await mkdir(join(srcDir, "a"), { recursive: true });
+    await mkdir(join(srcDir, "b"), { recursive: true });
+    await writeFile(join(srcDir, "a", "twice.c"), "int twice(int x) { return 2 * x; }\n");
+    await writeFile(join(srcDir, "b", "twice.c"), "int thrice(int x) { return 3 * x; }\n");
+    const main = join(srcDir, "main.c");
+    await writeFile(
+      main,
+      "int twice(int);\nint thrice(int);\nint main(void) { return twice(1) + thrice(1) == 5 ? 0 : 1; }\n",
+    );
+    const objects = await compileHostObjects({
+      sources: [join(srcDir, "a", "twice.c"), join(srcDir, "b", "twice.c")],
+      outDir: join(dir, "objects"),
+    });
+    assert.equal(new Set(objects).size, 2, "same-named sources get distinct objects");
+    for (const name of ["one", "two"]) {
+      const { output } = await compileHost({ sources: [main], objects, output: join(dir, name) });
+      assert.equal((await execTool(output, [])).exitCode, 0);
+    }
+    const bad = join(srcDir, "bad.c");
+    await writeFile(bad, "int broken(void) { return }\n");
+    await assert.rejects(
+      compileHostObjects({ sources: [main, bad], outDir: join(dir, "objects") }),
+      (e: unknown) =>
+        e instanceof ToolchainError &&
+        e.failure.reason === "compile-failed" &&
+        e.failure.stderr.includes("bad.c"),
+    );
   });
 
   test("GNU ld overflow messages are parsed per region", () => {
