@@ -1,26 +1,186 @@
 /*
  * tf_depthwise_conv_s8: depthwise convolution, dense weights (see tf_nn.h).
  *
- * The weights are first copied tap-major into the scratch ([KH*KW][O]), so
- * that for one tap the weights of consecutive channels are consecutive. With
- * channel multiplier 1, each output pixel is computed four channels at a
- * time with the accumulators in registers: per in-bounds tap one word of four
- * inputs and one word of four weights, sign-extended with SXTB16 (the input
- * offset added with SADD16), and four SMLABB/SMLATT. Padded taps are skipped
- * (they read the input zero point, which contributes nothing). Multipliers
- * are prepared once per call and the pixel's channels requantized together
- * (tf_nn_requant_channels_s8). A channel
- * multiplier above 1 and the last channels (O % 4) take a scalar loop.
+ * Channel multiplier 1 (the common case), groups of four channels: SMLAD
+ * multiplies two int16 pairs into one accumulator, so it pairs two TAPS of
+ * one channel. For taps a and b, the input words A (four channels of tap a)
+ * and B give PKHBT(A, B) = [a:c0 a:c1 b:c0 b:c1] and PKHTB = [a:c2 a:c3 b:c2
+ * b:c3]; SXTB16 and SXTB16 ror 8 of these are the pairs [a:c, b:c] of the
+ * four channels, and one SMLAD each with the pre-arranged weight pairs [w(a,
+ * c), w(b, c)] adds both taps: 13 instructions per 8 MACs. An odd last tap
+ * takes SMLABB/SMLATT.
+ *
+ * The input offset is folded into the bias once per call (sum (x + off) w =
+ * sum x w + off sum w, wrapping like the accumulator), so the inputs are
+ * only sign-extended. Out-of-bounds taps read a row of the input zero point
+ * in the scratch, where x + off = 0: they add exactly nothing, and border
+ * pixels take the same loop as interior ones. Per pixel, a table holds the
+ * address of each tap's first channel.
+ *
+ * Everything a group of four channels needs is one stream in the scratch,
+ * read in order with LDM: the folded biases, the weight pairs, and per
+ * channel the prepared multiplier (folded nudge, multiplier, shift), so when
+ * the whole int8 range is kept and every shift is a right shift with the
+ * zero point folded (stage.fused), each output is requantized and stored
+ * right away in 7 instructions. Otherwise the accumulators go through
+ * tf_nn_requant_channels_s8. A channel multiplier above 1 and the last
+ * channels (O % 4) take a scalar loop over the tap-major int8 weights.
  */
 #include "tf_nn.h"
-#include "tf_nn_conv_rows.h"
 #include "tf_nn_internal.h"
 #include "tf_nn_support.h"
+
+/* Words per group of four channels in the stream: biases, weight pairs, requantization. */
+#define TF_DW_GROUP_WORDS(taps) (4 + 2 * (taps) + 16)
 
 int32_t tf_depthwise_conv_s8_get_buffer_size(const tf_dims *filter_dims) {
     const int32_t o = filter_dims->n;
     const int32_t taps = filter_dims->h * filter_dims->w;
-    return ((int32_t)sizeof(tf_requant) + 4) * o + ((taps * o + 3) & ~3) + 2 * taps * (o & ~3);
+    /* Multipliers and accumulators, stream, zero-point row, int8 weights, tap table. */
+    return ((int32_t)sizeof(tf_requant) + 4) * o + 4 * TF_DW_GROUP_WORDS(taps) * (o >> 2) +
+           ((o + 3) & ~3) + ((taps * o + 3) & ~3) + 8 * taps + 4;
+}
+
+#if TF_HAVE_FUSED_STORE
+/*
+ * Requantizes x with the next channel of the stream at s ([folded_lo,
+ * folded_hi, multiplier, high_shift], one LDM: hence the fixed registers),
+ * saturates and stores it at p[idx]. As TF_STORE_FULL_FOLDED otherwise;
+ * int32_min = INT32_MIN must be in scope.
+ */
+#define TF_DW_STORE(x, stream_, p, idx)                                                            \
+    do {                                                                                           \
+        register int32_t lo_ __asm("r4");                                                          \
+        register int32_t hi_ __asm("r5");                                                          \
+        register int32_t m_ __asm("r6");                                                           \
+        register int32_t hs_ __asm("r8");                                                          \
+        int32_t neg_;                                                                              \
+        __asm volatile(                                                                            \
+            "ldmia %[s]!, {%[lo], %[hi], %[m], %[hs]}\n\t"                                         \
+            "smlal %[lo], %[hi], %[xv], %[m]\n\t"                                                  \
+            "lsr %[neg], %[xv], #31\n\t"                                                           \
+            "smlal %[lo], %[hi], %[neg], %[min]\n\t"                                               \
+            "asr %[hi], %[hi], %[hs]\n\t"                                                          \
+            "ssat %[hi], #8, %[hi]\n\t"                                                            \
+            "strb %[hi], [%[pp], %[po]]"                                                           \
+            : [s] "+r"(stream_), [lo] "=&r"(lo_), [hi] "=&r"(hi_), [m] "=&r"(m_), [hs] "=&r"(hs_), \
+              [neg] "=&r"(neg_)                                                                    \
+            : [xv] "r"(x), [min] "r"(int32_min), [pp] "r"(p), [po] "i"(idx)                        \
+            : "memory");                                                                           \
+    } while (0)
+#endif
+
+/*
+ * Taps at pa and pb (+ g4) into a0..a3: two words, PKHBT/PKHTB, four SXTB16,
+ * one LDM of the weight pairs from sp, four SMLAD.
+ */
+#define TF_DW_PAIR(pa, pb)                            \
+    do {                                              \
+        const int32_t xa_ = tf_read_s8x4((pa) + g4);  \
+        const int32_t xb_ = tf_read_s8x4((pb) + g4);  \
+        const int32_t lo_ = tf_pack_low16(xa_, xb_);  \
+        const int32_t hi_ = tf_pack_high16(xa_, xb_); \
+        int32_t w0_, w1_, w2_, w3_;                   \
+        TF_LOAD4(sp, w0_, w1_, w2_, w3_);             \
+        a0 = tf_smlad(tf_sxtb16(lo_), w0_, a0);       \
+        a1 = tf_smlad(tf_sxtb16_ror8(lo_), w1_, a1);  \
+        a2 = tf_smlad(tf_sxtb16(hi_), w2_, a2);       \
+        a3 = tf_smlad(tf_sxtb16_ror8(hi_), w3_, a3);  \
+    } while (0)
+
+/* One tap at pa (+ g4): weights [w0, w2] [w1, w3], SMLABB/SMLATT. */
+#define TF_DW_SINGLE(pa)                             \
+    do {                                             \
+        const int32_t xv_ = tf_read_s8x4((pa) + g4); \
+        const int32_t x02_ = tf_sxtb16(xv_);         \
+        const int32_t x13_ = tf_sxtb16_ror8(xv_);    \
+        a0 = tf_smlabb(x02_, sp[0], a0);             \
+        a2 = tf_smlatt(x02_, sp[0], a2);             \
+        a1 = tf_smlabb(x13_, sp[1], a1);             \
+        a3 = tf_smlatt(x13_, sp[1], a3);             \
+        sp += 2;                                     \
+    } while (0)
+
+#if TF_USE_DSP
+/* Two tap addresses table[k], table[k + 1] in one LDRD. */
+#define TF_DW_TAPS2(table, k, pa, pb)                                       \
+    __asm volatile("ldrd %0, %1, [%2, %3]"                                  \
+                   : "=r"(pa), "=r"(pb)                                     \
+                   : "r"(table), "i"((k) * (int32_t)sizeof(const int8_t *)) \
+                   : "memory")
+/* The four biases of a group: two post-indexed LDRD into any registers. */
+#define TF_DW_BIASES(sp, a0, a1, a2, a3)                                  \
+    __asm volatile("ldrd %1, %2, [%0], #8\n\tldrd %3, %4, [%0], #8"       \
+                   : "+r"(sp), "=&r"(a0), "=&r"(a1), "=&r"(a2), "=&r"(a3) \
+                   :                                                      \
+                   : "memory")
+#else
+#define TF_DW_TAPS2(table, k, pa, pb) \
+    do {                              \
+        (pa) = (table)[k];            \
+        (pb) = (table)[(k) + 1];      \
+    } while (0)
+#define TF_DW_BIASES(sp, a0, a1, a2, a3) TF_LOAD4(sp, a0, a1, a2, a3)
+#endif
+
+#if defined(__GNUC__)
+#define TF_DW_INLINE static inline __attribute__((always_inline))
+#else
+#define TF_DW_INLINE static inline
+#endif
+
+/*
+ * One output pixel, channels [0, vector_end): the groups of four in order,
+ * reading the stream from its start and the pixel's tap table. Inlined with
+ * constant taps and fused for the common 3x3 case.
+ */
+TF_DW_INLINE void tf_dw_groups(const int32_t *sp, const int8_t *const *table, int32_t vector_end,
+                               int32_t taps, int32_t fused, int32_t *acc, int8_t *out) {
+#if TF_HAVE_FUSED_STORE
+    const int32_t int32_min = INT32_MIN;
+#else
+    (void)fused;
+    (void)out;
+#endif
+    for (int32_t g4 = 0; g4 < vector_end; g4 += 4) {
+        int32_t a0, a1, a2, a3;
+        const int8_t *pa, *pb;
+        TF_DW_BIASES(sp, a0, a1, a2, a3);
+        if (taps == 9) {
+            /* 3x3, unrolled. */
+            TF_DW_TAPS2(table, 0, pa, pb);
+            TF_DW_PAIR(pa, pb);
+            TF_DW_TAPS2(table, 2, pa, pb);
+            TF_DW_PAIR(pa, pb);
+            TF_DW_TAPS2(table, 4, pa, pb);
+            TF_DW_PAIR(pa, pb);
+            TF_DW_TAPS2(table, 6, pa, pb);
+            TF_DW_PAIR(pa, pb);
+            TF_DW_SINGLE(table[8]);
+        } else {
+            const int8_t *const *tp = table;
+            for (int32_t k = taps >> 1; k > 0; k--, tp += 2) {
+                TF_DW_TAPS2(tp, 0, pa, pb);
+                TF_DW_PAIR(pa, pb);
+            }
+            if (taps & 1) TF_DW_SINGLE(tp[0]);
+        }
+#if TF_HAVE_FUSED_STORE
+        if (fused) {
+            TF_DW_STORE(a0, sp, out, 0);
+            TF_DW_STORE(a1, sp, out, 1);
+            TF_DW_STORE(a2, sp, out, 2);
+            TF_DW_STORE(a3, sp, out, 3);
+            out += 4;
+            continue;
+        }
+#endif
+        acc[g4] = a0;
+        acc[g4 + 1] = a1;
+        acc[g4 + 2] = a2;
+        acc[g4 + 3] = a3;
+        sp += 16;
+    }
 }
 
 tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *params,
@@ -44,17 +204,19 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
     const int32_t kh = filter_dims->h, kw = filter_dims->w, taps = kh * kw;
     const int32_t h = input_dims->h, w = input_dims->w;
     const int32_t off = params->input_offset;
-    /*
-     * Scratch: prepared multipliers [O], per-channel accumulators [O], weights
-     * as int16 pairs for the vector path ([taps][O / 4][2 words]: [w0, w2]
-     * [w1, w3] per group of four channels), tap-major int8 weights [taps][O]
-     * for the scalar path.
-     */
+    const int32_t dh = params->dilation_h, dw = params->dilation_w;
+    /* The zero-point row needs the zero point as int8. */
+    const int32_t vector_end = m == 1 && off >= -127 && off <= 128 ? (o & ~3) : 0;
+    const int32_t groups = vector_end >> 2;
+    /* Scratch, in the order of tf_depthwise_conv_s8_get_buffer_size. */
     tf_requant *prepared = (tf_requant *)ctx->buf;
     int32_t *acc = (int32_t *)(prepared + o);
-    int32_t *w16 = acc + o;
-    const int32_t groups = o >> 2;
-    int8_t *wt = (int8_t *)(w16 + 2 * taps * groups);
+    int32_t *stream = acc + o;
+    int8_t *zero_row = (int8_t *)(stream + TF_DW_GROUP_WORDS(taps) * (o >> 2));
+    int8_t *wt = zero_row + ((o + 3) & ~3);
+    uintptr_t table_at = (uintptr_t)(wt + ((taps * o + 3) & ~3));
+    /* Pointers may need 8-byte alignment (64-bit hosts); buf is only 4-aligned. */
+    const int8_t **table = (const int8_t **)((table_at + 7) & ~(uintptr_t)7);
     int32_t fused = params->act_min == -128 && params->act_max == 127;
     for (int32_t i = 0; i < o; i++) {
         prepared[i] = tf_requant_prepare(quant->multiplier[i], quant->shift[i]);
@@ -63,72 +225,79 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
     }
     for (int32_t t = 0; t < taps; t++) {
         for (int32_t i = 0; i < o; i++) wt[t * o + i] = filter[i * taps + t];
-        for (int32_t g = 0; g < groups; g++) {
-            const int32_t wv = tf_read_s8x4(wt + t * o + 4 * g);
-            w16[(t * groups + g) * 2] = tf_sxtb16(wv);
-            w16[(t * groups + g) * 2 + 1] = tf_sxtb16_ror8(wv);
+    }
+    int32_t *s = stream;
+    for (int32_t g = 0; g < groups; g++) {
+        for (int32_t j = 0; j < 4; j++) {
+            const int32_t i = 4 * g + j;
+            int32_t sum = 0;
+            for (int32_t t = 0; t < taps; t++) sum += wt[t * o + i];
+            s[j] = tf_add_wrap(bias != 0 ? bias[i] : 0, (int32_t)((uint32_t)off * (uint32_t)sum));
+        }
+        s += 4;
+        for (int32_t t = 0; t + 1 < taps; t += 2, s += 4) {
+            for (int32_t j = 0; j < 4; j++) {
+                const int32_t i = 4 * g + j;
+                s[j] = tf_pack_low16(wt[t * o + i], wt[(t + 1) * o + i]);
+            }
+        }
+        if (taps & 1) {
+            /* [w0, w2] [w1, w3]: what SXTB16 and SXTB16 ror 8 make of one input word. */
+            const int32_t wv = tf_read_s8x4(wt + (taps - 1) * o + 4 * g);
+            s[0] = tf_sxtb16(wv);
+            s[1] = tf_sxtb16_ror8(wv);
+            s += 2;
+        }
+        for (int32_t j = 0; j < 4; j++, s += 4) {
+            const tf_requant *q = &prepared[4 * g + j];
+            s[0] = (int32_t)q->folded_lo;
+            s[1] = q->folded_hi;
+            s[2] = q->multiplier;
+            s[3] = q->high_shift;
         }
     }
+    memset(zero_row, (int8_t)-off, (size_t)((o + 3) & ~3));
     tf_nn_output_stage stage = tf_nn_per_channel_stage(bias, quant, params->output_offset,
                                                        params->act_min, params->act_max);
     stage.prepared = prepared;
     stage.fused = fused;
-    const int32_t vector_end = m == 1 ? (o & ~3) : 0;
-    const int32_t dh = params->dilation_h, dw = params->dilation_w;
-    const int32_t off2 = tf_dup16(off);
+    /* The vector path's accumulators already hold the folded biases. */
+    tf_nn_output_stage no_bias = stage;
+    no_bias.bias = 0;
     for (int32_t b = 0; b < input_dims->n; b++) {
+        const int8_t *base = input + (b * h * w) * c;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
             const int32_t y0 = oy * params->stride_h - params->pad_top;
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
                 const int32_t x0 = ox * params->stride_w - params->pad_left;
                 int8_t *out = output + ((b * output_dims->h + oy) * output_dims->w + ox) * o;
-                const int8_t *base = input + (b * h * w) * c;
-                /* In-bounds taps (padding contributes nothing). */
-                int32_t ky0 = 0, ky1 = kh, kx0 = 0, kx1 = kw;
-                while (ky0 < kh && y0 + ky0 * dh < 0) ky0++;
-                while (ky1 > ky0 && y0 + (ky1 - 1) * dh >= h) ky1--;
-                while (kx0 < kw && x0 + kx0 * dw < 0) kx0++;
-                while (kx1 > kx0 && x0 + (kx1 - 1) * dw >= w) kx1--;
-                const int8_t *first = base + ((y0 + ky0 * dh) * w + x0 + kx0 * dw) * c;
-                const int32_t *wfirst = w16 + (ky0 * kw + kx0) * 2 * groups;
-                for (int32_t i = 0; i < vector_end; i += 4) {
-                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    if (bias != 0) {
-                        a0 = bias[i];
-                        a1 = bias[i + 1];
-                        a2 = bias[i + 2];
-                        a3 = bias[i + 3];
-                    }
-                    const int8_t *xrow = first + i;
-                    const int32_t *wrow = wfirst + (i >> 1);
-                    for (int32_t ky = ky0; ky < ky1;
-                         ky++, xrow += dh * w * c, wrow += kw * 2 * groups) {
-                        const int8_t *xp = xrow;
-                        const int32_t *wp = wrow;
-                        for (int32_t kx = kx0; kx < kx1; kx++, xp += dw * c, wp += 2 * groups) {
-                            const int32_t xv = tf_read_s8x4(xp);
-                            const int32_t x02 = tf_sadd16(tf_sxtb16(xv), off2);
-                            const int32_t x13 = tf_sadd16(tf_sxtb16_ror8(xv), off2);
-                            const int32_t w02 = wp[0], w13 = wp[1];
-                            a0 = tf_smlabb(x02, w02, a0);
-                            a2 = tf_smlatt(x02, w02, a2);
-                            a1 = tf_smlabb(x13, w13, a1);
-                            a3 = tf_smlatt(x13, w13, a3);
+                if (groups > 0) {
+                    /* Each tap's first channel, or the zero-point row. */
+                    for (int32_t ky = 0, t = 0; ky < kh; ky++) {
+                        const int32_t iy = y0 + ky * dh;
+                        const int32_t row_ok = iy >= 0 && iy < h;
+                        for (int32_t kx = 0; kx < kw; kx++, t++) {
+                            const int32_t ix = x0 + kx * dw;
+                            table[t] =
+                                row_ok && ix >= 0 && ix < w ? base + (iy * w + ix) * c : zero_row;
                         }
                     }
-                    acc[i] = a0;
-                    acc[i + 1] = a1;
-                    acc[i + 2] = a2;
-                    acc[i + 3] = a3;
+                    if (taps == 9 && fused) {
+                        tf_dw_groups(stream, table, vector_end, 9, 1, acc, out);
+                    } else {
+                        tf_dw_groups(stream, table, vector_end, taps, fused, acc, out);
+                    }
+                    if (!fused || !TF_HAVE_FUSED_STORE) {
+                        tf_nn_requant_channels_s8(acc, vector_end, &no_bias, out);
+                    }
                 }
-                tf_nn_requant_channels_s8(acc, vector_end, &stage, out);
                 if (vector_end == o) continue;
                 for (int32_t i = vector_end; i < o; i++) acc[i] = 0;
                 for (int32_t ky = 0; ky < kh; ky++) {
-                    const int32_t iy = y0 + ky * params->dilation_h;
+                    const int32_t iy = y0 + ky * dh;
                     if (iy < 0 || iy >= h) continue;
                     for (int32_t kx = 0; kx < kw; kx++) {
-                        const int32_t ix = x0 + kx * params->dilation_w;
+                        const int32_t ix = x0 + kx * dw;
                         if (ix < 0 || ix >= w) continue;
                         const int8_t *x = base + (iy * w + ix) * c;
                         const int8_t *wr = wt + (ky * kw + kx) * o;
