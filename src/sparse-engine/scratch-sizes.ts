@@ -44,7 +44,7 @@ export function linearScratchBytes(inFeatures: number, outFeatures: number): num
  * accumulator per output channel; per group of four channels a stream of
  * (20 + 2 * taps) words (biases, tap-pair weights, requantization); a
  * zero-point row of O bytes; the weights copied tap-major as int8; a table
- * of tap addresses (8 bytes each, plus 4 to align it).
+ * of tap addresses and the output address (8 bytes each, plus 4 to align it).
  */
 export function depthwiseScratchBytes(
   kernelH: number,
@@ -57,7 +57,7 @@ export function depthwiseScratchBytes(
     4 * (20 + 2 * taps) * (outChannels >> 2) +
     roundUp4(outChannels) +
     roundUp4(taps * outChannels) +
-    8 * taps +
+    8 * (taps + 1) +
     4
   );
 }
