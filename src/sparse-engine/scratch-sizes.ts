@@ -42,7 +42,8 @@ export function linearScratchBytes(inFeatures: number, outFeatures: number): num
 /**
  * `tf_depthwise_conv_s8_get_buffer_size`: a prepared multiplier and an int32
  * accumulator per output channel; per group of four channels a stream of
- * (20 + 2 * taps) words (biases, tap-pair weights, requantization); a
+ * words (biases; per tap pair two offsets and four weight words, for an odd
+ * last tap one offset and two; the requantization of its channels); a
  * zero-point row of O bytes; the weights copied tap-major as int8; a table
  * of tap addresses and the output address (8 bytes each, plus 4 to align it).
  */
@@ -54,7 +55,7 @@ export function depthwiseScratchBytes(
   const taps = kernelH * kernelW;
   return (
     (REQUANT_BYTES + 4) * outChannels +
-    4 * (20 + 2 * taps) * (outChannels >> 2) +
+    4 * (20 + 6 * Math.floor(taps / 2) + 3 * (taps % 2)) * (outChannels >> 2) +
     roundUp4(outChannels) +
     roundUp4(taps * outChannels) +
     8 * (taps + 1) +

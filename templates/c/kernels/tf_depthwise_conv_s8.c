@@ -30,8 +30,12 @@
 #include "tf_nn_internal.h"
 #include "tf_nn_support.h"
 
-/* Words per group of four channels in the stream: biases, weight pairs, requantization. */
-#define TF_DW_GROUP_WORDS(taps) (4 + 2 * (taps) + 16)
+/*
+ * Words per group of four channels in the stream: biases, per tap pair two
+ * offsets and four weight words, for an odd last tap one offset and two
+ * weight words, the requantization of the four channels.
+ */
+#define TF_DW_GROUP_WORDS(taps) (4 + 6 * ((taps) >> 1) + 3 * ((taps)&1) + 16)
 
 int32_t tf_depthwise_conv_s8_get_buffer_size(const tf_dims *filter_dims) {
     const int32_t o = filter_dims->n;
@@ -74,18 +78,19 @@ int32_t tf_depthwise_conv_s8_get_buffer_size(const tf_dims *filter_dims) {
  * Taps at pa and pb (+ g4) into a0..a3: two words, PKHBT/PKHTB, four SXTB16,
  * one LDM of the weight pairs from sp, four SMLAD.
  */
-#define TF_DW_PAIR(pa, pb)                            \
-    do {                                              \
-        const int32_t xa_ = tf_read_s8x4((pa) + g4);  \
-        const int32_t xb_ = tf_read_s8x4((pb) + g4);  \
-        const int32_t lo_ = tf_pack_low16(xa_, xb_);  \
-        const int32_t hi_ = tf_pack_high16(xa_, xb_); \
-        int32_t w0_, w1_, w2_, w3_;                   \
-        TF_LOAD4(sp, w0_, w1_, w2_, w3_);             \
-        a0 = tf_smlad(tf_sxtb16(lo_), w0_, a0);       \
-        a1 = tf_smlad(tf_sxtb16_ror8(lo_), w1_, a1);  \
-        a2 = tf_smlad(tf_sxtb16(hi_), w2_, a2);       \
-        a3 = tf_smlad(tf_sxtb16_ror8(hi_), w3_, a3);  \
+#define TF_DW_PAIR(pa, pb)                              \
+    do {                                                \
+        const int32_t xa_ = tf_read_s8x4((pa) + g4);    \
+        const int32_t xb_ = tf_read_s8x4((pb) + g4);    \
+        const int32_t lo_ = tf_pack_low16(xa_, xb_);    \
+        const int32_t hi_ = tf_pack_high16(xa_, xb_);   \
+        int32_t w0_, w1_, w2_, w3_;                     \
+        sp += 2; /* the offsets: for interior pixels */ \
+        TF_LOAD4(sp, w0_, w1_, w2_, w3_);               \
+        a0 = tf_smlad(tf_sxtb16(lo_), w0_, a0);         \
+        a1 = tf_smlad(tf_sxtb16_ror8(lo_), w1_, a1);    \
+        a2 = tf_smlad(tf_sxtb16(hi_), w2_, a2);         \
+        a3 = tf_smlad(tf_sxtb16_ror8(hi_), w3_, a3);    \
     } while (0)
 
 /* One tap at pa (+ g4): weights [w0, w2] [w1, w3], SMLABB/SMLATT. */
@@ -94,11 +99,11 @@ int32_t tf_depthwise_conv_s8_get_buffer_size(const tf_dims *filter_dims) {
         const int32_t xv_ = tf_read_s8x4((pa) + g4); \
         const int32_t x02_ = tf_sxtb16(xv_);         \
         const int32_t x13_ = tf_sxtb16_ror8(xv_);    \
-        a0 = tf_smlabb(x02_, sp[0], a0);             \
-        a2 = tf_smlatt(x02_, sp[0], a2);             \
-        a1 = tf_smlabb(x13_, sp[1], a1);             \
-        a3 = tf_smlatt(x13_, sp[1], a3);             \
-        sp += 2;                                     \
+        a0 = tf_smlabb(x02_, sp[1], a0);             \
+        a2 = tf_smlatt(x02_, sp[1], a2);             \
+        a1 = tf_smlabb(x13_, sp[2], a1);             \
+        a3 = tf_smlatt(x13_, sp[2], a3);             \
+        sp += 3;                                     \
     } while (0)
 
 #if TF_HAVE_FUSED_STORE && defined(__OPTIMIZE__)
@@ -110,6 +115,7 @@ int32_t tf_depthwise_conv_s8_get_buffer_size(const tf_dims *filter_dims) {
     "ldr %[y], [%[y], %[g]]\n\t"                    \
     "pkhbt %[z], %[x], %[y], lsl #16\n\t"           \
     "pkhtb %[y], %[y], %[x], asr #16\n\t"           \
+    "add %[s], %[s], #8\n\t"                        \
     "ldmia %[s]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" \
     "sxtb16 %[x], %[z]\n\t"                         \
     "smlad %[a0], %[x], %[w0], %[a0]\n\t"           \
@@ -151,16 +157,16 @@ static inline const int32_t *tf_dw_group_3x3(const int32_t *sp, const int8_t *co
     int32_t x, y, z;
     __asm volatile("ldmia %[s]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" TF_DW_ASM_PAIR(0)
                        TF_DW_ASM_PAIR(2) TF_DW_ASM_PAIR(4) TF_DW_ASM_PAIR(6)
-                   "ldr %[x], %[t8]\n\t"
+                   "ldrd %[x], %[z], %[t8]\n\t"
                    "ldr %[x], [%[x], %[g]]\n\t"
-                   "ldrd %[y], %[z], [%[s]], #8\n\t"
+                   "ldrd %[w1], %[w2], [%[s], #4]\n\t"
+                   "add %[s], %[s], #12\n\t"
                    "sxtb16 %[w0], %[x]\n\t"
                    "sxtb16 %[x], %[x], ror #8\n\t"
-                   "smlabb %[a0], %[w0], %[y], %[a0]\n\t"
-                   "smlatt %[a2], %[w0], %[y], %[a2]\n\t"
-                   "smlabb %[a1], %[x], %[z], %[a1]\n\t"
-                   "smlatt %[a3], %[x], %[z], %[a3]\n\t"
-                   "ldr %[z], %[t9]\n\t"
+                   "smlabb %[a0], %[w0], %[w1], %[a0]\n\t"
+                   "smlatt %[a2], %[w0], %[w1], %[a2]\n\t"
+                   "smlabb %[a1], %[x], %[w2], %[a1]\n\t"
+                   "smlatt %[a3], %[x], %[w2], %[a3]\n\t"
                    "add %[z], %[z], %[g]\n\t"
                    "mov %[y], #0x80000000\n\t" TF_DW_ASM_STORE(a0, 0) TF_DW_ASM_STORE(a1, 1)
                        TF_DW_ASM_STORE(a2, 2) TF_DW_ASM_STORE(a3, 3)
@@ -169,6 +175,76 @@ static inline const int32_t *tf_dw_group_3x3(const int32_t *sp, const int8_t *co
                      [w3] "=&r"(w3), [x] "=&r"(x), [y] "=&r"(y), [z] "=&r"(z)
                    : [t0] "m"(table[0]), [t2] "m"(table[2]), [t4] "m"(table[4]),
                      [t6] "m"(table[6]), [t8] "m"(table[8]), [t9] "m"(table[9]), [g] "r"(g4)
+                   : "memory");
+    return sp;
+}
+
+/* One tap pair of the interior 3x3 group: offsets and weights in one LDM. */
+#define TF_DW_ASM_PAIR_INTERIOR                                   \
+    "ldmia %[s]!, {%[o0], %[o1], %[w0], %[w1], %[w2], %[w3]}\n\t" \
+    "ldr %[o0], [%[p], %[o0]]\n\t"                                \
+    "ldr %[o1], [%[p], %[o1]]\n\t"                                \
+    "pkhbt %[z], %[o0], %[o1], lsl #16\n\t"                       \
+    "pkhtb %[o1], %[o1], %[o0], asr #16\n\t"                      \
+    "sxtb16 %[o0], %[z]\n\t"                                      \
+    "smlad %[a0], %[o0], %[w0], %[a0]\n\t"                        \
+    "sxtb16 %[z], %[z], ror #8\n\t"                               \
+    "smlad %[a1], %[z], %[w1], %[a1]\n\t"                         \
+    "sxtb16 %[o0], %[o1]\n\t"                                     \
+    "smlad %[a2], %[o0], %[w2], %[a2]\n\t"                        \
+    "sxtb16 %[o1], %[o1], ror #8\n\t"                             \
+    "smlad %[a3], %[o1], %[w3], %[a3]\n\t"
+
+/* Requantizes and stores channel j (z = out, w2 = INT32_MIN, the record in o0, o1, w0, w1). */
+#define TF_DW_ASM_STORE_INTERIOR(a, j)              \
+    "ldmia %[s]!, {%[o0], %[o1], %[w0], %[w1]}\n\t" \
+    "smlal %[o0], %[o1], %[" #a                     \
+    "], %[w0]\n\t"                                  \
+    "lsr %[w3], %[" #a                              \
+    "], #31\n\t"                                    \
+    "smlal %[o0], %[o1], %[w3], %[w2]\n\t"          \
+    "asr %[o1], %[o1], %[w1]\n\t"                   \
+    "ssat %[o1], #8, %[o1]\n\t"                     \
+    "strb %[o1], [%[z], #" #j "]\n\t"
+
+/*
+ * The 3x3 group of a pixel whose taps are all in bounds: p is the pixel's
+ * first tap (top left) plus the group's channel, the tap offsets come from
+ * the stream with the weights (no table), and the outputs go to p +
+ * *out_delta. 92 instructions per 36 MACs.
+ */
+static inline const int32_t *tf_dw_group_3x3_interior(const int32_t *sp, const int8_t *p,
+                                                      const int32_t *out_delta) {
+    register int32_t a0 __asm("r0");
+    register int32_t a1 __asm("r1");
+    register int32_t a2 __asm("r2");
+    register int32_t a3 __asm("r3");
+    register int32_t o0 __asm("r4");
+    register int32_t o1 __asm("r5");
+    register int32_t w0 __asm("r6");
+    register int32_t w1 __asm("r8");
+    register int32_t w2 __asm("r9");
+    register int32_t w3 __asm("r10");
+    int32_t z;
+    __asm volatile("ldmia %[s]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" TF_DW_ASM_PAIR_INTERIOR
+                       TF_DW_ASM_PAIR_INTERIOR TF_DW_ASM_PAIR_INTERIOR TF_DW_ASM_PAIR_INTERIOR
+                   "ldmia %[s]!, {%[o0], %[o1], %[w0]}\n\t"
+                   "ldr %[o0], [%[p], %[o0]]\n\t"
+                   "sxtb16 %[z], %[o0]\n\t"
+                   "sxtb16 %[o0], %[o0], ror #8\n\t"
+                   "smlabb %[a0], %[z], %[o1], %[a0]\n\t"
+                   "smlatt %[a2], %[z], %[o1], %[a2]\n\t"
+                   "smlabb %[a1], %[o0], %[w0], %[a1]\n\t"
+                   "smlatt %[a3], %[o0], %[w0], %[a3]\n\t"
+                   "ldr %[z], %[d]\n\t"
+                   "add %[z], %[z], %[p]\n\t"
+                   "mov %[w2], #0x80000000\n\t" TF_DW_ASM_STORE_INTERIOR(a0, 0)
+                       TF_DW_ASM_STORE_INTERIOR(a1, 1) TF_DW_ASM_STORE_INTERIOR(a2, 2)
+                           TF_DW_ASM_STORE_INTERIOR(a3, 3)
+                   : [s] "+r"(sp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),
+                     [o0] "=&r"(o0), [o1] "=&r"(o1), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
+                     [w3] "=&r"(w3), [z] "=&r"(z)
+                   : [p] "r"(p), [d] "m"(*out_delta)
                    : "memory");
     return sp;
 }
@@ -299,30 +375,36 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
         tf_requant_fold_offset(&prepared[i], params->output_offset);
         fused &= prepared[i].shift < 0 && prepared[i].folded;
     }
+    /* Tap-major int8 weights for the scalar loop (the channels it takes). */
     for (int32_t t = 0; t < taps; t++) {
-        for (int32_t i = 0; i < o; i++) wt[t * o + i] = filter[i * taps + t];
+        for (int32_t i = vector_end; i < o; i++) wt[t * o + i] = filter[i * taps + t];
     }
     int32_t *s = stream;
     for (int32_t g = 0; g < groups; g++) {
+        const int8_t *f = filter + 4 * g * taps; /* [4][taps] */
         for (int32_t j = 0; j < 4; j++) {
-            const int32_t i = 4 * g + j;
             int32_t sum = 0;
-            for (int32_t t = 0; t < taps; t++) sum += wt[t * o + i];
-            s[j] = tf_add_wrap(bias != 0 ? bias[i] : 0, (int32_t)((uint32_t)off * (uint32_t)sum));
+            for (int32_t t = 0; t < taps; t++) sum += f[j * taps + t];
+            const int32_t b0 = bias != 0 ? bias[4 * g + j] : 0;
+            s[j] = tf_add_wrap(b0, (int32_t)((uint32_t)off * (uint32_t)sum));
         }
         s += 4;
-        for (int32_t t = 0; t + 1 < taps; t += 2, s += 4) {
-            for (int32_t j = 0; j < 4; j++) {
-                const int32_t i = 4 * g + j;
-                s[j] = tf_pack_low16(wt[t * o + i], wt[(t + 1) * o + i]);
+        for (int32_t t = 0; t < taps; t++) {
+            /* The tap's offset from an interior pixel's first tap. */
+            s[0] = ((t / kw) * dh * w + (t % kw) * dw) * c;
+            if (t + 1 < taps) {
+                s[1] = (((t + 1) / kw) * dh * w + ((t + 1) % kw) * dw) * c;
+                for (int32_t j = 0; j < 4; j++) {
+                    s[2 + j] = tf_pack_low16(f[j * taps + t], f[j * taps + t + 1]);
+                }
+                s += 6;
+                t++;
+            } else {
+                /* [w0, w2] [w1, w3]: what SXTB16 and SXTB16 ror 8 make of one input word. */
+                s[1] = tf_pack_low16(f[t], f[2 * taps + t]);
+                s[2] = tf_pack_low16(f[taps + t], f[3 * taps + t]);
+                s += 3;
             }
-        }
-        if (taps & 1) {
-            /* [w0, w2] [w1, w3]: what SXTB16 and SXTB16 ror 8 make of one input word. */
-            const int32_t wv = tf_read_s8x4(wt + (taps - 1) * o + 4 * g);
-            s[0] = tf_sxtb16(wv);
-            s[1] = tf_sxtb16_ror8(wv);
-            s += 2;
         }
         for (int32_t j = 0; j < 4; j++, s += 4) {
             const tf_requant *q = &prepared[4 * g + j];
@@ -359,8 +441,23 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
                      * Each tap's first channel, or the zero-point row. The 3x3
                      * asm reads its table from the stack (one register fewer).
                      */
+                    const int32_t interior =
+                        y0 >= 0 && y0 + (kh - 1) * dh < h && x0 >= 0 && x0 + (kw - 1) * dw < w;
                     const int8_t **tab = asm_3x3 ? local_table : table;
-                    if (y0 >= 0 && y0 + (kh - 1) * dh < h && x0 >= 0 && x0 + (kw - 1) * dw < w) {
+#if TF_DW_HAVE_ASM_3X3
+                    if (asm_3x3 && interior) {
+                        /* Tap offsets from the stream: no table. */
+                        const int8_t *p = base + (y0 * w + x0) * c;
+                        const int32_t delta = (int32_t)((uintptr_t)out - (uintptr_t)p);
+                        const int32_t *sp = stream;
+                        for (int32_t g4 = 0; g4 < vector_end; g4 += 4) {
+                            sp = tf_dw_group_3x3_interior(sp, p + g4, &delta);
+                        }
+                        if (vector_end < o) goto scalar;
+                        continue;
+                    }
+#endif
+                    if (interior) {
                         const int8_t *row = base + (y0 * w + x0) * c;
                         for (int32_t ky = 0, t = 0; ky < kh; ky++, row += dh * w * c) {
                             const int8_t *p = row;
@@ -395,6 +492,9 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
                     }
                 }
                 if (vector_end == o) continue;
+#if TF_DW_HAVE_ASM_3X3
+            scalar:
+#endif
                 for (int32_t i = vector_end; i < o; i++) acc[i] = 0;
                 for (int32_t ky = 0; ky < kh; ky++) {
                     const int32_t iy = y0 + ky * dh;
