@@ -450,8 +450,9 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
                         const int8_t *p = base + (y0 * w + x0) * c;
                         const int32_t delta = (int32_t)((uintptr_t)out - (uintptr_t)p);
                         const int32_t *sp = stream;
-                        for (int32_t g4 = 0; g4 < vector_end; g4 += 4) {
-                            sp = tf_dw_group_3x3_interior(sp, p + g4, &delta);
+                        /* A pointer loop: three instructions per group. */
+                        for (const int8_t *q = p, *end = p + vector_end; q != end; q += 4) {
+                            sp = tf_dw_group_3x3_interior(sp, q, &delta);
                         }
                         if (vector_end < o) goto scalar;
                         continue;
@@ -478,7 +479,7 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
 #if TF_DW_HAVE_ASM_3X3
                         local_table[9] = out;
                         const int32_t *sp = stream;
-                        for (int32_t g4 = 0; g4 < vector_end; g4 += 4) {
+                        for (int32_t g4 = 0; g4 != vector_end; g4 += 4) {
                             sp = tf_dw_group_3x3(sp, local_table, g4);
                         }
 #else
