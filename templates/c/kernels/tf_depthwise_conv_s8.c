@@ -6,25 +6,32 @@
  * one channel. For taps a and b, the input words A (four channels of tap a)
  * and B give PKHBT(A, B) = [a:c0 a:c1 b:c0 b:c1] and PKHTB = [a:c2 a:c3 b:c2
  * b:c3]; SXTB16 and SXTB16 ror 8 of these are the pairs [a:c, b:c] of the
- * four channels, and one SMLAD each with the pre-arranged weight pairs [w(a,
- * c), w(b, c)] adds both taps: 13 instructions per 8 MACs. An odd last tap
- * takes SMLABB/SMLATT.
+ * four channels, and one SMLAD each with the pre-arranged weight pairs
+ * [w(a, c), w(b, c)] adds both taps. An odd last tap takes SMLABB/SMLATT.
  *
  * The input offset is folded into the bias once per call (sum (x + off) w =
  * sum x w + off sum w, wrapping like the accumulator), so the inputs are
  * only sign-extended. Out-of-bounds taps read a row of the input zero point
- * in the scratch, where x + off = 0: they add exactly nothing, and border
- * pixels take the same loop as interior ones. Per pixel, a table holds the
- * address of each tap's first channel.
+ * in the scratch, where x + off = 0: they add exactly nothing, so border
+ * pixels run the same arithmetic as interior ones, through a per-pixel table
+ * of each tap's address.
  *
  * Everything a group of four channels needs is one stream in the scratch,
- * read in order with LDM: the folded biases, the weight pairs, and per
- * channel the prepared multiplier (folded nudge, multiplier, shift), so when
+ * read in order with LDM: the folded biases; per tap pair the two taps'
+ * offsets from an interior pixel's first tap, then the weight pairs; per
+ * channel the prepared multiplier (folded nudge, multiplier, shift). When
  * the whole int8 range is kept and every shift is a right shift with the
  * zero point folded (stage.fused), each output is requantized and stored
- * right away in 7 instructions. Otherwise the accumulators go through
- * tf_nn_requant_channels_s8. A channel multiplier above 1 and the last
- * channels (O % 4) take a scalar loop over the tap-major int8 weights.
+ * right after its MACs in 7 instructions; otherwise the accumulators go
+ * through tf_nn_requant_channels_s8.
+ *
+ * The fused 3x3 case, on the target, is one asm block per group (gcc spilled
+ * the C version): for interior pixels 92 instructions per 36 MACs (one LDM
+ * of offsets and weights, two loads, 2 PKH, 4 SXTB16, 4 SMLAD per tap pair),
+ * taking the tap addresses from the stream's offsets; for border pixels 101,
+ * from the table. Other shapes use the same steps in C (tf_dw_groups). A
+ * channel multiplier above 1 and the last channels (O % 4) take a scalar loop
+ * over tap-major int8 weights.
  */
 #include "tf_nn.h"
 #include "tf_nn_internal.h"
@@ -139,10 +146,11 @@ int32_t tf_depthwise_conv_s8_get_buffer_size(const tf_dims *filter_dims) {
     "strb %[w1], [%[z], #" #j "]\n\t"
 
 /*
- * The whole 3x3 group, fused, in one asm block (the compiler spilled the
- * channel offset otherwise): biases (one LDM, hence a0..a3 in r0..r3),
- * four tap pairs, the ninth tap, and the four outputs stored at table[9] +
- * g4. 98 instructions per 36 MACs.
+ * A fused 3x3 group of a border pixel in one asm block: biases (one LDM,
+ * hence a0..a3 in r0..r3), four tap pairs and the ninth tap from the table
+ * (read from the stack: one register fewer; the stream's offsets are
+ * skipped), the four outputs stored at table[9] + g4. 101 instructions per
+ * 36 MACs.
  */
 static inline const int32_t *tf_dw_group_3x3(const int32_t *sp, const int8_t *const *table,
                                              int32_t g4) {
@@ -379,6 +387,12 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
     for (int32_t t = 0; t < taps; t++) {
         for (int32_t i = vector_end; i < o; i++) wt[t * o + i] = filter[i * taps + t];
     }
+    /* Each tap's offset from an interior pixel's first tap (in the table's space until the pixels).
+     */
+    int32_t *tap_offset = (int32_t *)table;
+    for (int32_t ky = 0, t = 0; ky < kh; ky++) {
+        for (int32_t kx = 0; kx < kw; kx++) tap_offset[t++] = (ky * dh * w + kx * dw) * c;
+    }
     int32_t *s = stream;
     for (int32_t g = 0; g < groups; g++) {
         const int8_t *f = filter + 4 * g * taps; /* [4][taps] */
@@ -390,10 +404,9 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
         }
         s += 4;
         for (int32_t t = 0; t < taps; t++) {
-            /* The tap's offset from an interior pixel's first tap. */
-            s[0] = ((t / kw) * dh * w + (t % kw) * dw) * c;
+            s[0] = tap_offset[t];
             if (t + 1 < taps) {
-                s[1] = (((t + 1) / kw) * dh * w + ((t + 1) % kw) * dw) * c;
+                s[1] = tap_offset[t + 1];
                 for (int32_t j = 0; j < 4; j++) {
                     s[2 + j] = tf_pack_low16(f[j * taps + t], f[j * taps + t + 1]);
                 }
@@ -465,13 +478,16 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
                             for (int32_t kx = 0; kx < kw; kx++, t++, p += dw * c) tab[t] = p;
                         }
                     } else {
+                        /* Unsigned compares: one test for both bounds. */
                         for (int32_t ky = 0, t = 0; ky < kh; ky++) {
                             const int32_t iy = y0 + ky * dh;
-                            const int32_t row_ok = iy >= 0 && iy < h;
-                            for (int32_t kx = 0; kx < kw; kx++, t++) {
-                                const int32_t ix = x0 + kx * dw;
-                                tab[t] = row_ok && ix >= 0 && ix < w ? base + (iy * w + ix) * c
-                                                                     : zero_row;
+                            if ((uint32_t)iy >= (uint32_t)h) {
+                                for (int32_t kx = 0; kx < kw; kx++) tab[t++] = zero_row;
+                                continue;
+                            }
+                            const int8_t *row = base + iy * w * c;
+                            for (int32_t kx = 0, ix = x0; kx < kw; kx++, t++, ix += dw) {
+                                tab[t] = (uint32_t)ix < (uint32_t)w ? row + ix * c : zero_row;
                             }
                         }
                     }
