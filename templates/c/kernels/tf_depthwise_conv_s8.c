@@ -231,8 +231,9 @@ static inline const int32_t *tf_dw_group_3x3_interior(const int32_t *sp, const i
     register int32_t o1 __asm("r5");
     register int32_t w0 __asm("r6");
     register int32_t w1 __asm("r8");
-    register int32_t w2 __asm("r9");
-    register int32_t w3 __asm("r10");
+    /* Not r7 (Thumb frame pointer) nor r9 (platform register of some ABIs). */
+    register int32_t w2 __asm("r10");
+    register int32_t w3 __asm("r11");
     int32_t z;
     __asm volatile("ldmia %[s]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" TF_DW_ASM_PAIR_INTERIOR
                        TF_DW_ASM_PAIR_INTERIOR TF_DW_ASM_PAIR_INTERIOR TF_DW_ASM_PAIR_INTERIOR
