@@ -443,20 +443,21 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
     /* The vector path's accumulators already hold the folded biases. */
     tf_nn_output_stage no_bias = stage;
     no_bias.bias = 0;
+    const int32_t span_h = (kh - 1) * dh, span_w = (kw - 1) * dw;
+    int8_t *out = output;
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *base = input + (b * h * w) * c;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
             const int32_t y0 = oy * params->stride_h - params->pad_top;
-            for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                const int32_t x0 = ox * params->stride_w - params->pad_left;
-                int8_t *out = output + ((b * output_dims->h + oy) * output_dims->w + ox) * o;
+            const int32_t rows_in = y0 >= 0 && y0 + span_h < h;
+            int32_t x0 = -params->pad_left;
+            for (int32_t ox = 0; ox < output_dims->w; ox++, x0 += params->stride_w, out += o) {
                 if (groups > 0) {
                     /*
                      * Each tap's first channel, or the zero-point row. The 3x3
                      * asm reads its table from the stack (one register fewer).
                      */
-                    const int32_t interior =
-                        y0 >= 0 && y0 + (kh - 1) * dh < h && x0 >= 0 && x0 + (kw - 1) * dw < w;
+                    const int32_t interior = rows_in && x0 >= 0 && x0 + span_w < w;
                     const int8_t **tab = asm_3x3 ? local_table : table;
 #if TF_DW_HAVE_ASM_3X3
                     if (asm_3x3 && interior) {
