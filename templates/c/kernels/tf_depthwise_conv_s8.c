@@ -388,8 +388,7 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
     for (int32_t t = 0; t < taps; t++) {
         for (int32_t i = vector_end; i < o; i++) wt[t * o + i] = filter[i * taps + t];
     }
-    /* Each tap's offset from an interior pixel's first tap (in the table's space until the pixels).
-     */
+    /* Tap offsets from an interior pixel's first tap (in the table, unused until the pixels). */
     int32_t *tap_offset = (int32_t *)table;
     for (int32_t ky = 0, t = 0; ky < kh; ky++) {
         for (int32_t kx = 0; kx < kw; kx++) tap_offset[t++] = (ky * dh * w + kx * dw) * c;
