@@ -41,8 +41,11 @@ export function linearScratchBytes(inFeatures: number, outFeatures: number): num
 
 /**
  * `tf_depthwise_conv_s8_get_buffer_size`: a prepared multiplier and an int32
- * accumulator per output channel, and the weights copied tap-major (int16
- * pairs for groups of four channels, int8 for the rest).
+ * accumulator per output channel; per group of four channels a stream of
+ * words (biases; per tap pair two offsets and four weight words, for an odd
+ * last tap one offset and two; the requantization of its channels); a
+ * zero-point row of O bytes; the weights copied tap-major as int8; a table
+ * of tap addresses and the output address (8 bytes each, plus 4 to align it).
  */
 export function depthwiseScratchBytes(
   kernelH: number,
@@ -51,7 +54,12 @@ export function depthwiseScratchBytes(
 ): number {
   const taps = kernelH * kernelW;
   return (
-    (REQUANT_BYTES + 4) * outChannels + roundUp4(taps * outChannels) + 2 * taps * (outChannels & ~3)
+    (REQUANT_BYTES + 4) * outChannels +
+    4 * (20 + 6 * Math.floor(taps / 2) + 3 * (taps % 2)) * (outChannels >> 2) +
+    roundUp4(outChannels) +
+    roundUp4(taps * outChannels) +
+    8 * (taps + 1) +
+    4
   );
 }
 

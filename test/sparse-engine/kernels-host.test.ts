@@ -16,7 +16,13 @@ import {
   runKernelCases,
 } from "../../src/sparse-engine/kernel-runner.js";
 import { createRng, linearCase } from "../../src/sparse-engine/reference-cases.js";
-import { type Expected, emptyRowCases, randomCases, randomOtherCases } from "./random-specs.js";
+import {
+  depthwiseCases,
+  type Expected,
+  emptyRowCases,
+  randomCases,
+  randomOtherCases,
+} from "./random-specs.js";
 
 function describeCase(c: KernelCase): string {
   const {
@@ -69,7 +75,7 @@ describe("SparseEngine kernels on the host", () => {
     await checkAll(runner, randomCases(2, { convKxK: 120 }));
   });
   test("depthwise conv equals the reference", async () => {
-    await checkAll(runner, randomCases(3, { depthwise: 80 }));
+    await checkAll(runner, [...randomCases(3, { depthwise: 80 }), ...depthwiseCases(21)]);
   });
   test("linear, dense and sparse, equals the reference", async () => {
     await checkAll(runner, randomCases(4, { linear: 150 }));
@@ -122,6 +128,7 @@ describe("SparseEngine kernels under AddressSanitizer and UBSan", () => {
       await checkAll(runner, [
         ...randomCases(8, { conv1x1: 15, convKxK: 15, depthwise: 8, linear: 15, matmul: 8 }),
         ...randomOtherCases(10, 3),
+        ...depthwiseCases(23),
       ]);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -18,7 +18,7 @@ import {
   runKernelCases,
 } from "../../src/sparse-engine/kernel-runner.js";
 import { createRng, linearCase } from "../../src/sparse-engine/reference-cases.js";
-import { emptyRowCases, randomCases, randomOtherCases } from "./random-specs.js";
+import { depthwiseCases, emptyRowCases, randomCases, randomOtherCases } from "./random-specs.js";
 
 describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
   let dir: string;
@@ -46,6 +46,7 @@ describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
         matmul: 10,
       }),
       ...randomOtherCases(13, 3),
+      ...depthwiseCases(17),
     ];
     const { results, instructions } = await runKernelCases(
       runner,

@@ -210,3 +210,54 @@ export function randomOtherCases(seed: number, perKind: number): Expected[] {
   }
   return out;
 }
+
+/**
+ * Depthwise shapes that reach every path of tf_depthwise_conv_s8: 3x3
+ * (unrolled) with interior and border pixels, stride 2, dilation 2, "valid",
+ * inputs smaller than the kernel, other tap counts (odd and even), a channel
+ * multiplier above 1 and O % 4 != 0; each with the typical quantization
+ * (requantized right after the MACs) and a random one.
+ */
+export function depthwiseCases(seed: number): Expected[] {
+  const rng = createRng(seed);
+  const shapes: [string, Partial<ConvSpec>][] = [
+    ["3x3 same", { h: 6, w: 7, c: 12, k: [3, 3] }],
+    ["3x3 same, 2 images", { batch: 2, h: 5, w: 5, c: 8, k: [3, 3] }],
+    ["3x3 stride 2, O % 4 = 2", { h: 7, w: 6, c: 10, k: [3, 3], strides: [2, 2] }],
+    ["3x3 dilation 2", { h: 7, w: 8, c: 8, k: [3, 3], dilations: [2, 2] }],
+    ["3x3 valid, O % 4 = 1", { h: 5, w: 6, c: 5, k: [3, 3], padding: "valid" }],
+    ["3x3 on 1x2", { h: 1, w: 2, c: 4, k: [3, 3] }],
+    ["3x3 multiplier 2", { h: 4, w: 5, c: 4, o: 8, k: [3, 3] }],
+    ["5x5 same", { h: 6, w: 6, c: 8, k: [5, 5] }],
+    ["3x4 stride 3", { h: 8, w: 9, c: 7, k: [3, 4], strides: [3, 3] }],
+    ["1x3 dilation 2x1", { h: 5, w: 7, c: 16, k: [1, 3], dilations: [2, 1] }],
+    ["1x1", { h: 3, w: 3, c: 4, k: [1, 1] }],
+  ];
+  const out: Expected[] = [];
+  for (const typicalQuant of [true, false]) {
+    for (const [label, shape] of shapes) {
+      const c = shape.c ?? 4;
+      const spec: ConvSpec = {
+        variant: "depthwise",
+        batch: 1,
+        h: 4,
+        w: 4,
+        c,
+        o: c,
+        k: [3, 3],
+        strides: [1, 1],
+        dilations: [1, 1],
+        padding: "same",
+        blockSize: 0,
+        sparsity: 0,
+        bias: rng() < 0.8,
+        ...shape,
+      };
+      out.push({
+        label: `depthwise ${label}, typical ${typicalQuant}`,
+        ...convCase(rng, spec, { typicalQuant }),
+      });
+    }
+  }
+  return out;
+}

@@ -1,26 +1,347 @@
 /*
  * tf_depthwise_conv_s8: depthwise convolution, dense weights (see tf_nn.h).
  *
- * The weights are first copied tap-major into the scratch ([KH*KW][O]), so
- * that for one tap the weights of consecutive channels are consecutive. With
- * channel multiplier 1, each output pixel is computed four channels at a
- * time with the accumulators in registers: per in-bounds tap one word of four
- * inputs and one word of four weights, sign-extended with SXTB16 (the input
- * offset added with SADD16), and four SMLABB/SMLATT. Padded taps are skipped
- * (they read the input zero point, which contributes nothing). Multipliers
- * are prepared once per call and the pixel's channels requantized together
- * (tf_nn_requant_channels_s8). A channel
- * multiplier above 1 and the last channels (O % 4) take a scalar loop.
+ * Channel multiplier 1 (the common case), groups of four channels: SMLAD
+ * multiplies two int16 pairs into one accumulator, so it pairs two TAPS of
+ * one channel. For taps a and b, the input words A (four channels of tap a)
+ * and B give PKHBT(A, B) = [a:c0 a:c1 b:c0 b:c1] and PKHTB = [a:c2 a:c3 b:c2
+ * b:c3]; SXTB16 and SXTB16 ror 8 of these are the pairs [a:c, b:c] of the
+ * four channels, and one SMLAD each with the pre-arranged weight pairs
+ * [w(a, c), w(b, c)] adds both taps. An odd last tap takes SMLABB/SMLATT.
+ *
+ * The input offset is folded into the bias once per call (sum (x + off) w =
+ * sum x w + off sum w, wrapping like the accumulator), so the inputs are
+ * only sign-extended. Out-of-bounds taps read a row of the input zero point
+ * in the scratch, where x + off = 0: they add exactly nothing, so border
+ * pixels run the same arithmetic as interior ones, through a per-pixel table
+ * of each tap's address.
+ *
+ * Everything a group of four channels needs is one stream in the scratch,
+ * read in order with LDM: the folded biases; per tap pair the two taps'
+ * offsets from an interior pixel's first tap, then the weight pairs; per
+ * channel the prepared multiplier (folded nudge, multiplier, shift). When
+ * the whole int8 range is kept and every shift is a right shift with the
+ * zero point folded (stage.fused), each output is requantized and stored
+ * right after its MACs in 7 instructions; otherwise the accumulators go
+ * through tf_nn_requant_channels_s8.
+ *
+ * The fused 3x3 case, on the target, is one asm block per group (gcc spilled
+ * the C version): for interior pixels 92 instructions per 36 MACs (one LDM
+ * of offsets and weights, two loads, 2 PKH, 4 SXTB16, 4 SMLAD per tap pair),
+ * taking the tap addresses from the stream's offsets; for border pixels 101,
+ * from the table. Other shapes use the same steps in C (tf_dw_groups). A
+ * channel multiplier above 1 and the last channels (O % 4) take a scalar loop
+ * over tap-major int8 weights.
  */
 #include "tf_nn.h"
-#include "tf_nn_conv_rows.h"
 #include "tf_nn_internal.h"
 #include "tf_nn_support.h"
+
+/*
+ * Words per group of four channels in the stream: biases, per tap pair two
+ * offsets and four weight words, for an odd last tap one offset and two
+ * weight words, the requantization of the four channels.
+ */
+#define TF_DW_GROUP_WORDS(taps) (4 + 6 * ((taps) >> 1) + 3 * ((taps)&1) + 16)
 
 int32_t tf_depthwise_conv_s8_get_buffer_size(const tf_dims *filter_dims) {
     const int32_t o = filter_dims->n;
     const int32_t taps = filter_dims->h * filter_dims->w;
-    return ((int32_t)sizeof(tf_requant) + 4) * o + ((taps * o + 3) & ~3) + 2 * taps * (o & ~3);
+    /* Multipliers and accumulators, stream, zero-point row, int8 weights, tap table. */
+    return ((int32_t)sizeof(tf_requant) + 4) * o + 4 * TF_DW_GROUP_WORDS(taps) * (o >> 2) +
+           ((o + 3) & ~3) + ((taps * o + 3) & ~3) + 8 * (taps + 1) + 4;
+}
+
+#if TF_HAVE_FUSED_STORE
+/*
+ * Requantizes x with the next channel of the stream at s ([folded_lo,
+ * folded_hi, multiplier, high_shift], one LDM: hence the fixed registers),
+ * saturates and stores it at p[idx]. As TF_STORE_FULL_FOLDED otherwise;
+ * int32_min = INT32_MIN must be in scope.
+ */
+#define TF_DW_STORE(x, stream_, p, idx)                                                            \
+    do {                                                                                           \
+        register int32_t lo_ __asm("r4");                                                          \
+        register int32_t hi_ __asm("r5");                                                          \
+        register int32_t m_ __asm("r6");                                                           \
+        register int32_t hs_ __asm("r8");                                                          \
+        int32_t neg_;                                                                              \
+        __asm volatile(                                                                            \
+            "ldmia %[s]!, {%[lo], %[hi], %[m], %[hs]}\n\t"                                         \
+            "smlal %[lo], %[hi], %[xv], %[m]\n\t"                                                  \
+            "lsr %[neg], %[xv], #31\n\t"                                                           \
+            "smlal %[lo], %[hi], %[neg], %[min]\n\t"                                               \
+            "asr %[hi], %[hi], %[hs]\n\t"                                                          \
+            "ssat %[hi], #8, %[hi]\n\t"                                                            \
+            "strb %[hi], [%[pp], %[po]]"                                                           \
+            : [s] "+r"(stream_), [lo] "=&r"(lo_), [hi] "=&r"(hi_), [m] "=&r"(m_), [hs] "=&r"(hs_), \
+              [neg] "=&r"(neg_)                                                                    \
+            : [xv] "r"(x), [min] "r"(int32_min), [pp] "r"(p), [po] "i"(idx)                        \
+            : "memory");                                                                           \
+    } while (0)
+#endif
+
+/*
+ * Taps at pa and pb (+ g4) into a0..a3: two words, PKHBT/PKHTB, four SXTB16,
+ * one LDM of the weight pairs from sp, four SMLAD.
+ */
+#define TF_DW_PAIR(pa, pb)                              \
+    do {                                                \
+        const int32_t xa_ = tf_read_s8x4((pa) + g4);    \
+        const int32_t xb_ = tf_read_s8x4((pb) + g4);    \
+        const int32_t lo_ = tf_pack_low16(xa_, xb_);    \
+        const int32_t hi_ = tf_pack_high16(xa_, xb_);   \
+        int32_t w0_, w1_, w2_, w3_;                     \
+        sp += 2; /* the offsets: for interior pixels */ \
+        TF_LOAD4(sp, w0_, w1_, w2_, w3_);               \
+        a0 = tf_smlad(tf_sxtb16(lo_), w0_, a0);         \
+        a1 = tf_smlad(tf_sxtb16_ror8(lo_), w1_, a1);    \
+        a2 = tf_smlad(tf_sxtb16(hi_), w2_, a2);         \
+        a3 = tf_smlad(tf_sxtb16_ror8(hi_), w3_, a3);    \
+    } while (0)
+
+/* One tap at pa (+ g4): weights [w0, w2] [w1, w3], SMLABB/SMLATT. */
+#define TF_DW_SINGLE(pa)                             \
+    do {                                             \
+        const int32_t xv_ = tf_read_s8x4((pa) + g4); \
+        const int32_t x02_ = tf_sxtb16(xv_);         \
+        const int32_t x13_ = tf_sxtb16_ror8(xv_);    \
+        a0 = tf_smlabb(x02_, sp[1], a0);             \
+        a2 = tf_smlatt(x02_, sp[1], a2);             \
+        a1 = tf_smlabb(x13_, sp[2], a1);             \
+        a3 = tf_smlatt(x13_, sp[2], a3);             \
+        sp += 3;                                     \
+    } while (0)
+
+#if TF_HAVE_FUSED_STORE && defined(__OPTIMIZE__)
+/* One tap pair of the 3x3 group below: table[k], table[k + 1]. */
+#define TF_DW_ASM_PAIR(k)                           \
+    "ldrd %[x], %[y], %[t" #k                       \
+    "]\n\t"                                         \
+    "ldr %[x], [%[x], %[g]]\n\t"                    \
+    "ldr %[y], [%[y], %[g]]\n\t"                    \
+    "pkhbt %[z], %[x], %[y], lsl #16\n\t"           \
+    "pkhtb %[y], %[y], %[x], asr #16\n\t"           \
+    "add %[s], %[s], #8\n\t"                        \
+    "ldmia %[s]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" \
+    "sxtb16 %[x], %[z]\n\t"                         \
+    "smlad %[a0], %[x], %[w0], %[a0]\n\t"           \
+    "sxtb16 %[z], %[z], ror #8\n\t"                 \
+    "smlad %[a1], %[z], %[w1], %[a1]\n\t"           \
+    "sxtb16 %[x], %[y]\n\t"                         \
+    "smlad %[a2], %[x], %[w2], %[a2]\n\t"           \
+    "sxtb16 %[y], %[y], ror #8\n\t"                 \
+    "smlad %[a3], %[y], %[w3], %[a3]\n\t"
+
+/* Requantizes and stores channel j of the group (TF_DW_STORE, z = out, y = INT32_MIN). */
+#define TF_DW_ASM_STORE(a, j)                       \
+    "ldmia %[s]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" \
+    "smlal %[w0], %[w1], %[" #a                     \
+    "], %[w2]\n\t"                                  \
+    "lsr %[x], %[" #a                               \
+    "], #31\n\t"                                    \
+    "smlal %[w0], %[w1], %[x], %[y]\n\t"            \
+    "asr %[w1], %[w1], %[w3]\n\t"                   \
+    "ssat %[w1], #8, %[w1]\n\t"                     \
+    "strb %[w1], [%[z], #" #j "]\n\t"
+
+/*
+ * A fused 3x3 group of a border pixel in one asm block: biases (one LDM,
+ * hence a0..a3 in r0..r3), four tap pairs and the ninth tap from the table
+ * (read from the stack: one register fewer; the stream's offsets are
+ * skipped), the four outputs stored at table[9] + g4. 101 instructions per
+ * 36 MACs.
+ */
+static inline const int32_t *tf_dw_group_3x3(const int32_t *sp, const int8_t *const *table,
+                                             int32_t g4) {
+    register int32_t a0 __asm("r0");
+    register int32_t a1 __asm("r1");
+    register int32_t a2 __asm("r2");
+    register int32_t a3 __asm("r3");
+    register int32_t w0 __asm("r4");
+    register int32_t w1 __asm("r5");
+    register int32_t w2 __asm("r6");
+    register int32_t w3 __asm("r8");
+    int32_t x, y, z;
+    __asm volatile("ldmia %[s]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" TF_DW_ASM_PAIR(0)
+                       TF_DW_ASM_PAIR(2) TF_DW_ASM_PAIR(4) TF_DW_ASM_PAIR(6)
+                   "ldrd %[x], %[z], %[t8]\n\t"
+                   "ldr %[x], [%[x], %[g]]\n\t"
+                   "ldrd %[w1], %[w2], [%[s], #4]\n\t"
+                   "add %[s], %[s], #12\n\t"
+                   "sxtb16 %[w0], %[x]\n\t"
+                   "sxtb16 %[x], %[x], ror #8\n\t"
+                   "smlabb %[a0], %[w0], %[w1], %[a0]\n\t"
+                   "smlatt %[a2], %[w0], %[w1], %[a2]\n\t"
+                   "smlabb %[a1], %[x], %[w2], %[a1]\n\t"
+                   "smlatt %[a3], %[x], %[w2], %[a3]\n\t"
+                   "add %[z], %[z], %[g]\n\t"
+                   "mov %[y], #0x80000000\n\t" TF_DW_ASM_STORE(a0, 0) TF_DW_ASM_STORE(a1, 1)
+                       TF_DW_ASM_STORE(a2, 2) TF_DW_ASM_STORE(a3, 3)
+                   : [s] "+r"(sp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
+                     [a3] "=&r"(a3), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
+                     [w3] "=&r"(w3), [x] "=&r"(x), [y] "=&r"(y), [z] "=&r"(z)
+                   : [t0] "m"(table[0]), [t2] "m"(table[2]), [t4] "m"(table[4]),
+                     [t6] "m"(table[6]), [t8] "m"(table[8]), [t9] "m"(table[9]), [g] "r"(g4)
+                   : "memory");
+    return sp;
+}
+
+/* One tap pair of the interior 3x3 group: offsets and weights in one LDM. */
+#define TF_DW_ASM_PAIR_INTERIOR                                   \
+    "ldmia %[s]!, {%[o0], %[o1], %[w0], %[w1], %[w2], %[w3]}\n\t" \
+    "ldr %[o0], [%[p], %[o0]]\n\t"                                \
+    "ldr %[o1], [%[p], %[o1]]\n\t"                                \
+    "pkhbt %[z], %[o0], %[o1], lsl #16\n\t"                       \
+    "pkhtb %[o1], %[o1], %[o0], asr #16\n\t"                      \
+    "sxtb16 %[o0], %[z]\n\t"                                      \
+    "smlad %[a0], %[o0], %[w0], %[a0]\n\t"                        \
+    "sxtb16 %[z], %[z], ror #8\n\t"                               \
+    "smlad %[a1], %[z], %[w1], %[a1]\n\t"                         \
+    "sxtb16 %[o0], %[o1]\n\t"                                     \
+    "smlad %[a2], %[o0], %[w2], %[a2]\n\t"                        \
+    "sxtb16 %[o1], %[o1], ror #8\n\t"                             \
+    "smlad %[a3], %[o1], %[w3], %[a3]\n\t"
+
+/* Requantizes and stores channel j (z = out, w2 = INT32_MIN, the record in o0, o1, w0, w1). */
+#define TF_DW_ASM_STORE_INTERIOR(a, j)              \
+    "ldmia %[s]!, {%[o0], %[o1], %[w0], %[w1]}\n\t" \
+    "smlal %[o0], %[o1], %[" #a                     \
+    "], %[w0]\n\t"                                  \
+    "lsr %[w3], %[" #a                              \
+    "], #31\n\t"                                    \
+    "smlal %[o0], %[o1], %[w3], %[w2]\n\t"          \
+    "asr %[o1], %[o1], %[w1]\n\t"                   \
+    "ssat %[o1], #8, %[o1]\n\t"                     \
+    "strb %[o1], [%[z], #" #j "]\n\t"
+
+/*
+ * The 3x3 group of a pixel whose taps are all in bounds: p is the pixel's
+ * first tap (top left) plus the group's channel, the tap offsets come from
+ * the stream with the weights (no table), and the outputs go to p +
+ * *out_delta. 92 instructions per 36 MACs.
+ */
+static inline const int32_t *tf_dw_group_3x3_interior(const int32_t *sp, const int8_t *p,
+                                                      const int32_t *out_delta) {
+    register int32_t a0 __asm("r0");
+    register int32_t a1 __asm("r1");
+    register int32_t a2 __asm("r2");
+    register int32_t a3 __asm("r3");
+    register int32_t o0 __asm("r4");
+    register int32_t o1 __asm("r5");
+    register int32_t w0 __asm("r6");
+    register int32_t w1 __asm("r8");
+    /* Not r7 (Thumb frame pointer) nor r9 (platform register of some ABIs). */
+    register int32_t w2 __asm("r10");
+    register int32_t w3 __asm("r11");
+    int32_t z;
+    __asm volatile("ldmia %[s]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" TF_DW_ASM_PAIR_INTERIOR
+                       TF_DW_ASM_PAIR_INTERIOR TF_DW_ASM_PAIR_INTERIOR TF_DW_ASM_PAIR_INTERIOR
+                   "ldmia %[s]!, {%[o0], %[o1], %[w0]}\n\t"
+                   "ldr %[o0], [%[p], %[o0]]\n\t"
+                   "sxtb16 %[z], %[o0]\n\t"
+                   "sxtb16 %[o0], %[o0], ror #8\n\t"
+                   "smlabb %[a0], %[z], %[o1], %[a0]\n\t"
+                   "smlatt %[a2], %[z], %[o1], %[a2]\n\t"
+                   "smlabb %[a1], %[o0], %[w0], %[a1]\n\t"
+                   "smlatt %[a3], %[o0], %[w0], %[a3]\n\t"
+                   "ldr %[z], %[d]\n\t"
+                   "add %[z], %[z], %[p]\n\t"
+                   "mov %[w2], #0x80000000\n\t" TF_DW_ASM_STORE_INTERIOR(a0, 0)
+                       TF_DW_ASM_STORE_INTERIOR(a1, 1) TF_DW_ASM_STORE_INTERIOR(a2, 2)
+                           TF_DW_ASM_STORE_INTERIOR(a3, 3)
+                   : [s] "+r"(sp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),
+                     [o0] "=&r"(o0), [o1] "=&r"(o1), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
+                     [w3] "=&r"(w3), [z] "=&r"(z)
+                   : [p] "r"(p), [d] "m"(*out_delta)
+                   : "memory");
+    return sp;
+}
+#define TF_DW_HAVE_ASM_3X3 1
+#else
+#define TF_DW_HAVE_ASM_3X3 0
+#endif
+
+#if TF_USE_DSP
+/* Two tap addresses table[k], table[k + 1] in one LDRD. */
+#define TF_DW_TAPS2(table, k, pa, pb)                                       \
+    __asm volatile("ldrd %0, %1, [%2, %3]"                                  \
+                   : "=r"(pa), "=r"(pb)                                     \
+                   : "r"(table), "i"((k) * (int32_t)sizeof(const int8_t *)) \
+                   : "memory")
+/* The four biases of a group: two post-indexed LDRD into any registers. */
+#define TF_DW_BIASES(sp, a0, a1, a2, a3)                                  \
+    __asm volatile("ldrd %1, %2, [%0], #8\n\tldrd %3, %4, [%0], #8"       \
+                   : "+r"(sp), "=&r"(a0), "=&r"(a1), "=&r"(a2), "=&r"(a3) \
+                   :                                                      \
+                   : "memory")
+#else
+#define TF_DW_TAPS2(table, k, pa, pb) \
+    do {                              \
+        (pa) = (table)[k];            \
+        (pb) = (table)[(k) + 1];      \
+    } while (0)
+#define TF_DW_BIASES(sp, a0, a1, a2, a3) TF_LOAD4(sp, a0, a1, a2, a3)
+#endif
+
+#if defined(__GNUC__)
+#define TF_DW_INLINE static inline __attribute__((always_inline))
+#else
+#define TF_DW_INLINE static inline
+#endif
+
+/*
+ * One output pixel, channels [0, vector_end): the groups of four in order,
+ * reading the stream from its start and the pixel's tap table. Inlined with
+ * constant taps and fused for the common 3x3 case.
+ */
+TF_DW_INLINE void tf_dw_groups(const int32_t *sp, const int8_t *const *table, int32_t vector_end,
+                               int32_t taps, int32_t fused, int32_t *acc, int8_t *out) {
+#if TF_HAVE_FUSED_STORE
+    const int32_t int32_min = INT32_MIN;
+#else
+    (void)fused;
+    (void)out;
+#endif
+    for (int32_t g4 = 0; g4 < vector_end; g4 += 4) {
+        int32_t a0, a1, a2, a3;
+        const int8_t *pa, *pb;
+        TF_DW_BIASES(sp, a0, a1, a2, a3);
+        if (taps == 9) {
+            /* 3x3, unrolled. */
+            TF_DW_TAPS2(table, 0, pa, pb);
+            TF_DW_PAIR(pa, pb);
+            TF_DW_TAPS2(table, 2, pa, pb);
+            TF_DW_PAIR(pa, pb);
+            TF_DW_TAPS2(table, 4, pa, pb);
+            TF_DW_PAIR(pa, pb);
+            TF_DW_TAPS2(table, 6, pa, pb);
+            TF_DW_PAIR(pa, pb);
+            TF_DW_SINGLE(table[8]);
+        } else {
+            const int8_t *const *tp = table;
+            for (int32_t k = taps >> 1; k > 0; k--, tp += 2) {
+                TF_DW_TAPS2(tp, 0, pa, pb);
+                TF_DW_PAIR(pa, pb);
+            }
+            if (taps & 1) TF_DW_SINGLE(tp[0]);
+        }
+#if TF_HAVE_FUSED_STORE
+        if (fused) {
+            TF_DW_STORE(a0, sp, out, 0);
+            TF_DW_STORE(a1, sp, out, 1);
+            TF_DW_STORE(a2, sp, out, 2);
+            TF_DW_STORE(a3, sp, out, 3);
+            out += 4;
+            continue;
+        }
+#endif
+        acc[g4] = a0;
+        acc[g4 + 1] = a1;
+        acc[g4 + 2] = a2;
+        acc[g4 + 3] = a3;
+        sp += 16;
+    }
 }
 
 tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *params,
@@ -44,91 +365,160 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
     const int32_t kh = filter_dims->h, kw = filter_dims->w, taps = kh * kw;
     const int32_t h = input_dims->h, w = input_dims->w;
     const int32_t off = params->input_offset;
-    /*
-     * Scratch: prepared multipliers [O], per-channel accumulators [O], weights
-     * as int16 pairs for the vector path ([taps][O / 4][2 words]: [w0, w2]
-     * [w1, w3] per group of four channels), tap-major int8 weights [taps][O]
-     * for the scalar path.
-     */
+    const int32_t dh = params->dilation_h, dw = params->dilation_w;
+    /* The zero-point row needs the zero point as int8. */
+    const int32_t vector_end = m == 1 && off >= -127 && off <= 128 ? (o & ~3) : 0;
+    const int32_t groups = vector_end >> 2;
+    /* Scratch, in the order of tf_depthwise_conv_s8_get_buffer_size. */
     tf_requant *prepared = (tf_requant *)ctx->buf;
     int32_t *acc = (int32_t *)(prepared + o);
-    int32_t *w16 = acc + o;
-    const int32_t groups = o >> 2;
-    int8_t *wt = (int8_t *)(w16 + 2 * taps * groups);
+    int32_t *stream = acc + o;
+    int8_t *zero_row = (int8_t *)(stream + TF_DW_GROUP_WORDS(taps) * (o >> 2));
+    int8_t *wt = zero_row + ((o + 3) & ~3);
+    uintptr_t table_at = (uintptr_t)(wt + ((taps * o + 3) & ~3));
+    /* Pointers may need 8-byte alignment (64-bit hosts); buf is only 4-aligned. */
+    const int8_t **table = (const int8_t **)((table_at + 7) & ~(uintptr_t)7);
     int32_t fused = params->act_min == -128 && params->act_max == 127;
     for (int32_t i = 0; i < o; i++) {
         prepared[i] = tf_requant_prepare(quant->multiplier[i], quant->shift[i]);
         tf_requant_fold_offset(&prepared[i], params->output_offset);
         fused &= prepared[i].shift < 0 && prepared[i].folded;
     }
+    /* Tap-major int8 weights for the scalar loop (the channels it takes). */
     for (int32_t t = 0; t < taps; t++) {
-        for (int32_t i = 0; i < o; i++) wt[t * o + i] = filter[i * taps + t];
-        for (int32_t g = 0; g < groups; g++) {
-            const int32_t wv = tf_read_s8x4(wt + t * o + 4 * g);
-            w16[(t * groups + g) * 2] = tf_sxtb16(wv);
-            w16[(t * groups + g) * 2 + 1] = tf_sxtb16_ror8(wv);
+        for (int32_t i = vector_end; i < o; i++) wt[t * o + i] = filter[i * taps + t];
+    }
+    /* Tap offsets from an interior pixel's first tap (in the table, unused until the pixels). */
+    int32_t *tap_offset = (int32_t *)table;
+    for (int32_t ky = 0, t = 0; ky < kh; ky++) {
+        for (int32_t kx = 0; kx < kw; kx++) tap_offset[t++] = (ky * dh * w + kx * dw) * c;
+    }
+    int32_t *s = stream;
+    for (int32_t g = 0; g < groups; g++) {
+        const int8_t *f = filter + 4 * g * taps; /* [4][taps] */
+        for (int32_t j = 0; j < 4; j++) {
+            int32_t sum = 0;
+            for (int32_t t = 0; t < taps; t++) sum += f[j * taps + t];
+            const int32_t b0 = bias != 0 ? bias[4 * g + j] : 0;
+            s[j] = tf_add_wrap(b0, (int32_t)((uint32_t)off * (uint32_t)sum));
+        }
+        s += 4;
+        for (int32_t t = 0; t < taps; t++) {
+            s[0] = tap_offset[t];
+            if (t + 1 < taps) {
+                s[1] = tap_offset[t + 1];
+                for (int32_t j = 0; j < 4; j++) {
+                    s[2 + j] = tf_pack_low16(f[j * taps + t], f[j * taps + t + 1]);
+                }
+                s += 6;
+                t++;
+            } else {
+                /* [w0, w2] [w1, w3]: what SXTB16 and SXTB16 ror 8 make of one input word. */
+                s[1] = tf_pack_low16(f[t], f[2 * taps + t]);
+                s[2] = tf_pack_low16(f[taps + t], f[3 * taps + t]);
+                s += 3;
+            }
+        }
+        for (int32_t j = 0; j < 4; j++, s += 4) {
+            const tf_requant *q = &prepared[4 * g + j];
+            s[0] = (int32_t)q->folded_lo;
+            s[1] = q->folded_hi;
+            s[2] = q->multiplier;
+            s[3] = q->high_shift;
         }
     }
+    memset(zero_row, (int8_t)-off, (size_t)((o + 3) & ~3));
     tf_nn_output_stage stage = tf_nn_per_channel_stage(bias, quant, params->output_offset,
                                                        params->act_min, params->act_max);
     stage.prepared = prepared;
     stage.fused = fused;
-    const int32_t vector_end = m == 1 ? (o & ~3) : 0;
-    const int32_t dh = params->dilation_h, dw = params->dilation_w;
-    const int32_t off2 = tf_dup16(off);
+#if TF_DW_HAVE_ASM_3X3
+    const int8_t *local_table[10];
+    const int32_t asm_3x3 = taps == 9 && fused;
+#else
+    const int8_t **local_table = table;
+    const int32_t asm_3x3 = 0;
+#endif
+    /* The vector path's accumulators already hold the folded biases. */
+    tf_nn_output_stage no_bias = stage;
+    no_bias.bias = 0;
+    const int32_t span_h = (kh - 1) * dh, span_w = (kw - 1) * dw;
+    int8_t *out = output;
     for (int32_t b = 0; b < input_dims->n; b++) {
+        const int8_t *base = input + (b * h * w) * c;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
             const int32_t y0 = oy * params->stride_h - params->pad_top;
-            for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                const int32_t x0 = ox * params->stride_w - params->pad_left;
-                int8_t *out = output + ((b * output_dims->h + oy) * output_dims->w + ox) * o;
-                const int8_t *base = input + (b * h * w) * c;
-                /* In-bounds taps (padding contributes nothing). */
-                int32_t ky0 = 0, ky1 = kh, kx0 = 0, kx1 = kw;
-                while (ky0 < kh && y0 + ky0 * dh < 0) ky0++;
-                while (ky1 > ky0 && y0 + (ky1 - 1) * dh >= h) ky1--;
-                while (kx0 < kw && x0 + kx0 * dw < 0) kx0++;
-                while (kx1 > kx0 && x0 + (kx1 - 1) * dw >= w) kx1--;
-                const int8_t *first = base + ((y0 + ky0 * dh) * w + x0 + kx0 * dw) * c;
-                const int32_t *wfirst = w16 + (ky0 * kw + kx0) * 2 * groups;
-                for (int32_t i = 0; i < vector_end; i += 4) {
-                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    if (bias != 0) {
-                        a0 = bias[i];
-                        a1 = bias[i + 1];
-                        a2 = bias[i + 2];
-                        a3 = bias[i + 3];
+            const int32_t rows_in = y0 >= 0 && y0 + span_h < h;
+            int32_t x0 = -params->pad_left;
+            for (int32_t ox = 0; ox < output_dims->w; ox++, x0 += params->stride_w, out += o) {
+                if (groups > 0) {
+                    /*
+                     * Each tap's first channel, or the zero-point row. The 3x3
+                     * asm reads its table from the stack (one register fewer).
+                     */
+                    const int32_t interior = rows_in && x0 >= 0 && x0 + span_w < w;
+                    const int8_t **tab = asm_3x3 ? local_table : table;
+#if TF_DW_HAVE_ASM_3X3
+                    if (asm_3x3 && interior) {
+                        /* Tap offsets from the stream: no table. */
+                        const int8_t *p = base + (y0 * w + x0) * c;
+                        const int32_t delta = (int32_t)((uintptr_t)out - (uintptr_t)p);
+                        const int32_t *sp = stream;
+                        /* A pointer loop: three instructions per group. */
+                        for (const int8_t *q = p, *end = p + vector_end; q != end; q += 4) {
+                            sp = tf_dw_group_3x3_interior(sp, q, &delta);
+                        }
+                        if (vector_end < o) goto scalar;
+                        continue;
                     }
-                    const int8_t *xrow = first + i;
-                    const int32_t *wrow = wfirst + (i >> 1);
-                    for (int32_t ky = ky0; ky < ky1;
-                         ky++, xrow += dh * w * c, wrow += kw * 2 * groups) {
-                        const int8_t *xp = xrow;
-                        const int32_t *wp = wrow;
-                        for (int32_t kx = kx0; kx < kx1; kx++, xp += dw * c, wp += 2 * groups) {
-                            const int32_t xv = tf_read_s8x4(xp);
-                            const int32_t x02 = tf_sadd16(tf_sxtb16(xv), off2);
-                            const int32_t x13 = tf_sadd16(tf_sxtb16_ror8(xv), off2);
-                            const int32_t w02 = wp[0], w13 = wp[1];
-                            a0 = tf_smlabb(x02, w02, a0);
-                            a2 = tf_smlatt(x02, w02, a2);
-                            a1 = tf_smlabb(x13, w13, a1);
-                            a3 = tf_smlatt(x13, w13, a3);
+#endif
+                    if (interior) {
+                        const int8_t *row = base + (y0 * w + x0) * c;
+                        for (int32_t ky = 0, t = 0; ky < kh; ky++, row += dh * w * c) {
+                            const int8_t *p = row;
+                            for (int32_t kx = 0; kx < kw; kx++, t++, p += dw * c) tab[t] = p;
+                        }
+                    } else {
+                        /* Unsigned compares: one test for both bounds. */
+                        for (int32_t ky = 0, t = 0; ky < kh; ky++) {
+                            const int32_t iy = y0 + ky * dh;
+                            if ((uint32_t)iy >= (uint32_t)h) {
+                                for (int32_t kx = 0; kx < kw; kx++) tab[t++] = zero_row;
+                                continue;
+                            }
+                            const int8_t *row = base + iy * w * c;
+                            for (int32_t kx = 0, ix = x0; kx < kw; kx++, t++, ix += dw) {
+                                tab[t] = (uint32_t)ix < (uint32_t)w ? row + ix * c : zero_row;
+                            }
                         }
                     }
-                    acc[i] = a0;
-                    acc[i + 1] = a1;
-                    acc[i + 2] = a2;
-                    acc[i + 3] = a3;
+                    if (taps == 9 && fused) {
+#if TF_DW_HAVE_ASM_3X3
+                        local_table[9] = out;
+                        const int32_t *sp = stream;
+                        for (int32_t g4 = 0; g4 != vector_end; g4 += 4) {
+                            sp = tf_dw_group_3x3(sp, local_table, g4);
+                        }
+#else
+                        tf_dw_groups(stream, table, vector_end, 9, 1, acc, out);
+#endif
+                    } else {
+                        tf_dw_groups(stream, table, vector_end, taps, fused, acc, out);
+                    }
+                    if (!fused || !TF_HAVE_FUSED_STORE) {
+                        tf_nn_requant_channels_s8(acc, vector_end, &no_bias, out);
+                    }
                 }
-                tf_nn_requant_channels_s8(acc, vector_end, &stage, out);
                 if (vector_end == o) continue;
+#if TF_DW_HAVE_ASM_3X3
+            scalar:
+#endif
                 for (int32_t i = vector_end; i < o; i++) acc[i] = 0;
                 for (int32_t ky = 0; ky < kh; ky++) {
-                    const int32_t iy = y0 + ky * params->dilation_h;
+                    const int32_t iy = y0 + ky * dh;
                     if (iy < 0 || iy >= h) continue;
                     for (int32_t kx = 0; kx < kw; kx++) {
-                        const int32_t ix = x0 + kx * params->dilation_w;
+                        const int32_t ix = x0 + kx * dw;
                         if (ix < 0 || ix >= w) continue;
                         const int8_t *x = base + (iy * w + ix) * c;
                         const int8_t *wr = wt + (ky * kw + kx) * o;
