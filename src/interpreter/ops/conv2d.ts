@@ -18,6 +18,7 @@ import {
   shapeAt,
   zeroPointOf,
 } from "../context.js";
+import { weightSpans } from "./weight-spans.js";
 
 interface Geometry {
   n: number;
@@ -67,8 +68,9 @@ function geometry(ctx: KernelContext<unknown, Conv2dOp>): Geometry {
 }
 
 /**
- * Shared loop nest; `accumulate` is called with (outIndex, oc, acc) once per
- * output element. The input offset is added to every in-bounds tap.
+ * The grouped (and depthwise) float loop nest; `store` is called with
+ * (outIndex, oc, acc) once per output element. The input offset is added to
+ * every in-bounds tap.
  */
 function convLoop(
   g: Geometry,
@@ -106,16 +108,98 @@ function convLoop(
   }
 }
 
+/**
+ * Pixel (b, oy, ox)'s taps in weight order (im2col), plus the input offset;
+ * 0 outside the image, where a tap contributes nothing. Two copies, int8 and
+ * float, so that each one's element loads stay monomorphic (a shared one is
+ * several times slower once both kinds have run).
+ */
+function gatherInt8(
+  g: Geometry,
+  x: Int8Array,
+  inputOffset: number,
+  b: number,
+  oy: number,
+  ox: number,
+  col: Int32Array,
+): void {
+  let at = 0;
+  for (let ky = 0; ky < g.kh; ky++) {
+    const iy = oy * g.sh - g.padTop + ky * g.dh;
+    for (let kx = 0; kx < g.kw; kx++, at += g.c) {
+      const ix = ox * g.sw - g.padLeft + kx * g.dw;
+      if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
+        col.fill(0, at, at + g.c);
+        continue;
+      }
+      const xBase = ((b * g.h + iy) * g.w + ix) * g.c;
+      for (let ci = 0; ci < g.c; ci++) col[at + ci] = (x[xBase + ci] as number) + inputOffset;
+    }
+  }
+}
+
+function gatherFloat(
+  g: Geometry,
+  x: Float32Array,
+  b: number,
+  oy: number,
+  ox: number,
+  col: Float32Array,
+): void {
+  let at = 0;
+  for (let ky = 0; ky < g.kh; ky++) {
+    const iy = oy * g.sh - g.padTop + ky * g.dh;
+    for (let kx = 0; kx < g.kw; kx++, at += g.c) {
+      const ix = ox * g.sw - g.padLeft + kx * g.dw;
+      if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
+        col.fill(0, at, at + g.c);
+        continue;
+      }
+      const xBase = ((b * g.h + iy) * g.w + ix) * g.c;
+      col.set(x.subarray(xBase, xBase + g.c), at);
+    }
+  }
+}
+
 export function conv2dFloat(ctx: KernelContext<FloatValue, Conv2dOp>): Float32Array {
   const g = geometry(ctx);
   const bias = ctx.values[2];
   const out = new Float32Array(g.n * g.oh * g.ow * g.o);
   const act = ctx.op.attrs.activation;
-  convLoop(g, inputAt(ctx, 0), inputAt(ctx, 1), 0, (i, oc, acc) => {
+  const store = (i: number, oc: number, acc: number) => {
     let v = acc + (bias === undefined ? 0 : (bias[oc] as number));
     if (act !== "none") v = v < 0 ? 0 : act === "relu6" && v > 6 ? 6 : v;
     out[i] = v;
-  });
+  };
+  const x = inputAt(ctx, 0) as Float32Array;
+  const wt = inputAt(ctx, 1) as Float32Array;
+  if (g.outPerGroup !== g.o) {
+    convLoop(g, x, wt, 0, store);
+    return out;
+  }
+  // One group: im2col and dot products over the non-zero weights, as conv2dInt8
+  // (skipping zero weights leaves a sum of finite values unchanged).
+  const k = g.kh * g.kw * g.c;
+  const col = new Float32Array(k);
+  const { rowStart, spans } = weightSpans(wt, g.o, k);
+  let outIndex = 0;
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        gatherFloat(g, x, b, oy, ox, col);
+        for (let oc = 0; oc < g.o; oc++, outIndex++) {
+          const wBase = oc * k;
+          let acc = 0;
+          for (let s = rowStart[oc] as number; s < (rowStart[oc + 1] as number); s++) {
+            const end = spans[2 * s + 1] as number;
+            for (let i = spans[2 * s] as number; i < end; i++)
+              acc += (col[i] as number) * (wt[wBase + i] as number);
+          }
+          store(outIndex, oc, acc);
+        }
+      }
+    }
+  }
   return out;
 }
 
@@ -133,6 +217,39 @@ export function conv2dInt8(ctx: KernelContext<Int8Value, Conv2dOp>): Int8Array {
   const zpOut = zeroPointOf(ctx.output);
   const inputOffset = -zeroPointOf(ctx.inputs[0]);
   const out = new Int8Array(g.n * g.oh * g.ow * g.o);
+  if (g.outPerGroup === g.o) {
+    // One group: gather each pixel's taps once (im2col, offset added, zero
+    // where the tap is out of bounds), then one dot product per output
+    // channel over the stretches of non-zero weights.
+    const k = g.kh * g.kw * g.c;
+    const col = new Int32Array(k);
+    const { rowStart, spans } = weightSpans(wt, g.o, k);
+    let outIndex = 0;
+    for (let b = 0; b < g.n; b++) {
+      for (let oy = 0; oy < g.oh; oy++) {
+        for (let ox = 0; ox < g.ow; ox++) {
+          gatherInt8(g, x, inputOffset, b, oy, ox, col);
+          for (let oc = 0; oc < g.o; oc++, outIndex++) {
+            const wBase = oc * k;
+            let acc = 0;
+            for (let s = rowStart[oc] as number; s < (rowStart[oc + 1] as number); s++) {
+              const end = spans[2 * s + 1] as number;
+              // Int32 adds (|0): the same sum modulo 2^32, which is all the
+              // final |0 keeps, and V8 keeps the loop in integer registers.
+              for (let i = spans[2 * s] as number; i < end; i++)
+                acc = (acc + (col[i] as number) * (wt[wBase + i] as number)) | 0;
+            }
+            const total = (acc + (bias === undefined ? 0 : (bias[oc] as number))) | 0;
+            const y =
+              zpOut +
+              multiplyByQuantizedMultiplier(total, multiplier[oc] as number, shift[oc] as number);
+            out[outIndex] = y < actMin ? actMin : Math.min(y, actMax);
+          }
+        }
+      }
+    }
+    return out;
+  }
   const { h, w, c, kh, kw, cig, sh, sw, dh, dw, outPerGroup } = g;
   let outIndex = 0;
   for (let b = 0; b < g.n; b++) {

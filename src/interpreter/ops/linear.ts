@@ -17,23 +17,27 @@ import {
   shapeAt,
   zeroPointOf,
 } from "../context.js";
+import { weightSpans } from "./weight-spans.js";
 
+/** The float loop over the non-zero weights (skipping zeros leaves a finite sum unchanged). */
 function linearLoop(
-  x: ArrayLike<number>,
-  w: ArrayLike<number>,
+  x: Float32Array,
+  w: Float32Array,
   rows: number,
   inFeatures: number,
   outFeatures: number,
-  inputOffset: number,
   store: (index: number, o: number, acc: number) => void,
 ): void {
+  const { rowStart, spans } = weightSpans(w, outFeatures, inFeatures);
   for (let r = 0; r < rows; r++) {
     const xBase = r * inFeatures;
     for (let o = 0; o < outFeatures; o++) {
       const wBase = o * inFeatures;
       let acc = 0;
-      for (let i = 0; i < inFeatures; i++) {
-        acc += ((x[xBase + i] as number) + inputOffset) * (w[wBase + i] as number);
+      for (let s = rowStart[o] as number; s < (rowStart[o + 1] as number); s++) {
+        const end = spans[2 * s + 1] as number;
+        for (let i = spans[2 * s] as number; i < end; i++)
+          acc += (x[xBase + i] as number) * (w[wBase + i] as number);
       }
       store(r * outFeatures + o, o, acc);
     }
@@ -46,7 +50,8 @@ export function linearFloat(ctx: KernelContext<FloatValue, LinearOp>): Float32Ar
   const bias = ctx.values[2];
   const act = ctx.op.attrs.activation;
   const out = new Float32Array(rows * o);
-  linearLoop(inputAt(ctx, 0), inputAt(ctx, 1), rows, i, o, 0, (k, oc, acc) => {
+  const x = inputAt(ctx, 0) as Float32Array;
+  linearLoop(x, inputAt(ctx, 1) as Float32Array, rows, i, o, (k, oc, acc) => {
     let v = acc + (bias === undefined ? 0 : (bias[oc] as number));
     if (act !== "none") v = v < 0 ? 0 : act === "relu6" && v > 6 ? 6 : v;
     out[k] = v;
@@ -65,13 +70,19 @@ export function linearInt8(ctx: KernelContext<Int8Value, LinearOp>): Int8Array {
   const zpOut = zeroPointOf(ctx.output);
   const inputOffset = -zeroPointOf(ctx.inputs[0]);
   const out = new Int8Array(rows * o);
+  // Pruned weights are skipped: only the stretches of non-zero weights. The
+  // adds wrap to int32 as they go (|0), the same sum modulo 2^32 as the final
+  // |0 keeps, so V8 keeps the loop in integer registers.
+  const { rowStart, spans } = weightSpans(w, o, i);
   for (let r = 0; r < rows; r++) {
     const xBase = r * i;
     for (let oc = 0; oc < o; oc++) {
       const wBase = oc * i;
       let acc = 0;
-      for (let k = 0; k < i; k++) {
-        acc += ((x[xBase + k] as number) + inputOffset) * (w[wBase + k] as number);
+      for (let s = rowStart[oc] as number; s < (rowStart[oc + 1] as number); s++) {
+        const end = spans[2 * s + 1] as number;
+        for (let k = spans[2 * s] as number; k < end; k++)
+          acc = (acc + ((x[xBase + k] as number) + inputOffset) * (w[wBase + k] as number)) | 0;
       }
       const total = (acc + (bias === undefined ? 0 : (bias[oc] as number))) | 0;
       const y =
