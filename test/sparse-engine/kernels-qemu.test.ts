@@ -5,7 +5,7 @@
  * and a pruned layer executes far fewer instructions than its dense twin.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -68,6 +68,39 @@ describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
     for (const [i, c] of cases.entries()) {
       assert.equal(results[i]?.status, 0, c.label);
       assert.deepEqual(results[i]?.output, c.expected, c.label);
+    }
+  });
+
+  test("a board profile at -O0 or -Os builds the same kernels and gets the same bytes", async () => {
+    // The asm fast paths need optimization (at -O0 gcc cannot allocate their
+    // operands); unoptimized builds must fall back to C, not fail to compile.
+    const board = await loadBoardProfile(join(builtinBoardsDir, "stm32f746.yaml"));
+    assert.ok(board !== undefined);
+    const cases = [
+      ...emptyRowCases(23),
+      ...depthwiseCases(24),
+      ...randomCases(25, { conv1x1: 6, convKxK: 4, linear: 6 }),
+    ];
+    for (const level of ["-O0", "-Os"]) {
+      const cflags = board.compiler.cflags.map((f) => (/^-O/.test(f) ? level : f));
+      const levelDir = join(dir, level);
+      await mkdir(levelDir, { recursive: true });
+      const levelRunner = await buildKernelRunner(
+        {
+          kind: "qemu",
+          board: { ...board, compiler: { ...board.compiler, cflags } },
+          pluginCacheDir: join(dir, "cache"),
+        },
+        levelDir,
+      );
+      const { results } = await runKernelCases(
+        levelRunner,
+        cases.map((c) => encodeCase(c.kernelCase)),
+      );
+      for (const [i, c] of cases.entries()) {
+        assert.equal(results[i]?.status, 0, `${level} ${c.label}`);
+        assert.deepEqual(results[i]?.output, c.expected, `${level} ${c.label}`);
+      }
     }
   });
 

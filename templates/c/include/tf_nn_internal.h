@@ -152,7 +152,13 @@ static inline int8_t tf_nn_output(int32_t acc, int32_t o, const tf_nn_output_sta
     return tf_nn_finish(tf_add_wrap(acc, tf_nn_bias(stage, o)), &rq, stage);
 }
 
-#if defined(__ARM_ARCH) && __ARM_ARCH >= 7 && defined(__thumb2__) && TF_USE_DSP
+/*
+ * The asm fast paths need an optimizing build: at -O0 gcc keeps the frame
+ * pointer and spills every operand, and the requantization blocks (up to 13
+ * register operands) cannot be allocated. Unoptimized builds take the C paths.
+ */
+#if defined(__ARM_ARCH) && __ARM_ARCH >= 7 && defined(__thumb2__) && TF_USE_DSP && \
+    defined(__OPTIMIZE__)
 /*
  * The high word of the requantized x (right shift) in %[hi]: LDRD of the
  * 64-bit nudge at [q + off], SMLAL x * m, LSR + SMLAL adding INT32_MIN when

@@ -16,7 +16,7 @@
 /* (tf_requant_apply(q, x) for q->shift < 0) + zp. */
 static inline int32_t requant_right(int32_t x, const tf_requant *q, int32_t m, int32_t hs,
                                     int32_t zp, int32_t int32_min) {
-#if defined(__ARM_ARCH) && __ARM_ARCH >= 7 && defined(__thumb2__)
+#if defined(__ARM_ARCH) && __ARM_ARCH >= 7 && defined(__thumb2__) && defined(__OPTIMIZE__)
     uint32_t lo;
     int32_t hi;
     uint32_t negative;
