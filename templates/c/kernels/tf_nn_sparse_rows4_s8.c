@@ -44,6 +44,9 @@ typedef struct {
     const uint8_t *stream;
 } tf_nn_sparse_frame;
 
+/* The walk loads the frame with one eight-register LDM. */
+typedef char tf_nn_sparse_frame_is_8_words[sizeof(tf_nn_sparse_frame) == 32 ? 1 : -1];
+
 /*
  * Registers in the walk: r0 stream, r1 input, r2 r3 r12 lr the accumulators
  * of the four input rows, r4-r7 input words, r8 r9 the weights (SXTB16
