@@ -10,8 +10,9 @@
  * input words per LDM, 2 unpacked weights, the stream, input and block count
  * pointers, the block loop needs 13 registers, one short of all there are, so
  * C leaves the compiler spilling loop state at every row; here each stored
- * row costs 9 instructions to set up, 4 + 13 per 4 weights of a block (2.5
- * per weight for blocks of 1), and 37 to requantize and store four outputs.
+ * row costs 8 instructions to set up, 4 + 13 per 4 weights of a block (2.5
+ * per weight for blocks of 1), and 38 to requantize and store four outputs
+ * and loop.
  * Otherwise it falls back to tf_nn_sparse_rows4_s32 and
  * tf_nn_requant_rows4_s8.
  */
