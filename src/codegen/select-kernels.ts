@@ -18,6 +18,7 @@
  */
 import { readBlockRle, readTensorData } from "../model-ir/blob.js";
 import { computeWindow, product } from "../model-ir/shapes.js";
+import { storedRowCount } from "../model-ir/sparse-encoding.js";
 import type {
   ActivationOp,
   AddOp,
@@ -403,7 +404,7 @@ function chooseWeight(
           sparse: {
             storedBlocks: enc.runs.length,
             blockSize: enc.blockSize,
-            storedRows: enc.rowBlockCounts.filter((count) => count > 0).length,
+            storedRows: storedRowCount(enc),
           },
         }),
   });

@@ -141,6 +141,13 @@ export function sparseMatVec(enc: BlockRleEncoding, x: Int8Array, inputOffset: n
   return out;
 }
 
+/** Rows with at least one stored block (the rows a sparse kernel walks). */
+export function storedRowCount(enc: BlockRleEncoding): number {
+  let rows = 0;
+  for (const count of enc.rowBlockCounts) if (count > 0) rows += 1;
+  return rows;
+}
+
 /** Bytes the encoding occupies in flash (values + runs + row counts). */
 export function blockRleByteSize(enc: BlockRleEncoding): number {
   return enc.values.byteLength + enc.runs.byteLength + enc.rowBlockCounts.byteLength;

@@ -5,6 +5,7 @@
  * the committed table still predicts fresh measurements.
  */
 import type { BoardProfile } from "../config/types.js";
+import { storedRowCount } from "../model-ir/sparse-encoding.js";
 import type { BlockSize } from "../model-ir/types.js";
 import {
   fitKernelCost,
@@ -109,7 +110,7 @@ function workOf(kernelCase: KernelCase): { kernel: WeightedKernel; work: LayerWo
       outputs,
       executedMacs: pixels * weight.sparse.values.length,
       blockVisits: pixels * (weight.sparse.values.length / weight.sparse.blockSize),
-      rowVisits: pixels * weight.sparse.rowBlockCounts.filter((count) => count > 0).length,
+      rowVisits: pixels * storedRowCount(weight.sparse),
       inputElements,
       inputTaps,
     },

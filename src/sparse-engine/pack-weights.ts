@@ -20,7 +20,7 @@
  * SXTB16), so no value is reordered.
  */
 import type { BlockRleEncoding } from "../model-ir/sparse-encoding.js";
-import { forEachStoredBlock } from "../model-ir/sparse-encoding.js";
+import { forEachStoredBlock, storedRowCount } from "../model-ir/sparse-encoding.js";
 
 /** The packed weight and the parameters its `tf_sparse_weights` needs. */
 export interface PackedSparseWeight {
@@ -35,9 +35,7 @@ export interface PackedSparseWeight {
 /** Bytes of the packed stream of `enc` (headers, runs and values). */
 export function packedSparseByteSize(enc: BlockRleEncoding): number {
   const runBytes = enc.runType === "uint8" ? 1 : 2;
-  let storedRows = 0;
-  for (const count of enc.rowBlockCounts) if (count > 0) storedRows += 1;
-  return 4 * storedRows + enc.runs.length * (runBytes + enc.blockSize);
+  return 4 * storedRowCount(enc) + enc.runs.length * (runBytes + enc.blockSize);
 }
 
 export function packSparseWeight(enc: BlockRleEncoding): PackedSparseWeight {
@@ -49,18 +47,14 @@ export function packSparseWeight(enc: BlockRleEncoding): PackedSparseWeight {
     stream[at + 1] = v >> 8;
   };
   let at = 0;
-  let storedRows = 0;
-  let previousRow = -1;
-  let row = -1;
+  let row = -1; // the last stored row written
   let j = 0;
   forEachStoredBlock(enc, (r, _start, valueOffset) => {
     if (r !== row) {
-      row = r;
-      write16(at, r - previousRow - 1);
+      write16(at, r - row - 1);
       write16(at + 2, enc.rowBlockCounts[r] as number);
       at += 4;
-      previousRow = r;
-      storedRows += 1;
+      row = r;
     }
     const run = enc.runs[j] as number;
     j += 1;
@@ -73,5 +67,5 @@ export function packSparseWeight(enc: BlockRleEncoding): PackedSparseWeight {
   });
   if (at !== stream.length)
     throw new Error(`packSparseWeight: wrote ${at} of ${stream.length} bytes`);
-  return { blockSize: enc.blockSize, runBytes, storedRows, stream };
+  return { blockSize: enc.blockSize, runBytes, storedRows: storedRowCount(enc), stream };
 }
