@@ -20,6 +20,7 @@ import { collectKernelSources } from "./kernel-sources.js";
 import { type MemoryPlan, planMemory } from "./plan-memory.js";
 import { renderModel } from "./render.js";
 import { type SelectedLayer, selectKernels, type WeightPolicy } from "./select-kernels.js";
+import { CODEGEN_SUMMARY_FILE } from "./summary-file.js";
 
 /** Recorded in every banner and summary; bump when the emitted C changes. */
 export const CODEGEN_VERSION = "tinyformer-codegen 2";
@@ -193,7 +194,7 @@ export async function generateModelCode(
     { path: "tf_model.c", contents: rendered.source },
     ...sources.headers.map((h) => ({ path: `include/${h.name}`, contents: h.text })),
     ...sources.kernels.map((k) => ({ path: `kernels/${k.name}`, contents: k.text })),
-    { path: "codegen.json", contents: `${JSON.stringify(summary, null, 2)}\n` },
+    { path: CODEGEN_SUMMARY_FILE, contents: `${JSON.stringify(summary, null, 2)}\n` },
   ];
   return { files, summary, layers, memory };
 }

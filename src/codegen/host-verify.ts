@@ -14,7 +14,6 @@ import type { Model } from "../model-ir/types.js";
 import { compileHost } from "../toolchain/compile-host.js";
 import { ToolchainError } from "../toolchain/errors.js";
 import { execTool } from "../toolchain/exec.js";
-import type { CodegenSummary } from "./generate.js";
 import {
   describeLayerDifference,
   firstDifference,
@@ -22,6 +21,7 @@ import {
   type LayerDifference,
 } from "./layer-trace.js";
 import { modelTemplatesDir } from "./render.js";
+import { readLayerKernels } from "./summary-file.js";
 import type { WrittenProgram } from "./write.js";
 
 export const hostHarnessSource = join(modelTemplatesDir, "tf_model_host.c");
@@ -215,12 +215,6 @@ function outputSizeOf(model: Model): number {
   const outTensor = model.graph.tensors.find((t) => t.name === model.graph.outputs[0]);
   if (outTensor === undefined) throw new Error("model has no output tensor");
   return product(outTensor.shape);
-}
-
-/** Each layer's C function, from a generated program's codegen.json. */
-export async function readLayerKernels(dir: string): Promise<string[]> {
-  const summary = JSON.parse(await readFile(join(dir, "codegen.json"), "utf8")) as CodegenSummary;
-  return summary.layers.map((l) => l.kernel);
 }
 
 async function findFirstDifferingLayer(

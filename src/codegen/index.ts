@@ -14,7 +14,6 @@ export {
   type HostRun,
   type HostVerification,
   hostHarnessSource,
-  readLayerKernels,
   runHostHarness,
   type VerifyHostOptions,
   verifyHost,
@@ -28,4 +27,5 @@ export {
   UnsupportedOpError,
   type WeightPolicy,
 } from "./select-kernels.js";
+export { CODEGEN_SUMMARY_FILE, readLayerKernels } from "./summary-file.js";
 export { type WrittenProgram, writeGeneratedFiles } from "./write.js";

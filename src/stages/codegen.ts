@@ -10,12 +10,13 @@
  * Outputs: tf_model.h, tf_model.c, include/*.h, kernels/*.c, codegen.json
  */
 import { join } from "node:path";
+import { CODEGEN_SUMMARY_FILE } from "../codegen/summary-file.js";
 import type { StageContext } from "../graph-runner/stage.js";
 import { cTemplatesDir } from "../toolchain/c-sources.js";
 import type { StageFactory } from "./index.js";
 import { INT8_MODEL_STEM } from "./quantize.js";
 
-export const CODEGEN_SUMMARY = "codegen.json";
+export const CODEGEN_SUMMARY = CODEGEN_SUMMARY_FILE;
 
 export const createCodegenStage: StageFactory = () => ({
   version: "1",

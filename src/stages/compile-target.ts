@@ -113,7 +113,7 @@ export const createCompileTargetStage: StageFactory = () => ({
       import("../toolchain/compile-target.js"),
       import("../toolchain/errors.js"),
       import("../toolchain/footprint.js"),
-      import("../codegen/host-verify.js"),
+      import("../codegen/summary-file.js"),
     ]);
     const board = boardFromConfig(context.config);
     const dir = await linkUpstream(context, "codegen");

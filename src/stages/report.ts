@@ -7,6 +7,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { StageContext } from "../graph-runner/stage.js";
+import { CODEGEN_SUMMARY } from "./codegen.js";
 import type { StageFactory } from "./index.js";
 
 export const REPORT_FILE = "report.json";
@@ -36,7 +37,7 @@ export const createReportStage: StageFactory = () => ({
       },
       accuracy: quantize.accuracy,
       prunedLayers: sparsenas.layers,
-      codegen: await json("codegen", "codegen.json"),
+      codegen: await json("codegen", CODEGEN_SUMMARY),
       outputShapes: new Map(
         graph.ops.map((op) => [op.name, shapes.get(op.outputs[0] ?? "") ?? []]),
       ),
