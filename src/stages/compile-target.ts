@@ -99,7 +99,7 @@ function formatBytes(n: number): string {
 }
 
 export const createCompileTargetStage: StageFactory = () => ({
-  version: "1",
+  version: "2",
   configKeys: [...TARGET_BOARD_KEYS],
   fileInputs: () => [harnessDir, deviceHarness, targetHarness],
   tools: [TARGET_CC, TARGET_SIZE],
