@@ -12,6 +12,7 @@ export interface WorkspaceConfig {
   output_dir: string;
   jobs: number;
   backend: BackendPreference;
+  search_workers: number;
 }
 
 /** A search-space field: one value, or the choices a search may pick from. */
@@ -57,10 +58,28 @@ export interface TrainingRun {
   weight_decay: number;
   warmup_epochs: number;
   label_smoothing: number;
+  /** Supernet training: random sub-networks per step besides the largest and the smallest. */
+  sandwich_random_subnets: number;
+  /** Supernet training: in-place distillation from the largest sub-network. */
+  distillation: boolean;
 }
 
-export interface PruningRun extends Omit<TrainingRun, "warmup_epochs"> {
+export interface PruningRun
+  extends Omit<TrainingRun, "warmup_epochs" | "sandwich_random_subnets" | "distillation"> {
   ramp_fraction: number;
+}
+
+/** SparseNAS settings (`search:`). */
+export interface SearchSettings {
+  population: number;
+  generations: number;
+  parents: number;
+  mutation_probability: number;
+  crossover_fraction: number;
+  random_fraction: number;
+  validation_images: number;
+  recalibration_images: number;
+  latency_budget_instructions: number;
 }
 
 export interface Recipe {
@@ -88,11 +107,13 @@ export interface Recipe {
     head: { dropout: number };
   };
   sparsity: {
-    global_target: number;
+    /** One target for every prunable layer, or the choices SparseNAS picks from per layer. */
+    global_target: Choice<number>;
     per_layer: Record<string, number>;
     block_sizes: (1 | 4 | 8 | 16)[];
     keep_dense: string[];
   };
+  search: SearchSettings;
   quantization: {
     calibration_images: number;
     activation_range: "minmax" | "percentile";

@@ -44,6 +44,21 @@ export function chooseBlockSize(
   return best;
 }
 
+/**
+ * The one global target of a sparsity section without choices (a list of one
+ * value counts as that value). A list of several is a search: SparseNAS picks
+ * each layer's target, and calling this is a mistake.
+ */
+export function fixedGlobalTarget(sparsity: Pick<SparsityConfig, "global_target">): number {
+  const target = sparsity.global_target;
+  if (!Array.isArray(target)) return target;
+  if (target.length !== 1)
+    throw new Error(
+      `sparsity.global_target has ${target.length} choices (${target.join(", ")}): the search picks each layer's target`,
+    );
+  return target[0] as number;
+}
+
 export function resolvePruningPlan(
   layers: readonly WeightLayerInfo[],
   sparsity: SparsityConfig,
@@ -82,7 +97,7 @@ export function resolvePruningPlan(
     });
     if (!layer.prunable) return dense(`${layer.role} layer`);
     if (keepDense.has(layer.name)) return dense("listed in sparsity.keep_dense");
-    const target = sparsity.per_layer[layer.name] ?? sparsity.global_target;
+    const target = sparsity.per_layer[layer.name] ?? fixedGlobalTarget(sparsity);
     if (target === 0) return dense("target 0");
     const blockSize = chooseBlockSize(layer.rowLength, sparsity.block_sizes);
     if (blockSize === undefined) {
