@@ -42,7 +42,10 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     overrides: options.overrides ?? [],
   });
   const backend = options.backend ?? recipe.recipe.backend ?? workspace.config.backend;
-  const stages = (options.createStages ?? createPipeline)({ backend });
+  const stages = (options.createStages ?? createPipeline)({
+    backend,
+    searchWorkers: workspace.config.search_workers,
+  });
   return {
     workspace,
     recipe,

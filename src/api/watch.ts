@@ -8,7 +8,7 @@ import { ConfigError, renderDiagnostic } from "../config/diagnostic.js";
 import { loadWorkspace } from "../config/load-workspace.js";
 import type { BuildEvent } from "../graph-runner/events.js";
 import { createRunnerContext } from "../graph-runner/runner-context.js";
-import { selectConfig } from "../graph-runner/stage-inputs.js";
+import { selectStageConfig } from "../graph-runner/stage-inputs.js";
 import {
   type CreateFileWatcher,
   type WatchEvent,
@@ -62,8 +62,8 @@ export async function watchProject(options: WatchProjectOptions): Promise<void> 
       ...(options.jobs ? { jobs: options.jobs } : {}),
     });
     const inputPaths = project.stages.flatMap((stage) =>
-      (stage.fileInputs?.(selectConfig(project.recipe.config, stage.configKeys)) ?? []).map(
-        (path) => resolve(project.workspace.root, path),
+      (stage.fileInputs?.(selectStageConfig(project.recipe.config, stage)) ?? []).map((path) =>
+        resolve(project.workspace.root, path),
       ),
     );
     lastGoodPaths = [workspace.file, ...project.recipe.configFiles, ...inputPaths];

@@ -92,12 +92,14 @@ export function createBasicBlock(
           conv2.info(conv2Choice, "hidden"),
           ...(active === undefined ? [] : [active.conv.info(shortcutChoice, "hidden")]),
         ],
-        variables: () => [
-          ...conv1.variables(),
-          ...bn1.variables(),
-          ...conv2.variables(),
-          ...bn2.variables(),
-          ...(active === undefined ? [] : [...active.conv.variables(), ...active.bn.variables()]),
+        regions: () => [
+          ...conv1.regions(conv1Choice),
+          ...bn1.regions(outChannels),
+          ...conv2.regions(conv2Choice),
+          ...bn2.regions(outChannels),
+          ...(active === undefined
+            ? []
+            : [...active.conv.regions(shortcutChoice), ...active.bn.regions(outChannels)]),
         ],
         exportTo(context, input) {
           const a = exportConv(context, {

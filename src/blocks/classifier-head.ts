@@ -49,11 +49,12 @@ export function createClassifierHead(
       return {
         apply(x, context) {
           const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
-          const features = context.training && dropout > 0 ? drop(pooled) : pooled;
+          const dropping = context.training && (context.dropout ?? true) && dropout > 0;
+          const features = dropping ? drop(pooled) : pooled;
           return linear.apply(features, linearChoice);
         },
         layers: () => [linear.info(linearChoice, "classifier")],
-        variables: () => linear.variables(),
+        regions: () => linear.regions(linearChoice),
         exportTo(context, input) {
           const pooled = context.builder.op({
             type: "global_avg_pool",

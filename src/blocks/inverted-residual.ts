@@ -107,12 +107,14 @@ export function createInvertedResidual(
           return residual ? tf.add(projected, x) : projected;
         },
         layers,
-        variables: () => [
-          ...(expand === undefined ? [] : [...expand.conv.variables(), ...expand.bn.variables()]),
-          ...depthwise.variables(),
-          ...depthwiseBn.variables(),
-          ...project.variables(),
-          ...projectBn.variables(),
+        regions: () => [
+          ...(expand === undefined
+            ? []
+            : [...expand.conv.regions(expandChoice), ...expand.bn.regions(hidden)]),
+          ...depthwise.regions(depthwiseChoice),
+          ...depthwiseBn.regions(hidden),
+          ...project.regions(projectChoice),
+          ...projectBn.regions(choice.outChannels),
         ],
         exportTo(context, input) {
           let x = input;

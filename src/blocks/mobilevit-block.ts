@@ -136,16 +136,16 @@ export function createMobileVitBlock(
           proj.info(projChoice, "hidden"),
           fusion.info(fusionChoice, "hidden"),
         ],
-        variables: () => [
-          ...local.variables(),
-          ...localBn.variables(),
-          ...embed.variables(),
-          ...layers.flatMap((layer) => layer.variables()),
-          ...norm.variables(),
-          ...proj.variables(),
-          ...projBn.variables(),
-          ...fusion.variables(),
-          ...fusionBn.variables(),
+        regions: () => [
+          ...local.regions(localChoice),
+          ...localBn.regions(channels),
+          ...embed.regions(embedChoice),
+          ...layers.flatMap((layer) => layer.regions()),
+          ...norm.regions(embedDim),
+          ...proj.regions(projChoice),
+          ...projBn.regions(channels),
+          ...fusion.regions(fusionChoice),
+          ...fusionBn.regions(channels),
         ],
         exportTo(context, input) {
           const { builder } = context;

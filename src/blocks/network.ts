@@ -51,7 +51,7 @@ import {
   type SearchSpace,
 } from "./search-space.js";
 import { createStem } from "./stem.js";
-import type { ActiveBlock, WeightLayerInfo } from "./types.js";
+import type { ActiveBlock, VariableRegion, WeightLayerInfo } from "./types.js";
 
 /** Expansion of the MV2 block that precedes a MobileViT block when it strides or widens. */
 export const MOBILEVIT_TRANSITION_EXPANSION = 2;
@@ -96,6 +96,8 @@ export interface Network extends TrainableNetwork {
   readonly supernet: Supernet;
   /** Conv and linear layers in forward order. */
   layers(): WeightLayerInfo[];
+  /** The part of each supernet variable this sub-network reads. */
+  regions(): VariableRegion[];
   /** The float model IR with batch norm folded: runFloat(model) equals apply(x, {training: false}). */
   exportModel(options?: ExportOptions): Model;
 }
@@ -262,15 +264,20 @@ export function createSupernet(space: SearchSpace, options: NetworkOptions): Sup
         ...active.blocks.flatMap((block) => block.layers()),
         ...active.head.layers(),
       ];
+      const regions = () => [
+        ...active.blocks.flatMap((block) => block.regions()),
+        ...active.head.regions(),
+      ];
       return {
         choice,
         supernet,
-        parameters: parameterView(params, [
-          ...active.blocks.flatMap((block) => block.variables()),
-          ...active.head.variables(),
-        ]),
+        parameters: parameterView(
+          params,
+          regions().map((region) => region.variable),
+        ),
         apply: (images, context) => forward(active, images, context),
         layers,
+        regions,
         exportModel(exportOptions = {}) {
           const builder = createModelBuilder(exportOptions.name ?? "tinyformer-float");
           const context = createExportContext(builder, layers(), exportOptions.blockSizes);

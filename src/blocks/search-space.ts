@@ -187,3 +187,73 @@ export function resolveArchitectureChoice(
 function unreachable(stage: never): never {
   throw new Error(`unknown stage block ${JSON.stringify(stage)}`);
 }
+
+/** The searchable fields of each stage type, in the order sampling draws them. */
+export function stageFields(block: SearchStage["block"]): readonly string[] {
+  return STAGE_FIELDS[block];
+}
+
+/** The choices of one searchable stage field (`depth`, `channels`, ...). */
+export function stageFieldChoices(stage: SearchStage, field: string): number[] {
+  const value = (stage as unknown as Record<string, Choice<number>>)[field];
+  if (value === undefined) throw new Error(`a ${stage.block} stage has no field ${field}`);
+  return choicesOf(value);
+}
+
+/** True when every searchable field has a single value: the space is one network. */
+export function isFixedSearchSpace(space: SearchSpace): boolean {
+  if (choicesOf(space.stem.channels).length > 1) return false;
+  return space.stages.every((stage) =>
+    stageFields(stage.block).every((field) => stageFieldChoices(stage, field).length === 1),
+  );
+}
+
+/**
+ * Builds a choice by picking one value per field with `pick(choices, path)`,
+ * in a fixed order (stem, then each stage's fields). A MobileViT stage's
+ * `heads` are picked among the choices that divide the picked `embed_dim`
+ * (configuration checks make sure at least one does).
+ */
+export function pickArchitecture(
+  space: SearchSpace,
+  pick: (choices: readonly number[], path: string) => number,
+): ArchitectureChoice {
+  const stem = { channels: pick(choicesOf(space.stem.channels), "stem.channels") };
+  const stages = space.stages.map((stage, index): StageChoice => {
+    const values: Record<string, number> = {};
+    for (const field of stageFields(stage.block)) {
+      let choices = stageFieldChoices(stage, field);
+      if (field === "heads") {
+        const embed = values.embed_dim as number;
+        const dividing = choices.filter((heads) => embed % heads === 0);
+        if (dividing.length > 0) choices = dividing;
+      }
+      values[field] = pick(choices, `stages[${index}].${field}`);
+    }
+    return { block: stage.block, ...values } as unknown as StageChoice;
+  });
+  return resolveArchitectureChoice(space, { stem, stages });
+}
+
+/** Every field at its largest value (heads: the largest that divides embed_dim). */
+export function largestArchitecture(space: SearchSpace): ArchitectureChoice {
+  return pickArchitecture(space, (choices) => Math.max(...choices));
+}
+
+/** Every field at its smallest value. */
+export function smallestArchitecture(space: SearchSpace): ArchitectureChoice {
+  return pickArchitecture(space, (choices) => Math.min(...choices));
+}
+
+/** Each field drawn uniformly from its choices. */
+export function sampleArchitecture(
+  space: SearchSpace,
+  random: { nextInt(bound: number): number },
+): ArchitectureChoice {
+  return pickArchitecture(space, (choices) => choices[random.nextInt(choices.length)] as number);
+}
+
+/** A stable text key of a choice (field order fixed by the search space). */
+export function architectureKey(choice: ArchitectureChoice): string {
+  return JSON.stringify(choice);
+}

@@ -9,6 +9,8 @@ import {
   type ForwardContext,
   type ParameterSet,
 } from "../training/layers.js";
+import { prefixRegion } from "./sliceable-layers.js";
+import type { VariableRegion } from "./types.js";
 
 function checkChannels(layer: string, channels: number, max: number): void {
   if (!Number.isInteger(channels) || channels < 1 || channels > max) {
@@ -33,6 +35,8 @@ export class SliceableBatchNorm {
   readonly movingMean: tf.Variable;
   readonly movingVariance: tf.Variable;
   private readonly train: (x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor4D;
+  /** How the running statistics take in the current training call's batch (see ForwardContext). */
+  private pendingUpdate: { readonly momentum: number } | false = { momentum: 0.9 };
 
   constructor(params: ParameterSet, name: string, maxChannels: number) {
     this.name = name;
@@ -42,9 +46,10 @@ export class SliceableBatchNorm {
     this.movingMean = params.stateVariable(`${name}/moving_mean`, [maxChannels], "zeros");
     this.movingVariance = params.stateVariable(`${name}/moving_variance`, [maxChannels], "ones");
     const { epsilon } = this;
-    this.train = createBatchNormTraining(epsilon, (mean, variance, channels) =>
-      this.updateRunning(mean, variance, channels),
-    );
+    this.train = createBatchNormTraining(epsilon, (mean, variance, channels) => {
+      if (this.pendingUpdate !== false)
+        this.updateRunning(mean, variance, channels, this.pendingUpdate.momentum);
+    });
   }
 
   private slice(variable: tf.Variable, channels: number): tf.Tensor1D {
@@ -55,17 +60,19 @@ export class SliceableBatchNorm {
   }
 
   /** Blends batch statistics into the running ones; channels beyond the active ones keep theirs. */
-  private updateRunning(mean: tf.Tensor, variance: tf.Tensor, channels: number): void {
+  private updateRunning(
+    mean: tf.Tensor,
+    variance: tf.Tensor,
+    channels: number,
+    momentum: number,
+  ): void {
     tf.tidy(() => {
       for (const [running, batch] of [
         [this.movingMean, mean],
         [this.movingVariance, variance],
       ] as const) {
         const blended = tf.reshape(
-          tf.add(
-            tf.mul(this.slice(running, channels), this.momentum),
-            tf.mul(batch, 1 - this.momentum),
-          ),
+          tf.add(tf.mul(this.slice(running, channels), momentum), tf.mul(batch, 1 - momentum)),
           [channels],
         );
         running.assign(
@@ -80,6 +87,8 @@ export class SliceableBatchNorm {
   apply(x: tf.Tensor4D, context: ForwardContext): tf.Tensor4D {
     const channels = x.shape[3];
     if (context.training) {
+      // The statistics callback runs synchronously inside `train`.
+      this.pendingUpdate = context.runningStatistics ?? { momentum: this.momentum };
       return this.train(x, this.slice(this.gamma, channels), this.slice(this.beta, channels));
     }
     return tf.batchNorm4d(
@@ -121,5 +130,10 @@ export class SliceableBatchNorm {
 
   variables(): tf.Variable[] {
     return [this.gamma, this.beta, this.movingMean, this.movingVariance];
+  }
+
+  regions(channels: number): VariableRegion[] {
+    checkChannels(this.name, channels, this.maxChannels);
+    return this.variables().map((variable) => prefixRegion(variable, [channels]));
   }
 }

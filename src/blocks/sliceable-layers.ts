@@ -15,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { addBias, type ParameterSet } from "../training/layers.js";
-import type { WeightLayerInfo, WeightLayerKind, WeightLayerRole } from "./types.js";
+import type { VariableRegion, WeightLayerInfo, WeightLayerKind, WeightLayerRole } from "./types.js";
 
 function checkSize(layer: string, what: string, value: number, max: number): void {
   if (!Number.isInteger(value) || value < 1 || value > max) {
@@ -36,6 +36,11 @@ function centreOffset(layer: string, maxKernel: number, kernel: number): number 
 
 function isWhole(variable: tf.Variable, size: readonly number[]): boolean {
   return size.every((s, i) => s === variable.shape[i]);
+}
+
+/** The region of `variable` covered by one box from the origin (a prefix along each axis). */
+export function prefixRegion(variable: tf.Variable, size: readonly number[]): VariableRegion {
+  return { variable, boxes: [{ begin: size.map(() => 0), size }] };
 }
 
 function floatData(variable: tf.Tensor): Float32Array {
@@ -163,6 +168,19 @@ export class SliceableConv2d {
     return weightInfo(this.kernel, this.name, "conv2d", role, [outC, k, k, inC], map);
   }
 
+  /** The centre k x k of the kernel, each input part's first channels, the first outputs. */
+  regions(choice: ConvChoice): VariableRegion[] {
+    const offset = this.check(choice);
+    const { kernelSize: k, inChannels, outChannels } = choice;
+    const perPart = inChannels / this.parts;
+    const maxPerPart = this.shape.maxInChannels / this.parts;
+    const boxes = Array.from({ length: this.parts }, (_, p) => ({
+      begin: [offset, offset, p * maxPerPart, 0],
+      size: [k, k, perPart, outChannels],
+    }));
+    return [{ variable: this.kernel, boxes }];
+  }
+
   variables(): tf.Variable[] {
     return [this.kernel];
   }
@@ -225,6 +243,17 @@ export class SliceableDepthwiseConv2d {
         for (let kx = 0; kx < k; kx++)
           map[i++] = ((ky + offset) * maxK + kx + offset) * maxChannels + c;
     return weightInfo(this.kernel, this.name, "depthwise-conv2d", role, [channels, k, k, 1], map);
+  }
+
+  regions(choice: DepthwiseChoice): VariableRegion[] {
+    const offset = this.check(choice);
+    const { kernelSize: k, channels } = choice;
+    return [
+      {
+        variable: this.kernel,
+        boxes: [{ begin: [offset, offset, 0, 0], size: [k, k, channels, 1] }],
+      },
+    ];
   }
 
   variables(): tf.Variable[] {
@@ -290,6 +319,14 @@ export class SliceableLinear {
     return weightInfo(this.kernel, this.name, "linear", role, [outFeatures, inFeatures], map);
   }
 
+  regions(choice: LinearChoice): VariableRegion[] {
+    this.check(choice);
+    return [
+      prefixRegion(this.kernel, [choice.inFeatures, choice.outFeatures]),
+      prefixRegion(this.bias, [choice.outFeatures]),
+    ];
+  }
+
   activeBias(outFeatures: number): Float32Array {
     checkSize(this.name, "output features", outFeatures, this.maxOutFeatures);
     return floatData(this.bias).slice(0, outFeatures);
@@ -331,6 +368,11 @@ export class SliceableLayerNorm {
       tf.mul(normalised, this.slice(this.gamma, features)),
       this.slice(this.beta, features),
     ) as tf.Tensor2D;
+  }
+
+  regions(features: number): VariableRegion[] {
+    checkSize(this.name, "features", features, this.maxFeatures);
+    return [prefixRegion(this.gamma, [features]), prefixRegion(this.beta, [features])];
   }
 
   activeParameters(features: number): { gamma: Float32Array; beta: Float32Array } {

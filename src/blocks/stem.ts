@@ -49,7 +49,7 @@ export function createStem(
       return {
         apply: (x, context) => activate(bn.apply(conv.apply(x, convChoice), context)),
         layers: () => [conv.info(convChoice, "first-conv")],
-        variables: () => [...conv.variables(), ...bn.variables()],
+        regions: () => [...conv.regions(convChoice), ...bn.regions(choice.channels)],
         exportTo: (context, input) =>
           exportConv(context, {
             input,

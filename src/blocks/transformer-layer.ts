@@ -44,7 +44,6 @@ export function createTransformerLayer(
   const norm2 = new SliceableLayerNorm(params, `${name}.norm2`, maxDim);
   const fc1 = new SliceableLinear(params, `${name}.mlp.fc1`, maxDim, maxHidden);
   const fc2 = new SliceableLinear(params, `${name}.mlp.fc2`, maxHidden, maxDim);
-  const all = [norm1, q, k, v, proj, norm2, fc1, fc2];
   return {
     name,
     bind(choice) {
@@ -87,7 +86,13 @@ export function createTransformerLayer(
           fc1.info(expand, "hidden"),
           fc2.info(contract, "hidden"),
         ],
-        variables: () => all.flatMap((layer) => layer.variables()),
+        regions: () => [
+          ...norm1.regions(dim),
+          ...[q, k, v, proj].flatMap((layer) => layer.regions(square)),
+          ...norm2.regions(dim),
+          ...fc1.regions(expand),
+          ...fc2.regions(contract),
+        ],
         exportTo(context, input) {
           const { builder } = context;
           const [sequences = 0] = builder.shapeOf(input);

@@ -41,6 +41,22 @@ export interface WeightLayerInfo {
   writeWeight(values: Float32Array): void;
 }
 
+/** A box of a variable: `size` elements from `begin` along each axis (the variable's layout). */
+export interface VariableBox {
+  readonly begin: readonly number[];
+  readonly size: readonly number[];
+}
+
+/**
+ * The part of a supernet variable one sub-network reads: one box, or one per
+ * input part (MobileViT's fusion conv reads two slices of its input axis).
+ * Training uses it to update, decay and count only what a step used.
+ */
+export interface VariableRegion {
+  readonly variable: tf.Variable;
+  readonly boxes: readonly VariableBox[];
+}
+
 /** Export state shared by all blocks of one model. */
 export interface ExportContext {
   readonly builder: ModelBuilder;
@@ -56,8 +72,8 @@ export interface ActiveBlock<I extends tf.Tensor = tf.Tensor4D, O extends tf.Ten
   apply(x: I, context: ForwardContext): O;
   /** Conv and linear layers in forward order. */
   layers(): WeightLayerInfo[];
-  /** Every variable (trainable and state) the forward pass reads. */
-  variables(): tf.Variable[];
+  /** Every variable (trainable and state) the forward pass reads, and the part of it it reads. */
+  regions(): VariableRegion[];
   /** Appends the block's ops after tensor `input`; returns the output tensor's name. */
   exportTo(context: ExportContext, input: string): string;
 }

@@ -213,6 +213,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
     const workDir = await store.createWorkDir();
     const outDir = join(workDir, "out");
     const scratchDir = join(workDir, "scratch");
+    const resumeDir = join(options.context.cacheDir, "resume", stage.name, key);
     const started = Date.now();
     try {
       await Promise.all([mkdir(outDir), mkdir(scratchDir)]);
@@ -227,6 +228,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
         tools: inputs.tools,
         outDir,
         scratchDir,
+        resumeDir,
         toolCacheDir: join(options.context.cacheDir, "tools"),
         signal,
         progress: (message, data) =>
@@ -252,6 +254,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
         durationMs: Date.now() - started,
       };
       await store.writeEntry(entry);
+      await rm(resumeDir, { recursive: true, force: true });
       emit({
         type: "stage-done",
         stage: stage.name,

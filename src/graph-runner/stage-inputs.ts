@@ -35,6 +35,16 @@ export function selectConfig(config: ConfigTree, keys: readonly string[]): Stage
   return slice;
 }
 
+/** The configuration slice a stage sees: its declared keys and the conditional ones they call for. */
+export function selectStageConfig(
+  config: ConfigTree,
+  stage: Pick<StageDefinition, "configKeys" | "conditionalConfigKeys">,
+): StageConfig {
+  const declared = selectConfig(config, stage.configKeys);
+  const extra = stage.conditionalConfigKeys?.(declared) ?? [];
+  return extra.length === 0 ? declared : { ...declared, ...selectConfig(config, extra) };
+}
+
 export class InputFileMissingError extends Error {
   constructor(stage: string, path: string, hint: string | undefined) {
     super(`stage ${stage}: input ${path} does not exist${hint === undefined ? "" : `. ${hint}`}`);
@@ -108,7 +118,7 @@ export async function gatherStageInputs(
   config: ConfigTree,
   workspaceRoot: string,
 ): Promise<StageInputs> {
-  const slice = selectConfig(config, stage.configKeys);
+  const slice = selectStageConfig(config, stage);
   const [inputFiles, toolList] = await Promise.all([
     expandInputFiles(stage, slice, workspaceRoot),
     Promise.all((stage.tools ?? []).map((tool) => context.tools.identify(tool))),

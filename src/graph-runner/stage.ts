@@ -24,6 +24,13 @@ export interface StageDefinition {
    */
   configKeys: readonly string[];
   /**
+   * More keys the stage reads only in some configurations, computed from the
+   * `configKeys` slice: a stage that searches reads its budgets, one that
+   * has nothing to search does not, so editing them reruns only the former.
+   * They join the slice (and the key) like `configKeys`.
+   */
+  conditionalConfigKeys?: (config: StageConfig) => readonly string[];
+  /**
    * Files and directories the stage reads, relative to the workspace root or
    * absolute; directories count recursively. Computed from the configuration
    * (a dataset path, say), so it sees the same declared keys as `run`.
@@ -56,6 +63,14 @@ export interface StageContext {
   outDir: string;
   /** Private scratch space, deleted after the run. */
   scratchDir: string;
+  /**
+   * Where a long run keeps what it needs to resume (created on first use).
+   * It belongs to this stage's cache key: a run of the same key after a
+   * failure, a cancellation or a kill finds what the interrupted one left; a
+   * successful run's is deleted once its outputs are stored. Nothing here is
+   * an output, so a stage must produce the same outputs with or without it.
+   */
+  resumeDir: string;
   /**
    * A directory shared by all runs for tools built once and reused (e.g. an
    * emulator plugin compiled on first use); not part of any output.

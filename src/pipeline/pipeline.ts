@@ -88,6 +88,8 @@ const PLACES: Record<StageName, StagePlace> = {
 export interface PipelineOptions {
   /** TensorFlow.js backend the training stages ask for; the one they get is in their keys. */
   backend: BackendPreference;
+  /** Worker processes assessing SparseNAS candidates (results do not depend on it). @default 1 */
+  searchWorkers?: number;
 }
 
 /** The pipeline in dependency order. */

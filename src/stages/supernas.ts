@@ -1,16 +1,28 @@
 /**
- * The `supernas` stage, fixed-network form: the recipe's search space must
- * have a single value in every field (search over several choices is not
- * implemented yet, and says so naming the fields). It builds that network
- * and trains it from scratch on the dataset stage's training split, reporting
- * validation accuracy after every epoch.
+ * The `supernas` stage: trains the supernet of the recipe's search space.
+ *
+ * - A space with one value in every field is one network: it is trained as
+ *   such (one forward and backward pass per step).
+ * - A space with choices is trained with weight sharing by the sandwich rule
+ *   (src/supernet/sandwich-step.ts): every step trains the largest
+ *   sub-network on the labels, the smallest and
+ *   `training.supernas.sandwich_random_subnets` random ones on the largest's
+ *   predictions (in-place distillation), and updates only the slices they
+ *   read. The sub-networks of step s are drawn from a stream seeded by
+ *   (seed, s). The validation accuracy after each epoch is the largest
+ *   sub-network's (only it updates the batch-norm running statistics); at
+ *   the end the largest and the smallest are evaluated again with
+ *   recalibrated batch-norm statistics.
+ *
+ * The stage reads no board, budget, sparsity or search setting: editing those
+ * reruns the search (`sparsenas`) onwards, never this training.
  *
  * Inputs:  dataset/manifest.json + *.tfds
  * Reads:   search_space, seed, training.supernas, dataset.normalization,
  *          dataset.augmentation; the training backend's identity is a tool
- * Outputs: checkpoint/ (docs/checkpoint-format.md: parameters and batch-norm
- *          state, no optimizer slots: fine-tuning starts its own optimizer),
- *          supernas.json (SupernasReport)
+ * Outputs: checkpoint/ (docs/checkpoint-format.md: every supernet variable
+ *          at its largest size, no optimizer slots: later stages start their
+ *          own optimizer), supernas.json (SupernasReport)
  *
  * The outputs hold no timings, so a retrain to identical weights gives
  * identical files and the stages below stay cached (early cutoff).
@@ -20,13 +32,13 @@
  * length it was planned with).
  */
 import { join } from "node:path";
+import type { ArchitectureChoice } from "../blocks/search-space.js";
 import type { TrainingRun } from "../config/types.js";
 import type { BackendIdentity } from "../training/backend.js";
 import { createBackendTool } from "../training/backend-tool.js";
 import type { EpochSummary } from "../training/loop.js";
 import type { StageFactory } from "./index.js";
 import {
-  assertFixedSearchSpace,
   createEpochBudget,
   createTrainingProgress,
   percent,
@@ -40,9 +52,31 @@ import {
 export const SUPERNAS_CHECKPOINT_DIR = "checkpoint";
 export const SUPERNAS_REPORT = "supernas.json";
 
+/** Training images whose batch statistics the final evaluation of the largest and smallest sub-networks uses. */
+export const SUPERNET_REPORT_RECALIBRATION_IMAGES = 256;
+
+/** How the supernet of a space with choices was trained. */
+export interface SupernetTrainingReport {
+  /** Sub-networks per step: the largest, the smallest and this many random ones. */
+  readonly randomSubnetsPerStep: number;
+  readonly distillation: boolean;
+  /** Every variable of the supernet (each at its largest size). */
+  readonly supernetParameters: number;
+  readonly largest: SubnetSummary;
+  readonly smallest: SubnetSummary;
+}
+
+export interface SubnetSummary {
+  readonly choice: ArchitectureChoice;
+  readonly parameters: number;
+  /** After batch-norm recalibration; null without a validation split. */
+  readonly validationAccuracy: number | null;
+}
+
 export interface SupernasReport {
-  /** The architecture trained (every field resolved). */
+  /** The architecture trained (every field resolved); for a space with choices, its largest sub-network. */
   readonly choice: unknown;
+  /** Parameters of `choice`. */
   readonly parameters: number;
   readonly backend: BackendIdentity;
   readonly epochs: { readonly planned: number; readonly completed: number };
@@ -51,21 +85,24 @@ export interface SupernasReport {
   readonly history: readonly EpochSummary[];
   /** Validation accuracy after the last epoch; null without a validation split. */
   readonly validationAccuracy: number | null;
+  /** Present when the search space has choices (weight-sharing training). */
+  readonly supernet?: SupernetTrainingReport;
 }
 
 export const createSupernasStage: StageFactory = (options) => ({
-  version: "1",
+  version: "2",
   configKeys: [...TRAINING_STAGE_KEYS, "training.supernas"],
   tools: [createBackendTool(options.backend)],
   async run(context) {
     const settings = readTrainingStageConfig(context.config);
-    assertFixedSearchSpace(settings.searchSpace, "supernas");
     const run = context.config["training.supernas"] as TrainingRun;
-    const [loop, checkpoint] = await Promise.all([
+    const [loop, checkpoint, space, supernetTraining] = await Promise.all([
       import("../training/loop.js"),
       import("../training/checkpoint.js"),
+      import("../blocks/search-space.js"),
+      import("../supernet/index.js"),
     ]);
-    const { backend, train, validation, network } = await prepareTrainingRun(
+    const { backend, train, validation, supernet } = await prepareTrainingRun(
       context,
       options.backend,
       settings.searchSpace,
@@ -73,13 +110,20 @@ export const createSupernasStage: StageFactory = (options) => ({
       "supernas",
     );
     try {
-      const parameters = network.parameters.trainable.reduce((sum, v) => sum + v.size, 0);
+      const fixed = space.isFixedSearchSpace(settings.searchSpace);
+      const largest = supernet.subnet(space.largestArchitecture(settings.searchSpace));
+      const parameters = supernetTraining.countParameters(largest.parameters.trainable);
+      const supernetParameters = supernetTraining.countParameters(supernet.parameters.trainable);
+      const smallestChoice = space.smallestArchitecture(settings.searchSpace);
       context.progress(
-        `training a fixed network of ${parameters} parameters on ${train.count} images (${backend.version})`,
+        fixed
+          ? `training a fixed network of ${parameters} parameters on ${train.count} images (${backend.version})`
+          : `training a supernet of ${supernetParameters} parameters (sub-networks of ${supernetTraining.countParameters(supernet.subnet(smallestChoice).parameters.trainable)} to ${parameters}) on ${train.count} images, ${2 + run.sandwich_random_subnets} sub-networks per step (${backend.version})`,
       );
       const budget = createEpochBudget(run.budget_minutes, run.epochs);
       const result = await loop.trainNetwork({
-        network,
+        // The optimizer covers every supernet variable; evaluation runs the largest sub-network.
+        network: fixed ? largest : { parameters: supernet.parameters, apply: largest.apply },
         train,
         ...(validation === undefined ? {} : { validation }),
         normalization: settings.normalization,
@@ -94,15 +138,36 @@ export const createSupernasStage: StageFactory = (options) => ({
         signal: context.signal,
         onProgress: createTrainingProgress(context, "supernas"),
         stopAfterEpoch: budget.stopAfterEpoch,
+        ...(fixed
+          ? {}
+          : {
+              trainingStep: (step) =>
+                supernetTraining.runSandwichStep({
+                  supernet,
+                  optimizer: step.optimizer,
+                  images: step.images,
+                  labels: step.labels,
+                  learningRate: step.learningRate,
+                  labelSmoothing: step.labelSmoothing,
+                  choices: supernetTraining.chooseSandwich(settings.searchSpace, {
+                    seed: settings.seed,
+                    step: step.step,
+                    randomSubnets: run.sandwich_random_subnets,
+                  }),
+                  distillation: run.distillation,
+                }),
+            }),
       });
       result.optimizer.dispose();
       const last = result.history.at(-1);
       const validationAccuracy = last?.validationAccuracy ?? null;
       const identity: BackendIdentity = { name: backend.name, version: backend.version };
+      // Written before the recalibrated evaluation below, which restores the
+      // running statistics anyway: the checkpoint is the training's result.
       await checkpoint.writeCheckpoint(
         join(context.outDir, SUPERNAS_CHECKPOINT_DIR),
         checkpoint.computeCheckpoint({
-          parameters: network.parameters,
+          parameters: supernet.parameters,
           epoch: result.history.length,
           seed: settings.seed,
           backend: identity,
@@ -112,21 +177,57 @@ export const createSupernasStage: StageFactory = (options) => ({
           },
         }),
       );
+      let supernetReport: SupernetTrainingReport | undefined;
+      if (!fixed) {
+        const recalibration = supernetTraining.selectRecalibrationImages(train, {
+          count: SUPERNET_REPORT_RECALIBRATION_IMAGES,
+          seed: settings.seed,
+        });
+        const summarize = (choice: ArchitectureChoice): SubnetSummary => {
+          const network = supernet.subnet(choice);
+          return {
+            choice,
+            parameters: supernetTraining.countParameters(network.parameters.trainable),
+            validationAccuracy:
+              validation === undefined || validation.count === 0
+                ? null
+                : supernetTraining.withRestoredState(supernet.parameters, () => {
+                    supernetTraining.recalibrateBatchNorm(network, {
+                      images: recalibration,
+                      normalization: settings.normalization,
+                    });
+                    return loop.evaluateNetwork(network, validation, settings.normalization)
+                      .accuracy;
+                  }),
+          };
+        };
+        supernetReport = {
+          randomSubnetsPerStep: run.sandwich_random_subnets,
+          distillation: run.distillation,
+          supernetParameters,
+          largest: summarize(largest.choice),
+          smallest: summarize(smallestChoice),
+        };
+      }
       const report: SupernasReport = {
-        choice: network.choice,
+        choice: largest.choice,
         parameters,
         backend: identity,
         epochs: { planned: run.epochs, completed: result.history.length },
         stoppedByBudget: budget.stopped(),
         history: result.history,
         validationAccuracy,
+        ...(supernetReport === undefined ? {} : { supernet: supernetReport }),
       };
       await writeJson(join(context.outDir, SUPERNAS_REPORT), report);
+      const show = (value: number | null) => (value === null ? "n/a" : percent(value));
       context.progress(
-        `trained ${result.history.length} epoch(s)${validationAccuracy === null ? "" : `, validation accuracy ${percent(validationAccuracy)}`}`,
+        supernetReport === undefined
+          ? `trained ${result.history.length} epoch(s)${validationAccuracy === null ? "" : `, validation accuracy ${percent(validationAccuracy)}`}`
+          : `trained ${result.history.length} epoch(s); validation accuracy of the largest sub-network ${show(supernetReport.largest.validationAccuracy)}, of the smallest ${show(supernetReport.smallest.validationAccuracy)}`,
       );
     } finally {
-      network.supernet.dispose();
+      supernet.dispose();
     }
   },
 });

@@ -1,8 +1,8 @@
 /**
- * What the two training stages (`supernas`, `sparsenas`) share: the check
- * that the search space is a fixed network (search over several choices is
- * not implemented yet), the mapping from the recipe's training keys to the
- * training loop's options, linking upstream outputs, and progress reporting.
+ * What the two training stages (`supernas`, `sparsenas`) share: the mapping
+ * from the recipe's training keys to the training loop's options, the
+ * dataset and supernet they start from, linking upstream outputs, and
+ * progress reporting.
  * No tfjs here: this module is imported when the pipeline is built.
  */
 import { writeFile } from "node:fs/promises";
@@ -21,32 +21,6 @@ export const TRAINING_STAGE_KEYS = [
 ] as const;
 
 type SearchSpace = Recipe["search_space"];
-
-/**
- * Every search-space field with more than one choice, as a recipe path
- * (`search_space.stages[1].channels: 16, 24`). Empty for a fixed network.
- */
-export function findMultiChoiceFields(space: SearchSpace): string[] {
-  const fields: string[] = [];
-  const visit = (path: string, value: unknown) => {
-    if (Array.isArray(value) && value.length > 1) fields.push(`${path}: ${value.join(", ")}`);
-  };
-  visit("search_space.stem.channels", space.stem.channels);
-  for (const [index, stage] of space.stages.entries()) {
-    for (const [key, value] of Object.entries(stage))
-      visit(`search_space.stages[${index}].${key}`, value);
-  }
-  return fields;
-}
-
-/** Throws, naming every multi-choice field, unless the search space is one fixed network. */
-export function assertFixedSearchSpace(space: SearchSpace, stage: string): void {
-  const fields = findMultiChoiceFields(space);
-  if (fields.length === 0) return;
-  throw new Error(
-    `${stage}: search over several choices is not implemented yet; give these search_space fields a single value:\n${fields.map((field) => `  ${field}`).join("\n")}`,
-  );
-}
 
 /** The loop's optimizer settings from a recipe training section. */
 export function resolveOptimizer(
@@ -161,9 +135,10 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
 
 /**
  * What both training stages start from: the backend (loaded), the dataset
- * stage's training and validation splits, and the fixed network built from
- * the search space for those images. Modules that load tfjs are imported here,
- * inside a running stage, never at start-up.
+ * stage's training and validation splits, and the supernet of the search
+ * space for those images (a fixed network's supernet has one sub-network).
+ * Modules that load tfjs are imported here, inside a running stage, never at
+ * start-up.
  */
 export async function prepareTrainingRun(
   context: StageContext,
@@ -172,7 +147,7 @@ export async function prepareTrainingRun(
   seed: number,
   stage: string,
 ) {
-  const [{ createTrainingBackend }, { loadDatasetArtifacts }, { createNetwork }] =
+  const [{ createTrainingBackend }, { loadDatasetArtifacts }, { createSupernet }] =
     await Promise.all([
       import("../training/backend.js"),
       import("../datasets/artifacts.js"),
@@ -185,10 +160,10 @@ export async function prepareTrainingRun(
   const dataset = await loadDatasetArtifacts(await linkUpstream(context, "dataset", stage));
   const train = dataset.splits.train;
   if (train === undefined) throw new Error("the dataset has no training split");
-  const network = createNetwork(searchSpace, {
+  const supernet = createSupernet(searchSpace, {
     classes: dataset.manifest.classNames.length,
     inputResolution: dataset.manifest.image.height,
     seed,
   });
-  return { backend, train, validation: dataset.splits.validation, network };
+  return { backend, train, validation: dataset.splits.validation, supernet };
 }

@@ -16,6 +16,21 @@ export type Initializer = "he-normal" | "glorot-uniform" | "zeros" | "ones";
 /** Whether a forward pass trains (batch statistics, state updates) or evaluates. */
 export interface ForwardContext {
   readonly training: boolean;
+  /**
+   * While training, how batch-norm layers of a supernet fold each batch's
+   * statistics into their running ones. Absent: the layer's own exponential
+   * average. `{ momentum }`: running = momentum * running + (1 - momentum) *
+   * batch (momentum 0 replaces them; k / (k + 1) for batch k keeps a plain
+   * mean, which recalibration uses). `false`: left as they are (the smaller
+   * sub-networks of a sandwich step must not disturb the largest one's).
+   */
+  readonly runningStatistics?: { readonly momentum: number } | false;
+  /**
+   * While training, whether dropout layers drop (and draw from their seeded
+   * stream). @default true. Recalibration passes false: it runs in training
+   * mode for batch statistics only, and must not shift the stream.
+   */
+  readonly dropout?: boolean;
 }
 
 /**

@@ -55,6 +55,19 @@ export type TrainingEvent =
     }
   | { readonly kind: "checkpoint"; readonly epoch: number; readonly directory: string };
 
+/** What one optimisation step gets (see `TrainingOptions.trainingStep`). */
+export interface TrainingStepInput {
+  readonly network: TrainableNetwork;
+  readonly optimizer: Optimizer;
+  readonly images: tf.Tensor4D;
+  /** One-hot labels. */
+  readonly labels: tf.Tensor2D;
+  readonly learningRate: number;
+  readonly labelSmoothing: number;
+  /** Steps taken before this one (0-based, counted across epochs): seeds per-step choices. */
+  readonly step: number;
+}
+
 export interface TrainingOptions {
   readonly network: TrainableNetwork;
   readonly train: ImageDataset;
@@ -104,6 +117,12 @@ export interface TrainingOptions {
    * for wall-time budgets.
    */
   readonly stopAfterEpoch?: (summary: EpochSummary) => boolean;
+  /**
+   * Replaces the step (`runTrainingStep` on `network`): supernet training
+   * trains several sub-networks per step. Must return the batch's loss and
+   * accuracy and allocate no tensor that outlives it.
+   */
+  readonly trainingStep?: (input: TrainingStepInput) => { loss: number; accuracy: number };
 }
 
 export interface EpochSummary {
@@ -303,14 +322,16 @@ async function runEpochs(
           classes,
           options.normalization,
         );
-        return runTrainingStep({
+        const input: TrainingStepInput = {
           network,
           optimizer,
           images: x,
           labels: y,
           learningRate,
           labelSmoothing: options.labelSmoothing ?? 0,
-        });
+          step,
+        };
+        return (options.trainingStep ?? runTrainingStep)(input);
       });
       if (!Number.isFinite(loss)) {
         throw new Error(

@@ -3,6 +3,12 @@
  * from tf.train: the update rules are spelt out (so checkpoints can save and
  * restore every slot by name) and the learning rate is an argument of each
  * step (so the schedule lives in one place).
+ *
+ * A supernet step trains a few sub-networks that read slices of shared
+ * variables, so a step may leave variables without a gradient (they are
+ * skipped: no momentum, no decay) and may use only part of others (a mask
+ * then limits the update, momentum and decay to the elements it used, so a
+ * slice no sub-network of the step read is not decayed towards zero).
  */
 import * as tf from "@tensorflow/tfjs-core";
 
@@ -29,8 +35,17 @@ export type OptimizerConfig =
     };
 
 export interface Optimizer {
-  /** Applies one update; `gradients` maps each variable's tfjs name to its gradient. */
-  step(gradients: tf.NamedTensorMap, learningRate: number): void;
+  /**
+   * Applies one update; `gradients` maps each variable's tfjs name to its
+   * gradient (a variable without one is left alone). `masks` (boolean tensors
+   * of the variables' shapes, by tfjs name) restrict a variable's update to
+   * the elements the step used.
+   */
+  step(
+    gradients: tf.NamedTensorMap,
+    learningRate: number,
+    masks?: ReadonlyMap<string, tf.Tensor>,
+  ): void;
   /** Steps taken so far (Adam's bias correction depends on it). */
   readonly iterations: number;
   /** Slot variables by "<slot>/<variable index>", for checkpoints. */
@@ -57,11 +72,6 @@ export function createOptimizer(
   const slot = (name: string, index: number): tf.Variable =>
     slots.get(`${name}/${index}`) as tf.Variable;
   let iterations = 0;
-  const gradientOf = (gradients: tf.NamedTensorMap, variable: tf.Variable): tf.Tensor => {
-    const gradient = gradients[variable.name];
-    if (gradient === undefined) throw new Error(`no gradient for variable ${variable.name}`);
-    return gradient;
-  };
   return {
     get iterations() {
       return iterations;
@@ -74,22 +84,27 @@ export function createOptimizer(
       for (const variable of slots.values()) variable.dispose();
       slots.clear();
     },
-    step(gradients, learningRate) {
+    step(gradients, learningRate, masks) {
       iterations++;
       tf.tidy(() => {
         for (const [index, variable] of variables.entries()) {
-          let gradient = gradientOf(gradients, variable);
+          let gradient = gradients[variable.name];
+          if (gradient === undefined) continue;
+          const mask = masks?.get(variable.name);
+          // Outside the mask every slot and the variable keep their values.
+          const assign = (target: tf.Variable, value: tf.Tensor) =>
+            target.assign(mask === undefined ? value : tf.where(mask, value, target));
           if (config.kind === "sgd") {
             const momentum = config.momentum ?? 0.9;
             const decay = config.weightDecay ?? 0;
             if (decay !== 0) gradient = tf.add(gradient, tf.mul(variable, decay));
             const velocity = slot("momentum", index);
             const nextVelocity = tf.add(tf.mul(velocity, momentum), gradient);
-            velocity.assign(nextVelocity);
             const direction = config.nesterov
               ? tf.add(gradient, tf.mul(nextVelocity, momentum))
               : nextVelocity;
-            variable.assign(tf.sub(variable, tf.mul(direction, learningRate)));
+            assign(velocity, nextVelocity);
+            assign(variable, tf.sub(variable, tf.mul(direction, learningRate)));
           } else {
             const beta1 = config.beta1 ?? 0.9;
             const beta2 = config.beta2 ?? 0.999;
@@ -98,14 +113,14 @@ export function createOptimizer(
             const v = slot("v", index);
             const nextM = tf.add(tf.mul(m, beta1), tf.mul(gradient, 1 - beta1));
             const nextV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(gradient), 1 - beta2));
-            m.assign(nextM);
-            v.assign(nextV);
+            assign(m, nextM);
+            assign(v, nextV);
             const correctedM = tf.div(nextM, 1 - beta1 ** iterations);
             const correctedV = tf.div(nextV, 1 - beta2 ** iterations);
             let update = tf.div(correctedM, tf.add(tf.sqrt(correctedV), epsilon));
             const decay = config.weightDecay ?? 0;
             if (decay !== 0) update = tf.add(update, tf.mul(variable, decay));
-            variable.assign(tf.sub(variable, tf.mul(update, learningRate)));
+            assign(variable, tf.sub(variable, tf.mul(update, learningRate)));
           }
         }
       });

@@ -1,13 +1,11 @@
-/** The fixed-network check and the wall-time budget the training stages share. */
+/** What the training stages share, and which keys the search reads. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { SearchSpace } from "../../src/blocks/search-space.js";
-import type { StageContext } from "../../src/graph-runner/stage.js";
-import { createSparsenasStage } from "../../src/stages/sparsenas.js";
-import { createSupernasStage } from "../../src/stages/supernas.js";
+import { isFixedSearchSpace } from "../../src/blocks/search-space.js";
+import { createSparsenasStage, SEARCH_BOARD_KEYS } from "../../src/stages/sparsenas.js";
 import {
   createEpochBudget,
-  findMultiChoiceFields,
   resolveAugmentation,
   resolveOptimizer,
 } from "../../src/stages/training-support.js";
@@ -21,16 +19,6 @@ const SEARCH: SearchSpace = {
   head: { dropout: 0 },
 };
 
-/** A context whose every member but `config` fails loudly: the check must come first. */
-function contextWith(config: Record<string, unknown>): StageContext {
-  const fail = () => {
-    throw new Error("the stage touched more than its configuration");
-  };
-  return new Proxy({ config } as unknown as StageContext, {
-    get: (target, key) => (key === "config" ? target.config : fail()),
-  });
-}
-
 const CONFIG = {
   search_space: SEARCH,
   seed: 1,
@@ -38,28 +26,41 @@ const CONFIG = {
   "dataset.augmentation": { random_crop_padding_px: 4, horizontal_flip: true },
 };
 
-describe("training stages: fixed network only", () => {
-  test("lists every field with several choices (a one-element list is one choice)", () => {
-    assert.deepEqual(findMultiChoiceFields(SEARCH), [
-      "search_space.stem.channels: 8, 16",
-      "search_space.stages[0].expansion: 2, 4",
-    ]);
+describe("training stages", () => {
+  test("a space is fixed when every field has one choice (a one-element list is one choice)", () => {
+    assert.equal(isFixedSearchSpace(SEARCH), false);
+    assert.equal(
+      isFixedSearchSpace({
+        ...SEARCH,
+        stem: { channels: [8], stride: 1 },
+        stages: [SEARCH.stages[1] as SearchSpace["stages"][number]],
+      }),
+      true,
+    );
   });
 
-  for (const [name, create] of [
-    ["supernas", createSupernasStage],
-    ["sparsenas", createSparsenasStage],
-  ] as const) {
-    test(`${name} rejects a search over several choices, naming the fields`, async () => {
-      const { run } = create({ backend: "wasm" });
-      assert.ok(run);
-      await assert.rejects(run(contextWith(CONFIG)), {
-        message: `${name}: search over several choices is not implemented yet; give these search_space fields a single value:
-  search_space.stem.channels: 8, 16
-  search_space.stages[0].expansion: 2, 4`,
-      });
+  test("sparsenas reads the search settings and board budgets only when it searches", () => {
+    const { conditionalConfigKeys } = createSparsenasStage({ backend: "wasm" });
+    assert.ok(conditionalConfigKeys);
+    const fixedSpace = { ...SEARCH, stem: { channels: 8, stride: 1 }, stages: [SEARCH.stages[1]] };
+    const sparsity = (global_target: number | number[]) => ({
+      global_target,
+      per_layer: {},
+      block_sizes: [4],
+      keep_dense: [],
     });
-  }
+    assert.deepEqual(
+      conditionalConfigKeys({ ...CONFIG, search_space: fixedSpace, sparsity: sparsity(0.5) }),
+      [],
+    );
+    for (const config of [
+      { ...CONFIG, sparsity: sparsity(0.5) },
+      { ...CONFIG, search_space: fixedSpace, sparsity: sparsity([0.5, 0.75]) },
+    ]) {
+      assert.deepEqual(conditionalConfigKeys(config), ["search", ...SEARCH_BOARD_KEYS]);
+    }
+    assert.ok(SEARCH_BOARD_KEYS.includes("board.memory"));
+  });
 
   test("recipe training keys map onto the loop's options", () => {
     assert.deepEqual(resolveOptimizer({ optimizer: "sgd", momentum: 0.8, weight_decay: 1e-4 }), {

@@ -1,0 +1,7 @@
+/** Supernet training and evaluation helpers (loads tfjs: import inside a running stage). */
+export { countParameters, withRestoredState, withRestoredVariables } from "./parameter-state.js";
+export { recalibrateBatchNorm } from "./recalibrate.js";
+export { selectRecalibrationImages } from "./recalibration-images.js";
+export { createUpdateMasks } from "./region-masks.js";
+export { chooseSandwich } from "./sandwich-choices.js";
+export { runSandwichStep } from "./sandwich-step.js";
