@@ -67,6 +67,11 @@ export function computeUsedElements(
     }
     for (const box of boxes) markBox(mask, variable.shape, box);
   }
+  // Boxes that together cover a variable (the fusion conv's two input
+  // halves) need no mask either.
+  for (const [name, mask] of used) {
+    if (mask?.every((value) => value === 1)) used.set(name, undefined);
+  }
   return used;
 }
 

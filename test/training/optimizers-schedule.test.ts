@@ -72,4 +72,45 @@ describe("optimizers", () => {
     optimizer.dispose();
     w.dispose();
   });
+
+  for (const kind of ["sgd", "adam"] as const) {
+    test(`${kind}: a variable without a gradient is left alone, momentum and decay included`, () => {
+      const used = tf.variable(tf.tensor1d([1, 1]));
+      const unused = tf.variable(tf.tensor1d([5, 5]));
+      const optimizer = createOptimizer({ kind, weightDecay: 0.1 }, [used, unused]);
+      optimizer.step({ [used.name]: tf.tensor1d([1, 1]) }, 0.1);
+      optimizer.step({ [used.name]: tf.tensor1d([1, 1]) }, 0.1);
+      assert.deepEqual(Array.from(unused.dataSync()), [5, 5]);
+      for (const [key, slot] of optimizer.slots())
+        if (key.endsWith("/1")) assert.deepEqual(Array.from(slot.dataSync()), [0, 0], key);
+      assert.ok((used.dataSync()[0] as number) < 1);
+      optimizer.dispose();
+      used.dispose();
+      unused.dispose();
+    });
+
+    test(`${kind}: a mask limits the update, the slots and the decay to the elements used`, () => {
+      const w = tf.variable(tf.tensor1d([1, 2, 3, 4]));
+      const optimizer = createOptimizer({ kind, weightDecay: 0.1 }, [w]);
+      const mask = tf.tensor1d([1, 0, 1, 0], "bool");
+      // The gradient of a slice is zero outside it; decay would still move those elements.
+      optimizer.step({ [w.name]: tf.tensor1d([1, 0, -1, 0]) }, 0.1, new Map([[w.name, mask]]));
+      const values = Array.from(w.dataSync());
+      assert.equal(values[1], 2);
+      assert.equal(values[3], 4);
+      assert.ok((values[0] as number) < 1 && (values[2] as number) > 2.9);
+      for (const [key, slot] of optimizer.slots()) {
+        const s = Array.from(slot.dataSync());
+        assert.equal(s[1], 0, key);
+        assert.equal(s[3], 0, key);
+      }
+      // Unmasked, the same step decays every element.
+      const v = tf.variable(tf.tensor1d([1, 2, 3, 4]));
+      const plain = createOptimizer({ kind, weightDecay: 0.1 }, [v]);
+      plain.step({ [v.name]: tf.tensor1d([1, 0, -1, 0]) }, 0.1);
+      assert.ok((v.dataSync()[3] as number) < 4);
+      for (const t of [optimizer, plain]) t.dispose();
+      for (const t of [w, v, mask]) t.dispose();
+    });
+  }
 });
