@@ -18,6 +18,7 @@ import { openProject } from "../../src/api/project.js";
 import type { StageDefinition } from "../../src/graph-runner/stage.js";
 import { readTensorData } from "../../src/model-ir/blob.js";
 import { loadModel } from "../../src/model-ir/io.js";
+import type { Model } from "../../src/model-ir/types.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
 import { packageRoot } from "../../src/project-paths.js";
 import type { SearchRecord } from "../../src/search/evolution.js";
@@ -127,18 +128,19 @@ describe("search stages, end to end", () => {
     assert.ok(front.length > 0 && front.some((entry) => entry.index === chosen.index));
 
     // Fine-tuning pruned every layer of the chosen plan to exactly its block count.
-    const model = await loadModel(join(ws.root, "build/test/sparsenas/model"));
-    if (!model.ok) assert.fail(JSON.stringify(model.issues));
+    const loaded = await loadModel(join(ws.root, "build/test/sparsenas/model"));
+    if (!loaded.ok) assert.fail(JSON.stringify(loaded.issues));
+    const floatModel: Model = loaded.model;
     for (const plan of chosen.candidate.layers) {
       const summary = report.layers.find((layer) => layer.name === plan.name);
       assert.ok(summary, plan.name);
       assert.equal(summary.blockSize, plan.blockSize, plan.name);
       if (plan.blockSize === null) continue;
       assert.equal(summary.prunedBlocks, Math.round(plan.target * summary.blocks), plan.name);
-      const weight = model.model.graph.tensors.find((t) => t.name === `${plan.name}.weight`);
+      const weight = floatModel.graph.tensors.find((t) => t.name === `${plan.name}.weight`);
       assert.ok(weight, plan.name);
       assert.equal(weight.sparsity?.blockSize, plan.blockSize, plan.name);
-      const values = readTensorData(model.model, weight);
+      const values = readTensorData(floatModel, weight);
       let zero = 0;
       for (let start = 0; start < values.length; start += plan.blockSize) {
         let all = true;
