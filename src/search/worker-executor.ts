@@ -28,9 +28,17 @@ export async function createWorkerExecutor(
   options: { readonly workers: number; readonly signal?: AbortSignal },
 ): Promise<CandidateExecutor> {
   let onMessage: (worker: Worker, message: FromWorker) => void = () => undefined;
-  let onExit: (worker: Worker, code: number | null) => void = () => undefined;
+  let onExit: (worker: Worker, code: number | null, message: string) => void = () => undefined;
   const workers: Worker[] = Array.from({ length: options.workers }, () => {
-    const child = fork(WORKER_MAIN, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // Workers print nothing the user needs; what they write to stderr is kept
+    // for the message of a failure.
+    const child = fork(WORKER_MAIN, [], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    const withStderr = (message: string) =>
+      stderr.trim() === "" ? message : `${message}\n${stderr.trim()}`;
     let resolveReady: () => void = () => undefined;
     let rejectReady: (error: Error) => void = () => undefined;
     const ready = new Promise<void>((resolve, reject) => {
@@ -41,12 +49,14 @@ export async function createWorkerExecutor(
     child.on("message", (message: FromWorker) => {
       if (message.kind === "ready") resolveReady();
       else if (message.kind === "failed" && message.id === null)
-        rejectReady(new Error(`search worker could not start: ${message.message}`));
+        rejectReady(new Error(withStderr(`search worker could not start: ${message.message}`)));
       else onMessage(worker, message);
     });
     child.on("exit", (code) => {
-      rejectReady(new Error(`search worker exited with code ${code} before it was ready`));
-      onExit(worker, code);
+      rejectReady(
+        new Error(withStderr(`search worker exited with code ${code} before it was ready`)),
+      );
+      onExit(worker, code, withStderr(`a search worker exited with code ${code}`));
     });
     child.send({ kind: "setup", setup } satisfies ToWorker);
     return worker;
@@ -98,13 +108,9 @@ export async function createWorkerExecutor(
           if (done === candidates.length) resolve(results as Assessment[]);
           else dispatch(worker);
         };
-        onExit = (_worker, code) => {
+        onExit = (_worker, _code, message) => {
           if (done < candidates.length)
-            fail(
-              options.signal?.aborted
-                ? (options.signal.reason as Error)
-                : new Error(`a search worker exited with code ${code}`),
-            );
+            fail(options.signal?.aborted ? (options.signal.reason as Error) : new Error(message));
         };
         if (candidates.length === 0) {
           resolve([]);

@@ -112,13 +112,13 @@ export const createSupernasStage: StageFactory = (options) => ({
     try {
       const fixed = space.isFixedSearchSpace(settings.searchSpace);
       const largest = supernet.subnet(space.largestArchitecture(settings.searchSpace));
-      const parameters = supernetTraining.countParameters(largest.parameters.trainable);
+      const parameters = supernetTraining.countRegionParameters(largest.regions());
       const supernetParameters = supernetTraining.countParameters(supernet.parameters.trainable);
       const smallestChoice = space.smallestArchitecture(settings.searchSpace);
       context.progress(
         fixed
           ? `training a fixed network of ${parameters} parameters on ${train.count} images (${backend.version})`
-          : `training a supernet of ${supernetParameters} parameters (sub-networks of ${supernetTraining.countParameters(supernet.subnet(smallestChoice).parameters.trainable)} to ${parameters}) on ${train.count} images, ${2 + run.sandwich_random_subnets} sub-networks per step (${backend.version})`,
+          : `training a supernet of ${supernetParameters} parameters (sub-networks of ${supernetTraining.countRegionParameters(supernet.subnet(smallestChoice).regions())} to ${parameters}) on ${train.count} images, ${2 + run.sandwich_random_subnets} sub-networks per step (${backend.version})`,
       );
       const budget = createEpochBudget(run.budget_minutes, run.epochs);
       const result = await loop.trainNetwork({
@@ -187,7 +187,7 @@ export const createSupernasStage: StageFactory = (options) => ({
           const network = supernet.subnet(choice);
           return {
             choice,
-            parameters: supernetTraining.countParameters(network.parameters.trainable),
+            parameters: supernetTraining.countRegionParameters(network.regions()),
             validationAccuracy:
               validation === undefined || validation.count === 0
                 ? null

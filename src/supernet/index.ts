@@ -1,5 +1,10 @@
 /** Supernet training and evaluation helpers (loads tfjs: import inside a running stage). */
-export { countParameters, withRestoredState, withRestoredVariables } from "./parameter-state.js";
+export {
+  countParameters,
+  countRegionParameters,
+  withRestoredState,
+  withRestoredVariables,
+} from "./parameter-state.js";
 export { recalibrateBatchNorm } from "./recalibrate.js";
 export { selectRecalibrationImages } from "./recalibration-images.js";
 export { createUpdateMasks } from "./region-masks.js";

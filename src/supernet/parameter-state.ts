@@ -4,10 +4,21 @@
  * pruning masks for one evaluation) with their values put back afterwards.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import type { VariableRegion } from "../blocks/types.js";
 import type { ParameterSet } from "../training/layers.js";
 
 export function countParameters(variables: readonly tf.Variable[]): number {
   return variables.reduce((sum, variable) => sum + variable.size, 0);
+}
+
+/** Trainable elements a sub-network reads (its regions' boxes), i.e. its own parameter count. */
+export function countRegionParameters(regions: readonly VariableRegion[]): number {
+  let total = 0;
+  for (const region of regions) {
+    if (!region.variable.trainable) continue;
+    for (const box of region.boxes) total += box.size.reduce((a, b) => a * b, 1);
+  }
+  return total;
 }
 
 /** Runs `body`, then restores `variables` to the values they had before it. */
