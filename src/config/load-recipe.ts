@@ -65,11 +65,9 @@ export async function loadRecipe(file: string, options: LoadRecipeOptions): Prom
   const boardFile = resolveBoardFile(recipe.board, options.workspaceRoot);
   const board = await loadBoardProfile(boardFile);
   if (board === undefined) {
-    const at = sources.locate("/board", false);
     throw new ConfigError([
-      createDiagnostic(
-        at.source,
-        at.range,
+      sources.diagnostic(
+        "/board",
         `board: cannot read board profile ${boardFile} (a name means boards/<name>.yaml in the workspace)`,
       ),
     ]);
