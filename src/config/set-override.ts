@@ -7,6 +7,7 @@
 import { type Node, parseDocument } from "yaml";
 import { createDiagnostic, type Diagnostic, type SourceText } from "./diagnostic.js";
 import {
+  cleanYamlMessage,
   collectLocations,
   escapePointerSegment,
   type LocatedDocument,
@@ -56,7 +57,7 @@ export function parseSetOverride(
         createDiagnostic(
           source,
           { offset: equals + 1, length: valueText.length },
-          `value is not valid YAML: ${syntaxError.message.split("\n")[0]}`,
+          `value is not valid YAML: ${cleanYamlMessage(syntaxError.message)}`,
         ),
       ],
     };

@@ -98,6 +98,6 @@ export function collectLocations(
 }
 
 /** The yaml package prefixes some messages with their code; users need only the words. */
-function cleanYamlMessage(message: string): string {
+export function cleanYamlMessage(message: string): string {
   return message.replace(/\s+at line \d+, column \d+.*$/s, "").trim();
 }
