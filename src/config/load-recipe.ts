@@ -73,17 +73,15 @@ export async function loadRecipe(file: string, options: LoadRecipeOptions): Prom
   diagnostics.push(...(await validateAgainstSchema("recipe", merged, sources)));
   const recipe = merged as unknown as Recipe;
   diagnostics.push(...runRecipeChecks(RECIPE_CHECKS, recipe, sources, [...diagnostics]));
-  if (diagnostics.length > 0) throw new ConfigError(diagnostics);
-
-  const boardFile = resolveBoardFile(recipe.board, options.workspaceRoot);
-  const board = await loadBoardProfile(boardFile);
-  if (board === undefined) {
-    throw new ConfigError([
-      sources.diagnostic(
-        "/board",
-        `board: cannot read board profile ${boardFile} (a name means boards/<name>.yaml in the workspace)`,
-      ),
-    ]);
+  // The board too, whatever the recipe's problems, so that all come out at once.
+  const boardFile =
+    typeof recipe.board === "string" && recipe.board !== ""
+      ? resolveBoardFile(recipe.board, options.workspaceRoot)
+      : undefined;
+  const board =
+    boardFile === undefined ? undefined : await loadBoardOf(boardFile, sources, diagnostics);
+  if (diagnostics.length > 0 || board === undefined || boardFile === undefined) {
+    throw new ConfigError(diagnostics);
   }
 
   return {
@@ -95,6 +93,30 @@ export async function loadRecipe(file: string, options: LoadRecipeOptions): Prom
     configFiles: [...chain.map((link) => link.path), boardFile],
     config: { ...recipe, name: recipe.name ?? basename(path, extname(path)), board },
   };
+}
+
+/** The board profile, or undefined with its problems added to `diagnostics`. */
+async function loadBoardOf(
+  boardFile: string,
+  sources: SourceStack,
+  diagnostics: Diagnostic[],
+): Promise<BoardProfile | undefined> {
+  try {
+    const board = await loadBoardProfile(boardFile);
+    if (board === undefined) {
+      diagnostics.push(
+        sources.diagnostic(
+          "/board",
+          `board: cannot read board profile ${boardFile} (a name means boards/<name>.yaml in the workspace)`,
+        ),
+      );
+    }
+    return board;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    diagnostics.push(...error.diagnostics);
+    return undefined;
+  }
 }
 
 export function resolveBoardFile(board: string, workspaceRoot: string): string {

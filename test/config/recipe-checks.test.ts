@@ -312,6 +312,16 @@ describe("recipe checks after the schema", () => {
     );
     // A --set argument that does not parse leaves the recipe in doubt: no check runs.
     await ws.write("recipes/test.yaml", searchRecipeWith(["  parents: 2\n", "  parents: 9\n"]));
+    // A board that cannot be read is reported with them.
+    assert.deepEqual(
+      (await recipeProblems(ws, ["board=stm32h7"]))
+        .split("\n")
+        .filter((line) => /^[^ |]+( #\d+>)?:\d+:\d+: /.test(line)),
+      [
+        "<--set #1>:1:7: board: cannot read board profile boards/stm32h7.yaml (a name means boards/<name>.yaml in the workspace)",
+        "recipes/test.yaml:21:12: search.parents: 9 is more than search.population 8: the parents are the best candidates of one generation",
+      ],
+    );
     assert.equal(
       (await recipeProblems(ws, ["search.population=[1"])).split("\n")[0],
       "<--set #1>:1:19: value is not valid YAML: Flow sequence must end with a ]",
