@@ -40,14 +40,15 @@ export function runRecipeChecks(
   sources: SourceStack,
   rejected: readonly Diagnostic[],
 ): Diagnostic[] {
-  const pointers = rejected.map((diagnostic) => diagnostic.pointer);
-  if (pointers.some((pointer) => pointer === undefined)) return [];
+  const pointers: string[] = [];
+  for (const { pointer } of rejected) {
+    if (pointer === undefined) return [];
+    pointers.push(pointer);
+  }
   const clean = (read: string) =>
     !pointers.some(
       (pointer) =>
-        pointer === read ||
-        (pointer as string).startsWith(`${read}/`) ||
-        read.startsWith(`${pointer}/`),
+        pointer === read || pointer.startsWith(`${read}/`) || read.startsWith(`${pointer}/`),
     );
   return checks
     .filter((check) => check.reads.every(clean))
