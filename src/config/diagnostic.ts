@@ -18,6 +18,11 @@ export interface Diagnostic {
   /** Length of the offending text; 0 points between characters. */
   length: number;
   message: string;
+  /**
+   * The JSON Pointer of the configuration value the problem is about, when
+   * it is about one: checks after the schema skip values it already rejected.
+   */
+  pointer?: string;
 }
 
 export interface Position {

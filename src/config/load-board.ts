@@ -1,5 +1,5 @@
 /** Loads and validates a board profile (schemas/board.schema.json). */
-import { ConfigError, createDiagnostic, type Diagnostic } from "./diagnostic.js";
+import { ConfigError, type Diagnostic } from "./diagnostic.js";
 import { readYamlFile } from "./read-source.js";
 import { validateAgainstSchema } from "./schema-validation.js";
 import { SourceStack } from "./source-stack.js";
@@ -30,11 +30,9 @@ function splitDriverFlags(board: BoardProfile, sources: SourceStack): Diagnostic
   return Object.entries(lists).flatMap(([list, flags]) =>
     flags.flatMap((flag, index) => {
       if (!/^-W[alp],?$/.test(flag)) return [];
-      const at = sources.locate(`/compiler/${list}/${index}`, false);
       return [
-        createDiagnostic(
-          at.source,
-          at.range,
+        sources.diagnostic(
+          `/compiler/${list}/${index}`,
           `compiler.${list}[${index}]: "${flag}" alone: YAML split a flag at its comma; quote it, e.g. ["${flag.replace(/,$/, "")},--gc-sections"]`,
         ),
       ];

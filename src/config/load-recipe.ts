@@ -1,20 +1,32 @@
 /**
  * Loads a recipe: follows its `extends` chain, merges it (maps key by key,
  * lists and scalars replaced), applies `--set` overrides, validates the
- * result against the recipe schema with defaults, then loads and validates
- * the board profile it names. Every problem of every file is collected and
- * thrown together as one ConfigError; nothing is returned from an invalid
- * recipe.
+ * result against the recipe schema with defaults, checks what the schema
+ * cannot (values that cannot work together: see semantic-checks.ts), then
+ * loads and validates the board profile it names. Every problem of every
+ * file is collected and thrown together as one ConfigError; nothing is
+ * returned from an invalid recipe.
  */
 import { basename, dirname, extname, isAbsolute, resolve } from "node:path";
+import { DATASET_CHECKS } from "./dataset-checks.js";
 import { ConfigError, createDiagnostic, type Diagnostic } from "./diagnostic.js";
 import { loadBoardProfile } from "./load-board.js";
 import { readYamlFile } from "./read-source.js";
 import { validateAgainstSchema } from "./schema-validation.js";
+import { SEARCH_SETTINGS_CHECKS } from "./search-settings-checks.js";
+import { SEARCH_SPACE_CHECKS } from "./search-space-checks.js";
+import { type RecipeCheck, runRecipeChecks } from "./semantic-checks.js";
 import { applySetOverride, parseSetOverride } from "./set-override.js";
 import { SourceStack } from "./source-stack.js";
 import type { BoardProfile, Recipe } from "./types.js";
 import type { LocatedDocument } from "./yaml-source.js";
+
+/** What is checked after the schema: values each valid alone that cannot work together. */
+const RECIPE_CHECKS: readonly RecipeCheck[] = [
+  ...SEARCH_SPACE_CHECKS,
+  ...SEARCH_SETTINGS_CHECKS,
+  ...DATASET_CHECKS,
+];
 
 export interface LoadedRecipe {
   /** Absolute path of the recipe named on the command line. */
@@ -59,20 +71,17 @@ export async function loadRecipe(file: string, options: LoadRecipeOptions): Prom
 
   const sources = new SourceStack(layers);
   diagnostics.push(...(await validateAgainstSchema("recipe", merged, sources)));
-  if (diagnostics.length > 0) throw new ConfigError(diagnostics);
   const recipe = merged as unknown as Recipe;
-
-  const boardFile = resolveBoardFile(recipe.board, options.workspaceRoot);
-  const board = await loadBoardProfile(boardFile);
-  if (board === undefined) {
-    const at = sources.locate("/board", false);
-    throw new ConfigError([
-      createDiagnostic(
-        at.source,
-        at.range,
-        `board: cannot read board profile ${boardFile} (a name means boards/<name>.yaml in the workspace)`,
-      ),
-    ]);
+  diagnostics.push(...runRecipeChecks(RECIPE_CHECKS, recipe, sources, [...diagnostics]));
+  // The board too, whatever the recipe's problems, so that all come out at once.
+  const boardFile =
+    typeof recipe.board === "string" && recipe.board !== ""
+      ? resolveBoardFile(recipe.board, options.workspaceRoot)
+      : undefined;
+  const board =
+    boardFile === undefined ? undefined : await loadBoardOf(boardFile, sources, diagnostics);
+  if (diagnostics.length > 0 || board === undefined || boardFile === undefined) {
+    throw new ConfigError(diagnostics);
   }
 
   return {
@@ -84,6 +93,30 @@ export async function loadRecipe(file: string, options: LoadRecipeOptions): Prom
     configFiles: [...chain.map((link) => link.path), boardFile],
     config: { ...recipe, name: recipe.name ?? basename(path, extname(path)), board },
   };
+}
+
+/** The board profile, or undefined with its problems added to `diagnostics`. */
+async function loadBoardOf(
+  boardFile: string,
+  sources: SourceStack,
+  diagnostics: Diagnostic[],
+): Promise<BoardProfile | undefined> {
+  try {
+    const board = await loadBoardProfile(boardFile);
+    if (board === undefined) {
+      diagnostics.push(
+        sources.diagnostic(
+          "/board",
+          `board: cannot read board profile ${boardFile} (a name means boards/<name>.yaml in the workspace)`,
+        ),
+      );
+    }
+    return board;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    diagnostics.push(...error.diagnostics);
+    return undefined;
+  }
 }
 
 export function resolveBoardFile(board: string, workspaceRoot: string): string {

@@ -48,7 +48,7 @@ interface Memo {
   result: ProjectConfig;
 }
 
-const MEMO_FORMAT = 1;
+const MEMO_FORMAT = 2;
 const RACY_MARGIN_MS = 2000;
 
 export const CONFIG_MEMO_DIR = join(".tinyformer", "config-memo");

@@ -4,9 +4,10 @@
  * ajv error into a diagnostic at the offending key or value.
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { createDiagnostic, type Diagnostic } from "./diagnostic.js";
+import type { Diagnostic } from "./diagnostic.js";
 import { createSchemaCompiler, readSchema, type SchemaName } from "./schema-compiler.js";
 import type { SourceStack } from "./source-stack.js";
+import { escapePointerSegment } from "./yaml-source.js";
 
 export type { SchemaName };
 
@@ -50,39 +51,83 @@ export async function validateAgainstSchema(
   if (validate(value)) return [];
   return relevantErrors(validate.errors ?? []).map((error) => {
     const { pointer, useKey } = targetOf(error);
-    const located = sources.locate(pointer, useKey);
-    return createDiagnostic(located.source, located.range, describeError(error));
+    return sources.diagnostic(pointer, describeError(error), { preferKey: useKey });
   });
 }
 
 /**
- * Drops errors that only repeat another one. With `oneOf`, ajv reports the failure of every branch and then "must match
- * exactly one schema". When some branch errors sit deeper than the `oneOf`
- * itself, those say what is wrong; the summary adds nothing.
+ * Drops errors that only repeat or mislead. With `oneOf`, ajv reports the
+ * failure of every branch and then "must match exactly one schema":
+ *
+ *   - a field that takes a value or a list of values (`intChoice`) given a
+ *     list fails the single-value branch too ("must be integer"), which says
+ *     nothing useful; only the branch of the value's kind (list or not)
+ *     speaks about it;
+ *   - when some branch error remains, it says what is wrong; the summary adds
+ *     nothing.
  */
 function relevantErrors(errors: readonly ErrorObject[]): ErrorObject[] {
-  return errors.filter((error) => {
+  const otherKind = new Set(
+    errors.flatMap((error) =>
+      error.keyword === "oneOf" ? otherKindBranchErrors(error, errors) : [],
+    ),
+  );
+  const kept = errors.filter((error) => !otherKind.has(error));
+  return kept.filter((error) => {
     // An unknown tag is also reported by the tag's own `enum`, at the tag itself.
     if (error.keyword === "discriminator") {
       const tagPath = `${error.instancePath}/${String((error.params as { tag: string }).tag)}`;
-      return !errors.some((other) => other.instancePath === tagPath);
+      return !kept.some((other) => other.instancePath === tagPath);
     }
     if (error.keyword !== "oneOf") return true;
-    return !errors.some(
-      (other) => other !== error && other.instancePath.startsWith(`${error.instancePath}/`),
+    return !kept.some(
+      (other) =>
+        other !== error &&
+        (other.instancePath.startsWith(`${error.instancePath}/`) || isBranchError(other, error)),
     );
   });
+}
+
+/** Errors of `oneOf`'s branches made for the other kind of value (a list where it is not, or the reverse). */
+function otherKindBranchErrors(oneOf: ErrorObject, errors: readonly ErrorObject[]): ErrorObject[] {
+  const branches = oneOf.schema;
+  if (!Array.isArray(branches)) return [];
+  const isList = Array.isArray(oneOf.data);
+  const applies = branches.map(
+    (branch) => ((branch as { type?: unknown } | null)?.type === "array") === isList,
+  );
+  // Only when the kind of value tells the branches apart.
+  if (applies.every((a) => a) || applies.every((a) => !a)) return [];
+  return errors.filter((other) => {
+    if (!isBranchError(other, oneOf)) return false;
+    const branch = Number(other.schemaPath.slice(oneOf.schemaPath.length + 1).split("/")[0]);
+    return applies[branch] === false;
+  });
+}
+
+/** Whether `error` comes from one of `oneOf`'s branches, for the same value or one inside it. */
+function isBranchError(error: ErrorObject, oneOf: ErrorObject): boolean {
+  return (
+    error !== oneOf &&
+    error.schemaPath.startsWith(`${oneOf.schemaPath}/`) &&
+    (error.instancePath === oneOf.instancePath ||
+      error.instancePath.startsWith(`${oneOf.instancePath}/`))
+  );
 }
 
 function targetOf(error: ErrorObject): { pointer: string; useKey: boolean } {
   if (error.keyword === "additionalProperties") {
     const key = String((error.params as { additionalProperty: string }).additionalProperty);
-    return {
-      pointer: `${error.instancePath}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`,
-      useKey: true,
-    };
+    return { pointer: `${error.instancePath}/${escapePointerSegment(key)}`, useKey: true };
   }
-  if (error.keyword === "required") return { pointer: error.instancePath, useKey: true };
+  if (error.keyword === "required") {
+    // The missing key's own pointer: it is located at its parent's key.
+    const key = String((error.params as { missingProperty: string }).missingProperty);
+    return { pointer: `${error.instancePath}/${escapePointerSegment(key)}`, useKey: true };
+  }
+  if (error.keyword === "uniqueItems") {
+    return { pointer: `${error.instancePath}/${laterDuplicate(error)}`, useKey: false };
+  }
   return { pointer: error.instancePath, useKey: false };
 }
 
@@ -141,9 +186,36 @@ function describeError(error: ErrorObject): string {
       );
     case "oneOf":
       return at("must be a single value or a list of values of the allowed kind");
+    case "minItems": {
+      const limit = Number(params.limit);
+      const count = Array.isArray(error.data) ? error.data.length : 0;
+      if (count === 0 && CHOICE_LIST.test(error.schemaPath)) {
+        return at("an empty list of choices: give one value, or list the values to choose from");
+      }
+      return at(`must list at least ${limit} value${limit === 1 ? "" : "s"}, got ${count}`);
+    }
+    case "uniqueItems": {
+      const later = laterDuplicate(error);
+      const earlier = Math.min(Number(params.i), Number(params.j));
+      const value = Array.isArray(error.data) ? error.data[later] : undefined;
+      return `${path}[${later}]: ${JSON.stringify(value)} is already listed (at [${earlier}]); list each value once`;
+    }
     default:
       return at(error.message ?? `fails ${error.keyword}`);
   }
+}
+
+/**
+ * The list branch of a field that takes one value or a list of choices
+ * (`intChoice`, `kernelChoice`, `sparsity.global_target`): a `oneOf` whose
+ * second branch is the list.
+ */
+const CHOICE_LIST = /\/oneOf\/\d+\/minItems$/;
+
+/** Index of the second of two equal items ajv reports for `uniqueItems`. */
+function laterDuplicate(error: ErrorObject): number {
+  const { i, j } = error.params as { i: number; j: number };
+  return Math.max(i, j);
 }
 
 function discriminatorValues(error: ErrorObject): string[] {

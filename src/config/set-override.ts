@@ -4,9 +4,15 @@
  * source layer, so schema errors in it point into the argument itself:
  * `<--set #1>:1:17: sparsity.global_target: must be <= 0.99`.
  */
-import { parse } from "yaml";
+import { type Node, parseDocument } from "yaml";
 import { createDiagnostic, type Diagnostic, type SourceText } from "./diagnostic.js";
-import { escapePointerSegment, type LocatedDocument, type NodeLocation } from "./yaml-source.js";
+import {
+  cleanYamlMessage,
+  collectLocations,
+  escapePointerSegment,
+  type LocatedDocument,
+  type NodeLocation,
+} from "./yaml-source.js";
 
 export interface SetOverride {
   /** Key path segments; numeric segments index lists. */
@@ -43,20 +49,20 @@ export function parseSetOverride(
       ],
     };
   }
-  let value: unknown;
-  try {
-    value = valueText === "" ? "" : parse(valueText);
-  } catch (error) {
+  const document = valueText === "" ? undefined : parseDocument(valueText);
+  const [syntaxError] = document?.errors ?? [];
+  if (syntaxError !== undefined) {
     return {
       diagnostics: [
         createDiagnostic(
           source,
           { offset: equals + 1, length: valueText.length },
-          `value is not valid YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+          `value is not valid YAML: ${cleanYamlMessage(syntaxError.message)}`,
         ),
       ],
     };
   }
+  const value: unknown = document === undefined ? "" : document.toJS();
   const locations = new Map<string, NodeLocation>();
   let pointer = "";
   let keyStart = 0;
@@ -64,12 +70,17 @@ export function parseSetOverride(
     pointer += `/${escapePointerSegment(segment)}`;
     const key = { offset: keyStart, length: segment.length };
     const isLast = i === path.length - 1;
+    // Only the last segment's value is applied, and it replaces what was there.
     locations.set(pointer, {
       key,
       value: isLast ? { offset: equals + 1, length: valueText.length } : key,
+      replaces: isLast,
     });
     keyStart += segment.length + 1;
   });
+  // Inside the value (a list, a map), every item has its own location too.
+  const root = document?.contents as Node | null | undefined;
+  if (root !== null && root !== undefined) collectLocations(root, pointer, locations, equals + 1);
   return {
     override: { path, value, layer: { source, value, locations, diagnostics: [] } },
     diagnostics: [],

@@ -97,8 +97,20 @@ export function describeDifference(difference: FingerprintDifference): string {
       return `stage implementation version ${show(difference.before)} → ${show(difference.after)}`;
     case "tools":
       return `tool ${difference.name}: ${show(difference.before)} → ${show(difference.after)}`;
-    case "config":
-      return `recipe key ${difference.name}: ${show(difference.before)} → ${show(difference.after)}`;
+    case "config": {
+      // A key holding a map (`search_space`) names the value inside it that changed.
+      const [first, ...others] = changedValues(
+        difference.before,
+        difference.after,
+        difference.name,
+      );
+      if (first === undefined) return `recipe key ${difference.name} changed`;
+      const more =
+        others.length === 0
+          ? ""
+          : ` (and ${others.length} more change${others.length === 1 ? "" : "s"} in ${difference.name})`;
+      return `recipe key ${first.path}: ${show(first.before)} → ${show(first.after)}${more}`;
+    }
     case "files":
       if (difference.before === undefined) return `input file ${difference.name} added`;
       if (difference.after === undefined) return `input file ${difference.name} removed`;
@@ -106,4 +118,34 @@ export function describeDifference(difference: FingerprintDifference): string {
     case "upstream":
       return `outputs of upstream stage ${difference.name} changed (${shortDigest(difference.before)} → ${shortDigest(difference.after)})`;
   }
+}
+
+interface ChangedValue {
+  /** Dotted path, list items by index: `search_space.stages[2].heads`. */
+  path: string;
+  before: unknown;
+  after: unknown;
+}
+
+/**
+ * Where two configuration values differ: the innermost values, in sorted key
+ * order. Maps are compared key by key and lists of equal length item by
+ * item; anything else that differs (a value that became a list, a list that
+ * grew) is one change.
+ */
+function changedValues(before: unknown, after: unknown, path: string): ChangedValue[] {
+  if (isRecord(before) && isRecord(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((key) => changedValues(before[key], after[key], `${path}.${key}`));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return before.flatMap((item, index) => changedValues(item, after[index], `${path}[${index}]`));
+  }
+  return canonicalJson(before ?? null) === canonicalJson(after ?? null)
+    ? []
+    : [{ path, before, after }];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

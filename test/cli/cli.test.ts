@@ -4,6 +4,7 @@ import { runCli } from "../../src/cli/main.js";
 import { missingCifar10Message } from "../../src/datasets/cifar10-binary.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
 import { implementedStages } from "../../src/stages/index.js";
+import { runCliIn } from "../helpers/cli-in-process.js";
 import { createFakeStages, type FakeStageSpec } from "../helpers/fake-stages.js";
 import { createTestWorkspace, MINIMAL_RECIPE, type TestWorkspace } from "../helpers/workspace.js";
 
@@ -13,17 +14,8 @@ const STAGES: FakeStageSpec[] = [
 ];
 
 /** `stages` null: the real TinyFormer pipeline. */
-async function cli(ws: TestWorkspace, args: string[], stages: FakeStageSpec[] | null = STAGES) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(["-C", ws.root, ...args], {
-    ...(stages ? { createStages: () => createFakeStages({ stages, logFile: ws.logFile }) } : {}),
-    output: { out: (line) => out.push(line), err: (line) => err.push(line) },
-  });
-  // Paths print relative to the process's directory; make them workspace-relative.
-  const clean = (lines: string[]) => lines.join("\n").replaceAll(`${ws.root}/`, "");
-  return { code, out: clean(out), err: clean(err) };
-}
+const cli = (ws: TestWorkspace, args: string[], stages: FakeStageSpec[] | null = STAGES) =>
+  runCliIn(ws, args, stages);
 
 describe("command line", () => {
   let ws: TestWorkspace;

@@ -110,4 +110,34 @@ describe("cache maintenance and explanations", () => {
     );
     assert.deepEqual((await explainStage(await project(), "b")).state, "stale");
   });
+
+  test("a key holding a map: status and why name the values inside it that changed", async () => {
+    const harness = createHarness(ws, [
+      { name: "supernas", configKeys: ["search_space", "training.supernas"] },
+    ]);
+    await harness.build();
+    const overrides = [
+      "search_space.stages.0.channels=[8, 16]",
+      "search_space.stem.channels=[8, 16]",
+      "training.supernas.epochs=3",
+    ];
+    const project = await openProject({
+      cwd: ws.root,
+      createStages: harness.createStages,
+      overrides,
+    });
+    assert.deepEqual((await projectStatus(project)).stages, [
+      {
+        name: "supernas",
+        state: "stale",
+        reason:
+          "recipe key search_space.stages[0].channels: 8 → [8,16] (and 1 more change in search_space)",
+      },
+    ]);
+    assert.deepEqual((await explainStage(project, "supernas")).lines, [
+      "supernas is stale:",
+      "  first: recipe key search_space.stages[0].channels: 8 → [8,16] (and 1 more change in search_space)",
+      "  also:  recipe key training.supernas.epochs: 10 → 3",
+    ]);
+  });
 });

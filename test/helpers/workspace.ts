@@ -21,6 +21,35 @@ quantization:
   calibration_images: 16
 `;
 
+/**
+ * A valid search: choices in the stem, every stage type and the sparsity
+ * target. 32 px input: the MobileViT stage runs at 8x8, patch size 2.
+ */
+export const SEARCH_RECIPE = `seed: 1
+dataset:
+  format: cifar10-binary
+  path: data
+search_space:
+  stem: { channels: [8, 16] }
+  stages:
+    - { block: mbv2, channels: [16, 24], expansion: [2, 4], kernel_size: [3, 5], stride: 2 }
+    - { block: resnet, depth: [1, 2], channels: [24, 32], stride: 2 }
+    - block: mobilevit
+      channels: [32, 48]
+      embed_dim: [32, 48]
+      heads: [2, 4]
+      mlp_ratio: [2, 3]
+      patch_size: 2
+sparsity:
+  global_target: [0.3, 0.5, 0.7]
+search:
+  population: 8
+  generations: 2
+  parents: 2
+training:
+  supernas: { epochs: 1, sandwich_random_subnets: 2 }
+`;
+
 export interface TestWorkspace {
   root: string;
   recipe: string;
