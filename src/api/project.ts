@@ -11,6 +11,7 @@ import { loadProjectConfig } from "../config/project-config.js";
 import type { BackendPreference } from "../config/types.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
 import { createPipeline, type PipelineOptions } from "../pipeline/pipeline.js";
+import { checkSearchFeasibility } from "../search/feasibility-check.js";
 
 export interface OpenProjectOptions {
   /** Where to look for tinyformer.yaml (walking up). @default process.cwd() */
@@ -40,6 +41,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     cwd: options.cwd ?? process.cwd(),
     ...(options.recipe !== undefined ? { recipe: options.recipe } : {}),
     overrides: options.overrides ?? [],
+    lateChecks: [checkSearchFeasibility],
   });
   const backend = options.backend ?? recipe.recipe.backend ?? workspace.config.backend;
   const stages = (options.createStages ?? createPipeline)({

@@ -10,6 +10,7 @@ import { displayPath } from "../config/display-path.js";
 import { loadBoardProfile } from "../config/load-board.js";
 import { loadRecipe } from "../config/load-recipe.js";
 import { findWorkspaceRoot, loadWorkspace, WORKSPACE_FILE } from "../config/load-workspace.js";
+import { checkSearchFeasibility } from "../search/feasibility-check.js";
 
 export type ConfigFileKind = "workspace" | "recipe" | "board";
 
@@ -43,7 +44,7 @@ export async function validateFiles(
         if ((await loadBoardProfile(file)) === undefined) result.unreadable.push(displayPath(file));
       } else {
         const workspaceRoot = rootFor(file);
-        await loadRecipe(file, { workspaceRoot });
+        await loadRecipe(file, { workspaceRoot, lateChecks: [checkSearchFeasibility] });
       }
     } catch (error) {
       if (error instanceof ConfigError) result.diagnostics.push(...error.diagnostics);

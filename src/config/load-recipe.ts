@@ -46,7 +46,28 @@ export interface LoadRecipeOptions {
   workspaceRoot: string;
   /** Raw `--set KEY=VALUE` arguments, in command-line order. */
   overrides?: readonly string[];
+  /**
+   * Checks of a valid recipe and board that need more than their values
+   * (the search's feasibility needs the resource evaluator). They run only
+   * when everything else passed; their diagnostics are reported like the
+   * schema's. Configuration loading knows nothing of what they compute.
+   */
+  lateChecks?: readonly LateRecipeCheck[];
 }
+
+/** What a late check sees: the valid recipe and board, and where to point a diagnostic. */
+export interface LateCheckInput {
+  readonly recipe: Recipe;
+  readonly board: BoardProfile;
+  readonly boardFile: string;
+  readonly workspaceRoot: string;
+  /** A diagnostic at a recipe value (a JSON Pointer into the merged recipe). */
+  recipeDiagnostic(pointer: string, message: string): Diagnostic;
+  /** A diagnostic at a value of the board profile. */
+  boardDiagnostic(pointer: string, message: string): Promise<Diagnostic>;
+}
+
+export type LateRecipeCheck = (input: LateCheckInput) => Promise<readonly Diagnostic[]>;
 
 export async function loadRecipe(file: string, options: LoadRecipeOptions): Promise<LoadedRecipe> {
   const path = resolve(file);
@@ -83,6 +104,20 @@ export async function loadRecipe(file: string, options: LoadRecipeOptions): Prom
   if (diagnostics.length > 0 || board === undefined || boardFile === undefined) {
     throw new ConfigError(diagnostics);
   }
+  const input: LateCheckInput = {
+    recipe,
+    board,
+    boardFile,
+    workspaceRoot: options.workspaceRoot,
+    recipeDiagnostic: (pointer, message) => sources.diagnostic(pointer, message),
+    async boardDiagnostic(pointer, message) {
+      const document = await readYamlFile(boardFile);
+      if (document === undefined) return sources.diagnostic("/board", message);
+      return new SourceStack([document]).diagnostic(pointer, message);
+    },
+  };
+  for (const check of options.lateChecks ?? []) diagnostics.push(...(await check(input)));
+  if (diagnostics.length > 0) throw new ConfigError(diagnostics);
 
   return {
     file: path,

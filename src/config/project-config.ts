@@ -17,7 +17,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../graph-runner/atomic-write.js";
 import { packageRoot, schemasDir } from "../project-paths.js";
-import type { LoadedRecipe } from "./load-recipe.js";
+import type { LoadedRecipe, LoadRecipeOptions } from "./load-recipe.js";
 import type { Workspace } from "./load-workspace.js";
 import { findWorkspaceRoot } from "./workspace-root.js";
 
@@ -31,6 +31,8 @@ export interface ProjectConfigRequest {
   /** Recipe file relative to `cwd`; the workspace's default_recipe when absent. */
   recipe?: string;
   overrides: readonly string[];
+  /** Passed to loadRecipe; a remembered result has passed them. */
+  lateChecks?: LoadRecipeOptions["lateChecks"];
 }
 
 interface FileStamp {
@@ -74,6 +76,7 @@ export async function loadProjectConfig(request: ProjectConfigRequest): Promise<
     {
       workspaceRoot: workspace.root,
       overrides: request.overrides,
+      ...(request.lateChecks === undefined ? {} : { lateChecks: request.lateChecks }),
     },
   );
   const result: ProjectConfig = { workspace, recipe };

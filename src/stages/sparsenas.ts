@@ -37,6 +37,7 @@ import type { StageConfig } from "../graph-runner/stage.js";
 import type { PrunedLayerSummary } from "../pruning/pruner.js";
 import type { Candidate, LayerPlan } from "../search/candidate.js";
 import type { ResourcePrediction, SearchRecord } from "../search/evolution.js";
+import { recipeSearches } from "../search/recipe-searches.js";
 import type { BackendIdentity } from "../training/backend.js";
 import { createBackendTool } from "../training/backend-tool.js";
 import type { EpochSummary } from "../training/loop.js";
@@ -106,16 +107,12 @@ export interface SparsenasReport {
   readonly search?: SearchSummary;
 }
 
-/** Whether the recipe asks for a search (choices in the space or in the sparsity targets). */
+/** Whether the stage searches (choices in the space or in the sparsity targets). */
 function isSearch(config: StageConfig): boolean {
-  const space = config.search_space as Recipe["search_space"];
-  const sparsity = config.sparsity as Recipe["sparsity"];
-  const many = (value: unknown) => Array.isArray(value) && value.length > 1;
-  return (
-    many(sparsity.global_target) ||
-    many(space.stem.channels) ||
-    space.stages.some((stage) => Object.values(stage).some(many))
-  );
+  return recipeSearches({
+    search_space: config.search_space as Recipe["search_space"],
+    sparsity: config.sparsity as Recipe["sparsity"],
+  });
 }
 
 export const createSparsenasStage: StageFactory = (options) => ({

@@ -1,0 +1,11 @@
+/** Whether a recipe searches: a field of its space or its sparsity target has several choices. */
+import type { Recipe } from "../config/types.js";
+
+export function recipeSearches(recipe: Pick<Recipe, "search_space" | "sparsity">): boolean {
+  const many = (value: unknown) => Array.isArray(value) && value.length > 1;
+  return (
+    many(recipe.sparsity.global_target) ||
+    many(recipe.search_space.stem.channels) ||
+    recipe.search_space.stages.some((stage) => Object.values(stage).some(many))
+  );
+}
