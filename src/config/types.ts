@@ -64,8 +64,7 @@ export interface TrainingRun {
   distillation: boolean;
 }
 
-export interface PruningRun
-  extends Omit<TrainingRun, "warmup_epochs" | "sandwich_random_subnets" | "distillation"> {
+export interface PruningRun extends Omit<TrainingRun, "warmup_epochs" | "sandwich_random_subnets"> {
   ramp_fraction: number;
 }
 
@@ -77,6 +76,7 @@ export interface SearchSettings {
   mutation_probability: number;
   crossover_fraction: number;
   random_fraction: number;
+  finalists: number;
   validation_images: number;
   recalibration_images: number;
   latency_budget_instructions: number;

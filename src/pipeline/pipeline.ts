@@ -1,12 +1,12 @@
 /**
- * The TinyFormer pipeline: ten stages with fixed names and dependencies
+ * The TinyFormer pipeline: eleven stages with fixed names and dependencies
  * (DESIGN §3). A stage whose implementation has landed comes from its module
  * in `src/stages/`; the others are declared here with their place in the
  * graph only, so `graph` and `status` show the whole pipeline while `build`
  * says plainly that they are not implemented yet and produces nothing for them.
  *
- *   dataset ─► supernas ─► sparsenas ─► quantize ─► codegen ─► compile-host ─► verify-host ─┐
- *                                                         └──► compile-target ─► verify-target ─► report
+ *   dataset ─► supernas ─► sparsenas ─► finetune ─► quantize ─► codegen ─► compile-host ─► verify-host ─┐
+ *                                                                      └──► compile-target ─► verify-target ─► report
  */
 import type { BackendPreference } from "../config/types.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
@@ -16,6 +16,7 @@ export const STAGE_NAMES = [
   "dataset",
   "supernas",
   "sparsenas",
+  "finetune",
   "quantize",
   "codegen",
   "compile-host",
@@ -42,12 +43,16 @@ const PLACES: Record<StageName, StagePlace> = {
     upstream: ["dataset"],
   },
   sparsenas: {
-    description: "search the sub-network and per-layer sparsity; prune blockwise with fine-tuning",
+    description: "search the sub-network, per-layer sparsity and block size under the budgets",
     upstream: ["dataset", "supernas"],
+  },
+  finetune: {
+    description: "prune the chosen sub-network blockwise while fine-tuning it",
+    upstream: ["dataset", "supernas", "sparsenas"],
   },
   quantize: {
     description: "calibrate and quantize to the INT8 model IR; float and INT8 accuracy",
-    upstream: ["dataset", "sparsenas"],
+    upstream: ["dataset", "finetune"],
   },
   codegen: {
     description: "plan memory, choose kernels, render the SparseEngine C sources",
@@ -75,6 +80,7 @@ const PLACES: Record<StageName, StagePlace> = {
     // stages so that a report always describes a verified model.
     upstream: [
       "sparsenas",
+      "finetune",
       "quantize",
       "codegen",
       "compile-target",

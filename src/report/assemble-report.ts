@@ -1,6 +1,6 @@
 /**
  * Builds report.json from what the stages wrote: accuracy from quantize,
- * sparsity from sparsenas, kernels and arena from codegen, memory from the
+ * sparsity from finetune, kernels and arena from codegen, memory from the
  * device link (compile-target), instructions from the emulator
  * (verify-target). Pure: parsed inputs in, report out.
  */

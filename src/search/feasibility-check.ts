@@ -5,13 +5,19 @@
  * latency budget), with the footprint and the overflow, before anything is
  * built or trained. A fixed recipe is not checked here (its build checks the
  * budgets with the real linker). tfjs and the evaluator load only for a
- * recipe that searches.
+ * recipe that searches, and only once for the same inputs: a passed check is
+ * remembered in the workspace's configuration memo directory, keyed by
+ * everything it read (the space, sparsity, seed, budgets, board, dataset
+ * shape, the evaluator's tables and TinyFormer's version).
  */
-import { readdir } from "node:fs/promises";
-import { resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import type { Diagnostic } from "../config/diagnostic.js";
 import type { LateCheckInput, LateRecipeCheck } from "../config/load-recipe.js";
+import { CONFIG_MEMO_DIR } from "../config/project-config.js";
 import type { Recipe } from "../config/types.js";
+import { packageRoot, templatesDir } from "../project-paths.js";
 import { recipeSearches } from "./recipe-searches.js";
 
 const format = (n: number) => n.toLocaleString("en-US");
@@ -25,9 +31,53 @@ async function countClasses(recipe: Recipe, workspaceRoot: string): Promise<numb
   return Math.max(2, entries.filter((entry) => entry.isDirectory()).length);
 }
 
+/** The key of a check: a digest of everything it reads. */
+async function checkKey(input: LateCheckInput): Promise<string> {
+  const { recipe, board } = input;
+  const tables = await Promise.all(
+    [join(packageRoot, "package.json"), join(templatesDir, "c", "cost-model.json")].map((file) =>
+      readFile(file).catch(() => Buffer.alloc(0)),
+    ),
+  );
+  const hash = createHash("sha256");
+  hash.update(
+    JSON.stringify({
+      space: recipe.search_space,
+      sparsity: recipe.sparsity,
+      seed: recipe.seed,
+      latency: recipe.search.latency_budget_instructions,
+      dataset: [recipe.dataset.format, recipe.dataset.path, recipe.dataset.input_resolution_px],
+      board: [board.core, board.dsp, board.compiler, board.memory],
+    }),
+  );
+  for (const table of tables) hash.update(table);
+  return hash.digest("hex");
+}
+
 export const checkSearchFeasibility: LateRecipeCheck = async (input: LateCheckInput) => {
   const { recipe, board } = input;
   if (!recipeSearches(recipe)) return [];
+  const memoDir = join(input.workspaceRoot, CONFIG_MEMO_DIR);
+  const memo = join(memoDir, `search-fits-${await checkKey(input)}`);
+  if (
+    await readFile(memo).then(
+      () => true,
+      () => false,
+    )
+  )
+    return [];
+  const diagnostics = await runCheck(input);
+  if (diagnostics.length === 0) {
+    // Only a pass is remembered: a failing recipe is checked again, and fails again.
+    await mkdir(memoDir, { recursive: true })
+      .then(() => writeFile(memo, ""))
+      .catch(() => undefined);
+  }
+  return diagnostics;
+};
+
+async function runCheck(input: LateCheckInput): Promise<Diagnostic[]> {
+  const { recipe, board } = input;
   const [{ createTrainingBackend }, { precheckSearch }, { resolveBudgets }] = await Promise.all([
     import("../training/backend.js"),
     import("./precheck.js"),
@@ -71,4 +121,4 @@ export const checkSearchFeasibility: LateRecipeCheck = async (input: LateCheckIn
       ),
     );
   return diagnostics;
-};
+}

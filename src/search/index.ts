@@ -4,6 +4,7 @@ export { findBudgetViolations, type ResourceBudgets, resolveBudgets } from "./bu
 export * from "./candidate.js";
 export * from "./evolution.js";
 export { type CandidateExecutor, createInProcessExecutor } from "./executor.js";
+export { measureInt8Accuracy } from "./int8-accuracy.js";
 export { createAssessmentContext, loadAssessmentContext, type SearchJobSetup } from "./job.js";
 export { createOperatorSpace } from "./operator-space.js";
 export { resolveEvolutionSettings, runSearch, type SearchOutcome } from "./run-search.js";

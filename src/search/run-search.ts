@@ -5,9 +5,10 @@
  * and ends exactly as an uninterrupted one; then the chosen candidate and the
  * Pareto front.
  *
- * The choice: the most accurate feasible candidate; among equally accurate
- * ones the one with fewer predicted instructions, then less flash, then the
- * one assessed first.
+ * The choice: the feasible candidates ranked by validation accuracy (then
+ * fewer predicted instructions, less flash, assessed first); the first
+ * `finalists` of them are measured again in INT8 and the most accurate there
+ * wins (ties: the better float rank).
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -26,9 +27,18 @@ import {
 import type { CandidateExecutor } from "./executor.js";
 import type { OperatorSpace } from "./operators.js";
 
+/** A finalist: its log index, float and INT8 validation accuracy. */
+export interface Finalist {
+  readonly index: number;
+  readonly accuracy: number;
+  readonly int8Accuracy: number;
+}
+
 export interface SearchOutcome {
   readonly records: readonly SearchRecord[];
   readonly chosen: SearchRecord;
+  /** The top candidates by float accuracy, with their INT8 accuracy (empty with one finalist). */
+  readonly finalists: readonly Finalist[];
   readonly paretoFront: readonly SearchRecord[];
   /** Why `chosen` won, in one sentence. */
   readonly reason: string;
@@ -90,6 +100,10 @@ export async function runSearch(options: {
   /** JSON of everything else the assessments depend on (supernet digest, budgets, images). */
   readonly identity: unknown;
   readonly signal?: AbortSignal;
+  /** Candidates re-ranked by INT8 accuracy at the end (1: none). */
+  readonly finalists: number;
+  /** INT8 validation accuracy of a candidate (see int8-accuracy.ts). */
+  readonly measureInt8Accuracy: (candidate: Candidate) => number;
   readonly onGeneration?: (summary: {
     generation: number;
     best: SearchRecord | undefined;
@@ -109,28 +123,57 @@ export async function runSearch(options: {
     },
     resumeFrom,
   );
-  const ranked = [...result.evaluated].sort(compareRecords);
-  const chosen = ranked[0];
-  if (chosen === undefined) throw new Error("the search evaluated no feasible candidate");
-  const runnerUp = ranked.find(
-    (record) => JSON.stringify(record.candidate) !== JSON.stringify(chosen.candidate),
-  );
+  // One entry per distinct candidate (a redrawn duplicate is assessed again).
+  const distinct = new Map<string, SearchRecord>();
+  for (const record of [...result.evaluated].sort(compareRecords)) {
+    const key = JSON.stringify(record.candidate);
+    if (!distinct.has(key)) distinct.set(key, record);
+  }
+  const ranked = [...distinct.values()];
+  if (ranked.length === 0) throw new Error("the search evaluated no feasible candidate");
+  const top = ranked.slice(0, Math.max(1, options.finalists));
+  const finalists: Finalist[] =
+    top.length < 2
+      ? []
+      : top.map((record) => {
+          options.signal?.throwIfAborted();
+          return {
+            index: record.index,
+            accuracy: record.accuracy ?? 0,
+            int8Accuracy: options.measureInt8Accuracy(record.candidate),
+          };
+        });
+  let chosen = top[0] as SearchRecord;
+  let best = finalists[0];
+  for (const finalist of finalists) {
+    if (best === undefined || finalist.int8Accuracy > best.int8Accuracy) best = finalist;
+  }
+  if (best !== undefined) chosen = top.find((record) => record.index === best?.index) ?? chosen;
   return {
     records: result.records,
     chosen,
+    finalists,
     paretoFront: computeParetoFront(result.records),
-    reason: explainChoice(chosen, runnerUp, result.evaluated.length),
+    reason: explainChoice(chosen, ranked, finalists),
     resumedGenerations: resumeFrom?.generation ?? 0,
   };
 }
 
+const pct = (value: number | null) => `${(100 * (value ?? 0)).toFixed(1)} %`;
+
 function explainChoice(
   chosen: SearchRecord,
-  runnerUp: SearchRecord | undefined,
-  evaluated: number,
+  ranked: readonly SearchRecord[],
+  finalists: readonly Finalist[],
 ): string {
-  const pct = (value: number | null) => `${(100 * (value ?? 0)).toFixed(1)} %`;
-  const base = `the most accurate of ${evaluated} feasible candidates (${pct(chosen.accuracy)} on the validation subset)`;
+  const rank = ranked.indexOf(chosen) + 1;
+  const float = `${pct(chosen.accuracy)} on the validation subset`;
+  if (finalists.length > 1) {
+    const int8 = finalists.find((finalist) => finalist.index === chosen.index)?.int8Accuracy ?? 0;
+    return `the most accurate in INT8 (${pct(int8)}; float ${float}, rank ${rank}) of the ${finalists.length} most accurate of ${ranked.length} feasible candidates`;
+  }
+  const runnerUp = ranked[1];
+  const base = `the most accurate of ${ranked.length} feasible candidates (${float})`;
   if (runnerUp === undefined) return base;
   if (runnerUp.accuracy === chosen.accuracy)
     return `${base}; tied with candidate ${runnerUp.index} and chosen for fewer predicted instructions or less flash`;

@@ -10,6 +10,7 @@ import { createCodegenStage } from "./codegen.js";
 import { createCompileHostStage } from "./compile-host.js";
 import { createCompileTargetStage } from "./compile-target.js";
 import { createDatasetStage } from "./dataset.js";
+import { createFinetuneStage } from "./finetune.js";
 import { createQuantizeStage } from "./quantize.js";
 import { createReportStage } from "./report.js";
 import { createSparsenasStage } from "./sparsenas.js";
@@ -26,6 +27,7 @@ export const implementedStages: Partial<Record<StageName, StageFactory>> = {
   dataset: createDatasetStage,
   supernas: createSupernasStage,
   sparsenas: createSparsenasStage,
+  finetune: createFinetuneStage,
   quantize: createQuantizeStage,
   codegen: createCodegenStage,
   "compile-host": createCompileHostStage,

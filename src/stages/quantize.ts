@@ -1,11 +1,11 @@
 /**
- * The `quantize` stage: turns the float sparse model from `sparsenas` into
+ * The `quantize` stage: turns the float sparse model from `finetune` into
  * the INT8 model IR (per-channel symmetric weights, per-tensor asymmetric
  * activations calibrated on training images, TFLite multipliers), and
  * measures float and INT8 accuracy on the test split with the reference
  * interpreter.
  *
- * Inputs:  dataset/manifest.json + *.tfds, sparsenas/model.json + model.bin (float IR)
+ * Inputs:  dataset/manifest.json + *.tfds, finetune/model.json + model.bin (float IR)
  * Outputs: model-int8.json + model-int8.bin (INT8 IR), quantize.json (accuracies,
  *          per-layer float-vs-INT8 error on a few calibration images)
  */
@@ -53,11 +53,11 @@ export const createQuantizeStage: StageFactory = () => ({
     const config = readConfig(context);
     const dataset = await loadDatasetArtifacts(await linkUpstream(context, "dataset"));
     const loaded = await ir.loadModel(
-      join(await linkUpstream(context, "sparsenas"), FLOAT_MODEL_STEM),
+      join(await linkUpstream(context, "finetune"), FLOAT_MODEL_STEM),
     );
     if (!loaded.ok) {
       const issues = loaded.issues.map((issue) => `  ${issue.path}: ${issue.message}`);
-      throw new Error(`sparsenas produced an invalid float model:\n${issues.join("\n")}`);
+      throw new Error(`finetune produced an invalid float model:\n${issues.join("\n")}`);
     }
     const floatModel = loaded.model;
 

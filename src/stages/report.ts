@@ -1,6 +1,6 @@
 /**
  * The `report` stage: report.json (schemas/report.schema.json) from the
- * outputs of quantize, sparsenas, codegen, compile-target and verify-target,
+ * outputs of quantize, finetune, codegen, compile-target and verify-target,
  * checked against its schema. The CLI prints its summary after every build
  * (cached or not).
  */
@@ -23,7 +23,7 @@ export const createReportStage: StageFactory = () => ({
     const json = async (stage: string, file: string) =>
       JSON.parse(await readFile(upstreamPath(context, stage, file), "utf8")) as never;
     const quantize = (await json("quantize", "quantize.json")) as { accuracy: never };
-    const sparsenas = (await json("sparsenas", "sparsenas.json")) as { layers: never };
+    const finetune = (await json("finetune", "finetune.json")) as { layers: never };
     const graph = (await json("quantize", "model-int8.json")) as {
       tensors: { name: string; shape: number[] }[];
       ops: { name: string; outputs: string[] }[];
@@ -36,7 +36,7 @@ export const createReportStage: StageFactory = () => ({
         clock_hz: context.config["board.clock_hz"] as number,
       },
       accuracy: quantize.accuracy,
-      prunedLayers: sparsenas.layers,
+      prunedLayers: finetune.layers,
       codegen: await json("codegen", CODEGEN_SUMMARY),
       outputShapes: new Map(
         graph.ops.map((op) => [op.name, shapes.get(op.outputs[0] ?? "") ?? []]),

@@ -1,7 +1,6 @@
 /**
  * The `sparsenas` stage: chooses the sub-network and each layer's sparsity
- * and block size, then prunes it gradually while it fine-tunes, and exports
- * the sparse float model IR for `quantize`.
+ * and block size; `finetune` then prunes and fine-tunes the choice.
  *
  * - A search (the search space or `sparsity.global_target` has choices):
  *   the evolutionary search of src/search/ over the supernet `supernas`
@@ -11,52 +10,40 @@
  *   pruned one-shot by magnitude, their batch-norm statistics recalibrated,
  *   and their validation accuracy measured on a fixed subset. Progress is
  *   saved after each generation (a killed search resumes there). The most
- *   accurate feasible candidate is chosen.
+ *   accurate feasible candidates are measured again in INT8, which decides.
  * - A fixed network (no choices anywhere): the plan follows the recipe
  *   (src/pruning/plan.ts: each layer's target, the largest allowed block
  *   size dividing its row length), as before the search existed.
  *
- * Then (both): the chosen sub-network is pruned on a cubic schedule over
- * `ramp_fraction` of the fine-tuning steps (masks re-applied after every
- * step), to exactly round(target × blocks) blocks per layer, those of
- * smallest L2 norm.
- *
  * Inputs:  dataset/manifest.json + *.tfds, supernas/checkpoint/
- * Reads:   search_space, seed, sparsity, training.sparsenas,
- *          dataset.normalization, dataset.augmentation; when searching, also
- *          `search` and the board's memory budgets and code-generation keys;
- *          the backend identity
- * Outputs: model.json + model.bin (float IR), sparsenas.json (SparsenasReport);
+ * Reads:   search_space, seed, sparsity, dataset.normalization,
+ *          dataset.augmentation; when searching, also `search` and the
+ *          board's memory budgets and code-generation keys; the backend
+ * Outputs: candidate.json (ChosenCandidate), sparsenas.json (SparsenasReport);
  *          when searching, search-log.jsonl (every candidate assessed, in
  *          order) and pareto.json (the accuracy / flash / instructions front)
  */
 import { appendFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { BoardProfile, PruningRun, Recipe, SearchSettings } from "../config/types.js";
+import type { BoardProfile, Recipe, SearchSettings } from "../config/types.js";
 import type { StageConfig } from "../graph-runner/stage.js";
-import type { PrunedLayerSummary } from "../pruning/pruner.js";
 import type { Candidate, LayerPlan } from "../search/candidate.js";
 import type { ResourcePrediction, SearchRecord } from "../search/evolution.js";
 import { recipeSearches } from "../search/recipe-searches.js";
-import type { BackendIdentity } from "../training/backend.js";
 import { createBackendTool } from "../training/backend-tool.js";
-import type { EpochSummary } from "../training/loop.js";
 import type { StageFactory } from "./index.js";
-import { FLOAT_MODEL_STEM } from "./quantize.js";
 import { SUPERNAS_CHECKPOINT_DIR } from "./supernas.js";
 import {
-  createEpochBudget,
-  createTrainingProgress,
   linkUpstream,
   percent,
   prepareTrainingRun,
   readTrainingStageConfig,
-  resolveOptimizer,
   TRAINING_STAGE_KEYS,
   writeJson,
 } from "./training-support.js";
 
 export const SPARSENAS_REPORT = "sparsenas.json";
+export const CHOSEN_CANDIDATE = "candidate.json";
 export const SEARCH_LOG = "search-log.jsonl";
 export const PARETO_FRONT = "pareto.json";
 
@@ -80,16 +67,26 @@ export interface SearchSummary {
   readonly resumedGenerations: number;
   /** The chosen candidate: its index in search-log.jsonl, accuracy on the validation subset and why. */
   readonly chosen: { readonly index: number; readonly accuracy: number; readonly reason: string };
+  /** The most accurate candidates with their INT8 accuracy, which decided between them. */
+  readonly finalists: readonly { index: number; accuracy: number; int8Accuracy: number }[];
   readonly validationImages: number;
 }
 
+/** candidate.json: what `finetune` prunes and fine-tunes. */
+export interface ChosenCandidate extends Candidate {
+  /** When searching: the resource evaluator's prediction for it (on the supernet's weights). */
+  readonly predicted?: ResourcePrediction;
+  /** When searching: the recalibration images its accuracy was measured with. */
+  readonly recalibrationImages?: number;
+}
+
+/** sparsenas.json. */
 export interface SparsenasReport {
-  readonly backend: BackendIdentity;
-  /** The sub-network fine-tuned (every field resolved). */
+  readonly searched: boolean;
+  /** The chosen sub-network (every field resolved). */
   readonly architecture: unknown;
-  readonly layers: readonly PrunedLayerSummary[];
-  /** Over the pruned layers' weights: zero weights in pruned blocks / weights. */
-  readonly overall: { readonly target: number; readonly achieved: number };
+  /** Each conv and linear layer's target and block size (or why it stays dense). */
+  readonly layers: readonly LayerPlan[];
   /**
    * When searching: the resource evaluator's prediction for the chosen
    * candidate on the supernet's weights (what the search compared against
@@ -97,13 +94,6 @@ export interface SparsenasReport {
    * emulator measure.
    */
   readonly predicted?: ResourcePrediction;
-  /** Validation accuracy of the restored network, then of the pruned, fine-tuned one (null without a validation split). */
-  readonly validationAccuracy: { readonly before: number | null; readonly after: number | null };
-  readonly epochs: { readonly planned: number; readonly completed: number };
-  readonly rampSteps: number;
-  readonly stoppedByBudget: boolean;
-  readonly history: readonly EpochSummary[];
-  /** Present when the stage searched. */
   readonly search?: SearchSummary;
 }
 
@@ -117,24 +107,19 @@ function isSearch(config: StageConfig): boolean {
 
 export const createSparsenasStage: StageFactory = (options) => ({
   version: "2",
-  configKeys: [...TRAINING_STAGE_KEYS, "sparsity", "training.sparsenas"],
+  configKeys: [...TRAINING_STAGE_KEYS, "sparsity"],
   conditionalConfigKeys: (config) => (isSearch(config) ? ["search", ...SEARCH_BOARD_KEYS] : []),
   tools: [createBackendTool(options.backend)],
   async run(context) {
     const settings = readTrainingStageConfig(context.config);
-    const run = context.config["training.sparsenas"] as PruningRun;
     const sparsity = context.config.sparsity as Recipe["sparsity"];
     const searching = isSearch(context.config);
-    const [loop, checkpoint, { deriveSeed }, pruning, { writeModel }, search, supernetTools] =
-      await Promise.all([
-        import("../training/loop.js"),
-        import("../training/checkpoint.js"),
-        import("../datasets/seeded-random.js"),
-        import("../pruning/index.js"),
-        import("../model-ir/io.js"),
-        import("../search/index.js"),
-        import("../supernet/index.js"),
-      ]);
+    const [checkpoint, pruning, search, supernetTools] = await Promise.all([
+      import("../training/checkpoint.js"),
+      import("../pruning/index.js"),
+      import("../search/index.js"),
+      import("../supernet/index.js"),
+    ]);
     const { backend, train, validation, supernet } = await prepareTrainingRun(
       context,
       options.backend,
@@ -149,10 +134,6 @@ export const createSparsenasStage: StageFactory = (options) => ({
       );
       const restored = await checkpoint.loadCheckpoint(checkpointDir);
       checkpoint.restoreCheckpoint(restored, { parameters: supernet.parameters });
-      const evaluateOn = (network: Parameters<typeof loop.evaluateNetwork>[0]) =>
-        validation === undefined || validation.count === 0
-          ? null
-          : loop.evaluateNetwork(network, validation, settings.normalization).accuracy;
 
       let chosen: Candidate;
       let predicted: ResourcePrediction | undefined;
@@ -223,6 +204,7 @@ export const createSparsenasStage: StageFactory = (options) => ({
             accuracy: outcome.chosen.accuracy ?? 0,
             reason: outcome.reason,
           },
+          finalists: outcome.finalists,
           validationImages: assessment.evaluation?.validation.count ?? 0,
         };
       } else {
@@ -242,83 +224,26 @@ export const createSparsenasStage: StageFactory = (options) => ({
         };
       }
 
-      const network = supernet.subnet(chosen.architecture);
-      if (recalibration !== undefined) {
-        // The search measured the candidate with statistics of its own.
-        supernetTools.recalibrateBatchNorm(network, {
-          images: recalibration,
-          normalization: settings.normalization,
-        });
-      }
-      const before = evaluateOn(network);
-      const layers = network.layers();
-      const plan = chosen.layers.map((layer) => ({
-        name: layer.name,
-        target: layer.target,
-        blockSize: layer.blockSize ?? undefined,
-        rowLength: layer.rowLength,
-        ...(layer.denseReason === undefined ? {} : { denseReason: layer.denseReason }),
-      }));
-      const batches = Math.floor(train.count / run.batch_size);
-      const rampSteps = pruning.computeRampSteps(run.ramp_fraction, batches * run.epochs);
-      const pruner = pruning.createGradualPruner({ layers, plan, rampSteps });
-      const pruned = plan.filter((layer) => layer.blockSize !== undefined);
-      context.progress(
-        `pruning ${pruned.length} of ${plan.length} layers over ${rampSteps} steps while fine-tuning for ${run.epochs} epoch(s)`,
-      );
-      const budget = createEpochBudget(run.budget_minutes, run.epochs);
-      let history: readonly EpochSummary[] = [];
-      if (run.epochs > 0) {
-        const result = await loop.trainNetwork({
-          network,
-          train,
-          ...(validation === undefined ? {} : { validation }),
-          normalization: settings.normalization,
-          epochs: run.epochs,
-          batchSize: run.batch_size,
-          optimizer: resolveOptimizer(run),
-          learningRate: run.learning_rate,
-          labelSmoothing: run.label_smoothing,
-          augment: settings.augmentation,
-          seed: deriveSeed(settings.seed, "sparsenas"),
-          signal: context.signal,
-          onProgress: createTrainingProgress(context, "sparsenas"),
-          afterStep: pruner.afterStep,
-          stopAfterEpoch: budget.stopAfterEpoch,
-        });
-        result.optimizer.dispose();
-        history = result.history;
-      }
-      // Reaches the final targets even when the budget cut the ramp short.
-      pruner.finish();
-      const after = evaluateOn(network);
-      const summary = pruner.summarize();
-
-      const blockSizes = new Map(
-        pruned.flatMap((layer) =>
-          layer.blockSize === undefined ? [] : [[layer.name, layer.blockSize] as const],
-        ),
-      );
-      const model = network.exportModel({ name: "tinyformer-float", batch: 1, blockSizes });
-      await writeModel(join(context.outDir, FLOAT_MODEL_STEM), model);
-      const report: SparsenasReport = {
-        backend: { name: backend.name, version: backend.version },
-        architecture: chosen.architecture,
-        layers: summary,
-        overall: computeOverall(summary),
+      const candidateFile: ChosenCandidate = {
+        ...chosen,
         ...(predicted === undefined ? {} : { predicted }),
-        validationAccuracy: { before, after },
-        epochs: { planned: run.epochs, completed: history.length },
-        rampSteps,
-        stoppedByBudget: budget.stopped(),
-        history,
+        ...(recalibration === undefined ? {} : { recalibrationImages: recalibration.count }),
+      };
+      await writeJson(join(context.outDir, CHOSEN_CANDIDATE), candidateFile);
+      const report: SparsenasReport = {
+        searched: searchSummary !== undefined,
+        architecture: chosen.architecture,
+        layers: chosen.layers,
+        ...(predicted === undefined ? {} : { predicted }),
         ...(searchSummary === undefined ? {} : { search: searchSummary }),
       };
       await writeJson(join(context.outDir, SPARSENAS_REPORT), report);
-      const show = (value: number | null) => (value === null ? "n/a" : percent(value));
-      context.progress(
-        `sparsity ${percent(report.overall.achieved)} of pruned layers' weights; validation accuracy ${show(before)} -> ${show(after)}`,
-      );
+      if (searchSummary === undefined) {
+        const pruned = chosen.layers.filter((layer) => layer.blockSize !== null).length;
+        context.progress(
+          `a fixed network: ${pruned} of ${chosen.layers.length} layers to prune as sparsity says`,
+        );
+      }
     } finally {
       supernet.dispose();
     }
@@ -369,12 +294,18 @@ async function runStageSearch(
         sparsity,
       },
       signal: context.signal,
+      finalists: searchSettings.finalists,
+      measureInt8Accuracy: (candidate) => search.measureInt8Accuracy(pieces.assessment, candidate),
       onGeneration: ({ generation, best, assessed }) =>
         context.progress(
           `generation ${generation + 1}/${total}: ${assessed} assessed${best === undefined ? "" : `; best so far ${percent(best.accuracy ?? 0)} (flash ${best.predicted.flashBytes.toLocaleString("en-US")} B, ${best.predicted.instructions.toLocaleString("en-US")} instructions)`}`,
           { generation: generation + 1, generations: total, assessed },
         ),
     });
+    if (outcome.finalists.length > 0)
+      context.progress(
+        `finalists in INT8: ${outcome.finalists.map((f) => `candidate ${f.index} ${percent(f.int8Accuracy)} (float ${percent(f.accuracy)})`).join(", ")}`,
+      );
     if (outcome.resumedGenerations > 0)
       context.progress(`resumed after ${outcome.resumedGenerations} finished generation(s)`);
     await writeSearchOutputs(context.outDir, outcome.records, outcome.paretoFront);
@@ -407,22 +338,4 @@ async function writeSearchOutputs(
       candidate: record.candidate,
     })),
   );
-}
-
-function computeOverall(layers: readonly PrunedLayerSummary[]): {
-  target: number;
-  achieved: number;
-} {
-  let weights = 0;
-  let target = 0;
-  let achieved = 0;
-  for (const layer of layers) {
-    if (layer.blockSize === null) continue;
-    weights += layer.weights;
-    target += layer.target * layer.weights;
-    achieved += layer.achieved * layer.weights;
-  }
-  return weights === 0
-    ? { target: 0, achieved: 0 }
-    : { target: target / weights, achieved: achieved / weights };
 }

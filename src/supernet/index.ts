@@ -1,4 +1,6 @@
 /** Supernet training and evaluation helpers (loads tfjs: import inside a running stage). */
+
+export { runDistillationStep } from "./distillation-step.js";
 export {
   countParameters,
   countRegionParameters,

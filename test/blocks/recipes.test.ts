@@ -1,14 +1,16 @@
 /**
- * Every shipped recipe's search space builds a network that exports to a
- * valid IR with the same numerics as tfjs, with unique layer names and its
- * `keep_dense` layers present.
+ * Every shipped recipe's search space builds: its largest and smallest
+ * sub-networks (the only network of a fixed space) export to a valid IR with
+ * the same numerics as tfjs, with unique layer names and the `keep_dense` and
+ * `per_layer` layers present.
  */
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { createNetwork } from "../../src/blocks/network.js";
+import { createSupernet } from "../../src/blocks/network.js";
+import { largestArchitecture, smallestArchitecture } from "../../src/blocks/search-space.js";
 import { loadRecipe } from "../../src/config/load-recipe.js";
 import { assertIrMatches, loadTf, randomImages, randomizeState } from "./support.js";
 
@@ -24,12 +26,14 @@ before(async () => {
 for (const file of recipes) {
   test(`recipes/${file}: the search space builds and exports with tfjs numerics`, async () => {
     const { recipe } = await loadRecipe(join(root, "recipes", file), { workspaceRoot: root });
-    const network = createNetwork(recipe.search_space, {
+    const supernet = createSupernet(recipe.search_space, {
       classes: 10,
       inputResolution: recipe.dataset.input_resolution_px,
       seed: recipe.seed,
     });
-    try {
+    randomizeState(tf, supernet.parameters, 3);
+    for (const pick of [largestArchitecture, smallestArchitecture]) {
+      const network = supernet.subnet(pick(recipe.search_space));
       const names = network.layers().map((layer) => layer.name);
       assert.equal(new Set(names).size, names.length, "layer names are unique");
       for (const name of recipe.sparsity.keep_dense)
@@ -44,7 +48,6 @@ for (const file of recipes) {
         convAndLinear.map((op) => op.name),
         names,
       );
-      randomizeState(tf, network.parameters, 3);
       const size = recipe.dataset.input_resolution_px;
       const shape: [number, number, number, number] = [1, size, size, 3];
       const input = randomImages(shape, 4);
@@ -52,8 +55,7 @@ for (const file of recipes) {
         network.apply(tf.tensor4d(input, shape), { training: false }).dataSync(),
       );
       assertIrMatches(network.exportModel(), input, expected, file);
-    } finally {
-      network.parameters.dispose();
     }
+    supernet.dispose();
   });
 }

@@ -46,7 +46,7 @@ describe("command line", () => {
     });
   });
 
-  test("the real pipeline: all ten stages in graph, not implemented ones say so", async () => {
+  test("the real pipeline: all eleven stages in graph, not implemented ones say so", async () => {
     const graph = await cli(ws, ["graph", "--json"], null);
     assert.equal(graph.code, 0);
     const names = (JSON.parse(graph.out) as { stages: { name: string }[] }).stages.map(
@@ -56,6 +56,7 @@ describe("command line", () => {
       "dataset",
       "supernas",
       "sparsenas",
+      "finetune",
       "quantize",
       "codegen",
       "compile-host",

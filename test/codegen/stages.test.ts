@@ -1,6 +1,6 @@
 /**
  * codegen → compile-host → verify-host after the real dataset and quantize
- * stages, with a fixed float model standing in for sparsenas.
+ * stages, with a fixed float model standing in for finetune.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";

@@ -10,8 +10,8 @@ import { renderModelJson } from "../../src/model-ir/io.js";
 import { buildMobileVitSample } from "../../src/model-ir/sample-models.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
 
-const sampleSparsenas: StageDefinition = {
-  name: "sparsenas",
+const sampleFinetune: StageDefinition = {
+  name: "finetune",
   description: "a fixed float model standing in for the searched one",
   upstream: [],
   version: "1",
@@ -23,12 +23,12 @@ const sampleSparsenas: StageDefinition = {
   },
 };
 
-/** `dataset`, the sample `sparsenas`, and the named real stages (which must depend on nothing else). */
+/** `dataset`, the sample `finetune`, and the named real stages (which must depend on nothing else). */
 export function createSampleModelPipeline(stages: readonly string[]): StageDefinition[] {
   const keep = new Set(["dataset", ...stages]);
   return [
     ...createPipeline({ backend: "auto" }).filter((stage) => stage.name === "dataset"),
-    sampleSparsenas,
+    sampleFinetune,
     ...createPipeline({ backend: "auto" }).filter(
       (stage) => keep.has(stage.name) && stage.name !== "dataset",
     ),

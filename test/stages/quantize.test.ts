@@ -1,4 +1,4 @@
-/** The quantize stage between the real dataset stage and a float model standing in for sparsenas. */
+/** The quantize stage between the real dataset stage and a float model standing in for finetune. */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -37,7 +37,7 @@ describe("quantize stage", () => {
   test("writes the INT8 IR and float / INT8 accuracy; a recipe key it reads reruns it alone", async () => {
     const project = await openProject({ cwd: ws.root, createStages: stages });
     const result = await buildProject(project);
-    assert.deepEqual(result.outcomes, { dataset: "built", sparsenas: "built", quantize: "built" });
+    assert.deepEqual(result.outcomes, { dataset: "built", finetune: "built", quantize: "built" });
     const report = JSON.parse(await ws.read("build/test/quantize/quantize.json")) as QuantizeReport;
     assert.equal(report.accuracy.images, 24);
     assert.equal(report.accuracy.split, "test");

@@ -22,7 +22,8 @@ import type { Model } from "../../src/model-ir/types.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
 import { packageRoot } from "../../src/project-paths.js";
 import type { SearchRecord } from "../../src/search/evolution.js";
-import type { SparsenasReport } from "../../src/stages/sparsenas.js";
+import type { FinetuneReport } from "../../src/stages/finetune.js";
+import type { ChosenCandidate, SparsenasReport } from "../../src/stages/sparsenas.js";
 import type { SupernasReport } from "../../src/stages/supernas.js";
 import { waitFor } from "../helpers/run-cli-process.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
@@ -55,7 +56,7 @@ training:
   sparsenas: { epochs: 1, batch_size: 32, learning_rate: 0.005, ramp_fraction: 0.5 }
 `;
 
-const STAGES = new Set(["dataset", "supernas", "sparsenas"]);
+const STAGES = new Set(["dataset", "supernas", "sparsenas", "finetune"]);
 const stages = (): StageDefinition[] =>
   createPipeline({ backend: "wasm" }).filter((stage) => STAGES.has(stage.name));
 const withWorkers = (): StageDefinition[] =>
@@ -88,7 +89,12 @@ describe("search stages, end to end", () => {
         if (event.type === "stage-progress") progress.push(`${event.stage}: ${event.message}`);
       },
     });
-    assert.deepEqual(result.outcomes, { dataset: "built", supernas: "built", sparsenas: "built" });
+    assert.deepEqual(result.outcomes, {
+      dataset: "built",
+      supernas: "built",
+      sparsenas: "built",
+      finetune: "built",
+    });
 
     const supernas = JSON.parse(
       await ws.read("build/test/supernas/supernas.json"),
@@ -127,12 +133,21 @@ describe("search stages, end to end", () => {
     }[];
     assert.ok(front.length > 0 && front.some((entry) => entry.index === chosen.index));
 
+    const candidate = JSON.parse(
+      await ws.read("build/test/sparsenas/candidate.json"),
+    ) as ChosenCandidate;
+    assert.deepEqual(candidate.layers, chosen.candidate.layers);
+    assert.equal(candidate.recalibrationImages, 64);
+
     // Fine-tuning pruned every layer of the chosen plan to exactly its block count.
-    const loaded = await loadModel(join(ws.root, "build/test/sparsenas/model"));
+    const finetune = JSON.parse(
+      await ws.read("build/test/finetune/finetune.json"),
+    ) as FinetuneReport;
+    const loaded = await loadModel(join(ws.root, "build/test/finetune/model"));
     if (!loaded.ok) assert.fail(JSON.stringify(loaded.issues));
     const floatModel: Model = loaded.model;
     for (const plan of chosen.candidate.layers) {
-      const summary = report.layers.find((layer) => layer.name === plan.name);
+      const summary = finetune.layers.find((layer) => layer.name === plan.name);
       assert.ok(summary, plan.name);
       assert.equal(summary.blockSize, plan.blockSize, plan.name);
       if (plan.blockSize === null) continue;
@@ -153,23 +168,27 @@ describe("search stages, end to end", () => {
 
   test("the same seed gives the same bytes, also with two worker processes", async () => {
     const log = firstLog;
-    const model = read(ws, "build/test/sparsenas/model.bin");
+    const model = read(ws, "build/test/finetune/model.bin");
     const again = await buildProject(await openProject({ cwd: ws.root, createStages: stages }), {
       force: ["sparsenas"],
     });
     assert.equal(again.outcomes.sparsenas, "built");
+    assert.equal(again.outcomes.finetune, "cached", "the same choice: fine-tuning is not redone");
     assert.deepEqual(read(ws, "build/test/sparsenas/search-log.jsonl"), log);
-    assert.deepEqual(read(ws, "build/test/sparsenas/model.bin"), model);
+    const tuned = await buildProject(await openProject({ cwd: ws.root, createStages: stages }), {
+      force: ["finetune"],
+    });
+    assert.equal(tuned.outcomes.finetune, "built");
+    assert.deepEqual(read(ws, "build/test/finetune/model.bin"), model);
     const parallel = await buildProject(
       await openProject({ cwd: ws.root, createStages: withWorkers }),
       { force: ["sparsenas"] },
     );
     assert.equal(parallel.outcomes.sparsenas, "built");
     assert.deepEqual(read(ws, "build/test/sparsenas/search-log.jsonl"), log);
-    assert.deepEqual(read(ws, "build/test/sparsenas/model.bin"), model);
   });
 
-  test("budget and search edits rerun the search, never the supernet training", async () => {
+  test("budget and search edits rerun the search, never the supernet training; fine-tuning edits only the fine-tuning", async () => {
     const chosen = readLog(ws)[0]?.predicted;
     assert.ok(chosen);
     for (const overrides of [
@@ -182,9 +201,20 @@ describe("search stages, end to end", () => {
         await openProject({ cwd: ws.root, createStages: stages, overrides }),
         { onEvent: (event) => event.type === "stage-start" && started.push(event.stage) },
       );
-      assert.deepEqual(started, ["sparsenas"], overrides.join(" "));
+      assert.deepEqual(started.slice(0, 1), ["sparsenas"], overrides.join(" "));
+      assert.ok(started.every((stage) => stage === "sparsenas" || stage === "finetune"));
       assert.equal(result.outcomes.supernas, "cached");
     }
+    const started: string[] = [];
+    await buildProject(
+      await openProject({
+        cwd: ws.root,
+        createStages: stages,
+        overrides: ["training.sparsenas.learning_rate=0.004"],
+      }),
+      { onEvent: (event) => event.type === "stage-start" && started.push(event.stage) },
+    );
+    assert.deepEqual(started, ["finetune"]);
     // The latency budget held: nothing chosen above it.
     const latency = chosen.instructions;
     await buildProject(
@@ -211,7 +241,8 @@ describe("search stages, end to end", () => {
       await buildProject(
         await openProject({
           cwd: other.root,
-          createStages: () => stages().filter((stage) => stage.name !== "sparsenas"),
+          createStages: () =>
+            stages().filter((stage) => stage.name === "dataset" || stage.name === "supernas"),
         }),
       );
       const child = spawn(process.execPath, [join(packageRoot, "bin", "tinyformer.js"), "build"], {

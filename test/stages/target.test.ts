@@ -1,6 +1,6 @@
 /**
  * compile-target → verify-target after the real dataset, quantize and
- * codegen stages, with a fixed float model standing in for sparsenas: the
+ * codegen stages, with a fixed float model standing in for finetune: the
  * device link's footprint against the board's budgets, the QEMU run's bytes
  * against the interpreter's, deterministic instruction counts, a wrong byte
  * in the generated C traced to its layer on the target, an over-budget board

@@ -1,5 +1,5 @@
 /**
- * dataset → supernas → sparsenas → quantize with the real stages on a tiny
+ * dataset → supernas → sparsenas → finetune → quantize with the real stages on a tiny
  * fixed network (16x16 images, a few hundred of them, one epoch each), and
  * the invalidation precision of the training stages' keys.
  */
@@ -14,8 +14,8 @@ import { loadModel } from "../../src/model-ir/io.js";
 import type { Model } from "../../src/model-ir/types.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
 import { packageRoot } from "../../src/project-paths.js";
+import type { FinetuneReport } from "../../src/stages/finetune.js";
 import type { QuantizeReport } from "../../src/stages/quantize.js";
-import type { SparsenasReport } from "../../src/stages/sparsenas.js";
 import type { SupernasReport } from "../../src/stages/supernas.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
 
@@ -42,7 +42,7 @@ quantization:
   calibration_images: 16
 `;
 
-const STAGES = new Set(["dataset", "supernas", "sparsenas", "quantize"]);
+const STAGES = new Set(["dataset", "supernas", "sparsenas", "finetune", "quantize"]);
 const stages = (): StageDefinition[] =>
   createPipeline({ backend: "wasm" }).filter((stage) => STAGES.has(stage.name));
 
@@ -73,7 +73,7 @@ describe("training stages, end to end", () => {
     await ws.cleanup();
   });
 
-  test("trains, prunes exactly and quantizes; a sparsity edit reruns sparsenas and quantize only; retraining cuts off early", async () => {
+  test("trains, prunes exactly and quantizes; a sparsity edit reruns sparsenas, finetune and quantize only; retraining cuts off early", async () => {
     const progress: Record<string, unknown>[] = [];
     const result = await buildProject(await openProject({ cwd: ws.root, createStages: stages }), {
       onEvent: (event) => {
@@ -85,6 +85,7 @@ describe("training stages, end to end", () => {
       dataset: "built",
       supernas: "built",
       sparsenas: "built",
+      finetune: "built",
       quantize: "built",
     });
 
@@ -101,12 +102,12 @@ describe("training stages, end to end", () => {
     assert.ok(epochEvent, "an epoch progress event with validation accuracy");
     assert.ok(progress.some((data) => typeof data.imagesPerSecond === "number"));
 
-    const sparsenas = JSON.parse(
-      await ws.read("build/test/sparsenas/sparsenas.json"),
-    ) as SparsenasReport;
-    const { before: accuracyBefore, after: accuracyAfter } = sparsenas.validationAccuracy;
+    const finetune = JSON.parse(
+      await ws.read("build/test/finetune/finetune.json"),
+    ) as FinetuneReport;
+    const { before: accuracyBefore, after: accuracyAfter } = finetune.validationAccuracy;
     assert.ok(accuracyBefore !== null && accuracyAfter !== null);
-    const pruned = sparsenas.layers.filter((layer) => layer.blockSize !== null);
+    const pruned = finetune.layers.filter((layer) => layer.blockSize !== null);
     assert.deepEqual(
       pruned.map((layer) => [layer.name, layer.target, layer.blockSize]),
       [
@@ -120,10 +121,10 @@ describe("training stages, end to end", () => {
       assert.equal(layer.achieved, layer.prunedBlocks / layer.blocks, layer.name);
     }
     for (const name of ["stem", "classifier"])
-      assert.equal(sparsenas.layers.find((layer) => layer.name === name)?.blockSize, null);
+      assert.equal(finetune.layers.find((layer) => layer.name === name)?.blockSize, null);
 
     // The float model carries the zeros and block sizes; INT8 keeps every pruned block zero.
-    const floatModel = await loadValid(join(ws.root, "build/test/sparsenas/model"));
+    const floatModel = await loadValid(join(ws.root, "build/test/finetune/model"));
     const int8Model = await loadValid(join(ws.root, "build/test/quantize/model-int8"));
     assert.equal(int8Model.graph.precision, "int8");
     for (const layer of pruned) {
@@ -157,12 +158,12 @@ describe("training stages, end to end", () => {
       }),
       { onEvent: (event) => event.type === "stage-start" && started.push(event.stage) },
     );
-    assert.deepEqual(started, ["sparsenas", "quantize"]);
+    assert.deepEqual(started, ["sparsenas", "finetune", "quantize"]);
     assert.equal(again.outcomes.dataset, "cached");
     assert.equal(again.outcomes.supernas, "cached");
     const repruned = JSON.parse(
-      await ws.read("build/test/sparsenas/sparsenas.json"),
-    ) as SparsenasReport;
+      await ws.read("build/test/finetune/finetune.json"),
+    ) as FinetuneReport;
     assert.equal(repruned.layers.find((l) => l.name === "stage0.block0.expand")?.target, 0.25);
 
     // Retraining gives byte-identical outputs (no timings in them): early cutoff below.
@@ -176,6 +177,7 @@ describe("training stages, end to end", () => {
     );
     assert.equal(retrained.outcomes.supernas, "built");
     assert.equal(retrained.outcomes.sparsenas, "cached");
+    assert.equal(retrained.outcomes.finetune, "cached");
     assert.equal(retrained.outcomes.quantize, "cached");
   });
 });
