@@ -55,7 +55,7 @@ async function checkKey(input: LateCheckInput): Promise<string> {
 }
 
 export const checkSearchFeasibility: LateRecipeCheck = async (input: LateCheckInput) => {
-  const { recipe, board } = input;
+  const { recipe } = input;
   if (!recipeSearches(recipe)) return [];
   const memoDir = join(input.workspaceRoot, CONFIG_MEMO_DIR);
   const memo = join(memoDir, `search-fits-${await checkKey(input)}`);
