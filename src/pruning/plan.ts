@@ -59,14 +59,20 @@ export function fixedGlobalTarget(sparsity: Pick<SparsityConfig, "global_target"
   return target[0] as number;
 }
 
-export function resolvePruningPlan(
+/**
+ * Names in `per_layer` and `keep_dense` must be layers of the network (of a
+ * supernet's largest sub-network, whose layers include every sub-network's);
+ * a per-layer target on a layer that must stay dense is an error too.
+ * Returns every problem, one line each.
+ */
+export function checkSparsityNames(
   layers: readonly WeightLayerInfo[],
   sparsity: SparsityConfig,
-): PlannedLayer[] {
+): string[] {
   const byName = new Map(layers.map((layer) => [layer.name, layer]));
   const keepDense = new Set(sparsity.keep_dense);
-  const problems: string[] = [];
   const known = () => [...byName.keys()].join(", ");
+  const problems: string[] = [];
   for (const name of keepDense) {
     if (!byName.has(name))
       problems.push(
@@ -85,6 +91,15 @@ export function resolvePruningPlan(
       );
     }
   }
+  return problems;
+}
+
+export function resolvePruningPlan(
+  layers: readonly WeightLayerInfo[],
+  sparsity: SparsityConfig,
+): PlannedLayer[] {
+  const keepDense = new Set(sparsity.keep_dense);
+  const problems = checkSparsityNames(layers, sparsity);
   if (problems.length > 0) throw new Error(problems.join("\n"));
 
   return layers.map((layer): PlannedLayer => {

@@ -52,41 +52,6 @@ export function targetChoices(sparsity: Pick<SparsityConfig, "global_target">): 
   return Array.isArray(target) ? [...target] : [target];
 }
 
-/**
- * Names in `per_layer` and `keep_dense` must be layers of the supernet's
- * largest sub-network (every sub-network's layers are among them); a
- * per-layer target on a layer that must stay dense is an error too. Returns
- * every problem, one line each.
- */
-export function checkSparsityNames(
-  largestLayers: readonly WeightLayerInfo[],
-  sparsity: SparsityConfig,
-): string[] {
-  const byName = new Map(largestLayers.map((layer) => [layer.name, layer]));
-  const keepDense = new Set(sparsity.keep_dense);
-  const known = () => [...byName.keys()].join(", ");
-  const problems: string[] = [];
-  for (const name of keepDense) {
-    if (!byName.has(name))
-      problems.push(
-        `sparsity.keep_dense: ${name} is not a layer of the network (layers: ${known()})`,
-      );
-  }
-  for (const [name, target] of Object.entries(sparsity.per_layer)) {
-    const layer = byName.get(name);
-    if (layer === undefined) {
-      problems.push(
-        `sparsity.per_layer: ${name} is not a layer of the network (layers: ${known()})`,
-      );
-    } else if (target > 0 && (!layer.prunable || keepDense.has(name))) {
-      problems.push(
-        `sparsity.per_layer: ${name} stays dense (${layer.prunable ? "listed in sparsity.keep_dense" : `a ${layer.role} layer is never pruned`})`,
-      );
-    }
-  }
-  return problems;
-}
-
 /** The options of each layer of a sub-network, in forward order. */
 export function computeLayerOptions(
   layers: readonly WeightLayerInfo[],

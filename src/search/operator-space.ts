@@ -10,8 +10,8 @@ import {
   architectureKey,
   largestArchitecture,
 } from "../blocks/search-space.js";
-import type { SparsityConfig } from "../pruning/plan.js";
-import { checkSparsityNames, computeLayerOptions, type LayerOptions } from "./candidate.js";
+import { checkSparsityNames, type SparsityConfig } from "../pruning/plan.js";
+import { computeLayerOptions, type LayerOptions } from "./candidate.js";
 import type { OperatorSpace } from "./operators.js";
 
 export function createOperatorSpace(supernet: Supernet, sparsity: SparsityConfig): OperatorSpace {

@@ -9,6 +9,7 @@ import { before, describe, test } from "node:test";
 import type * as TfCore from "@tensorflow/tfjs-core";
 import { createSupernet, type Network, type Supernet } from "../../src/blocks/network.js";
 import type { PartialArchitectureChoice, SearchSpace } from "../../src/blocks/search-space.js";
+import { LARGE, SMALL, SPACE } from "../supernet/support.js";
 import { assertIrMatches, loadTf, randomImages, randomizeState } from "./support.js";
 
 let tf: typeof TfCore;
@@ -16,49 +17,9 @@ before(async () => {
   tf = await loadTf();
 });
 
-const space: SearchSpace = {
-  stem: { channels: [8, 12], stride: 1 },
-  stages: [
-    {
-      block: "mbv2",
-      depth: [1, 2],
-      channels: [8, 16],
-      expansion: [2, 3],
-      kernel_size: [3, 5],
-      stride: 2,
-    },
-    { block: "resnet", depth: 1, channels: [12, 16], kernel_size: [3, 5], stride: 1 },
-    {
-      block: "mobilevit",
-      depth: [1, 2],
-      channels: [8, 16],
-      embed_dim: [8, 16],
-      heads: [1, 2],
-      mlp_ratio: [1, 2],
-      patch_size: 2,
-      stride: 1,
-    },
-  ],
-  head: { dropout: 0 },
-};
-
-const small: PartialArchitectureChoice = {
-  stem: { channels: 8 },
-  stages: [
-    { depth: 1, channels: 8, expansion: 2, kernel_size: 3 },
-    { channels: 12, kernel_size: 3 },
-    { depth: 1, channels: 8, embed_dim: 8, heads: 2, mlp_ratio: 1 },
-  ],
-};
-
-const large: PartialArchitectureChoice = {
-  stem: { channels: 12 },
-  stages: [
-    { depth: 2, channels: 16, expansion: 3, kernel_size: 5 },
-    { channels: 16, kernel_size: 5 },
-    { depth: 2, channels: 16, embed_dim: 16, heads: 2, mlp_ratio: 2 },
-  ],
-};
+const space = SPACE;
+const small = SMALL;
+const large = LARGE;
 
 const shape: [number, number, number, number] = [2, 16, 16, 3];
 
