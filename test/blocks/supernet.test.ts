@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import type * as TfCore from "@tensorflow/tfjs-core";
 import { createSupernet, type Network, type Supernet } from "../../src/blocks/network.js";
-import type { PartialArchitectureChoice, SearchSpace } from "../../src/blocks/search-space.js";
 import { LARGE, SMALL, SPACE } from "../supernet/support.js";
 import { assertIrMatches, loadTf, randomImages, randomizeState } from "./support.js";
 
