@@ -64,7 +64,7 @@ export interface TrainingRun {
   distillation: boolean;
 }
 
-export interface PruningRun extends Omit<TrainingRun, "warmup_epochs" | "sandwich_random_subnets"> {
+export interface PruningRun extends Omit<TrainingRun, "sandwich_random_subnets"> {
   ramp_fraction: number;
 }
 

@@ -165,6 +165,7 @@ export const createFinetuneStage: StageFactory = (options) => ({
           batchSize: run.batch_size,
           optimizer: resolveOptimizer(run),
           learningRate: run.learning_rate,
+          warmupEpochs: run.warmup_epochs,
           labelSmoothing: run.label_smoothing,
           augment: settings.augmentation,
           // The stream fine-tuning drew from when it was part of the search stage.
