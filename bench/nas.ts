@@ -239,7 +239,11 @@ export async function main(args: string[]): Promise<void> {
     process.stderr.write(`nas: random arm (${evaluations} random candidates)\n`);
     await write(
       "random",
-      searchRecipe(train, test, `{ population: ${evaluations}, generations: 1, parents: 1 }`),
+      searchRecipe(
+        train,
+        test,
+        `{ population: ${evaluations}, generations: 1, parents: 1, crossover_fraction: 0 }`,
+      ),
     );
     const random = await buildArm(root, "recipes/random.yaml");
 
