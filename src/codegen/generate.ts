@@ -2,9 +2,8 @@
  * The code generator, one named phase each (TinyEngine's
  * `CodeGenerator.codeGeneration` shape):
  *
- *   int8 model IR ──loadModel──▶ checked model + digest
- *                 ──selectKernels──▶ one typed kernel call per op
- *                 ──planMemory──▶ arena offsets (planArena)
+ *   int8 model IR ──planModel──▶ checked model, one typed kernel call per op
+ *                                (selectKernels), arena offsets (planMemory)
  *                 ──renderModel──▶ tf_model.h, tf_model.c
  *                 ──collectKernelSources──▶ the kernels used + headers
  *                 ──▶ GeneratedProgram (in-memory files + summary)
@@ -14,12 +13,12 @@
  */
 import { createHash } from "node:crypto";
 import { renderModelJson } from "../model-ir/io.js";
-import type { Model, TensorIR } from "../model-ir/types.js";
-import { type CostModelTable, loadCostModel } from "../sparse-engine/cost-model.js";
+import type { Model } from "../model-ir/types.js";
 import { collectKernelSources } from "./kernel-sources.js";
-import { type MemoryPlan, planMemory } from "./plan-memory.js";
+import type { MemoryPlan } from "./plan-memory.js";
+import { type PlanModelOptions, planModel } from "./plan-model.js";
 import { renderModel } from "./render.js";
-import { type SelectedLayer, selectKernels, type WeightPolicy } from "./select-kernels.js";
+import type { SelectedLayer } from "./select-kernels.js";
 import { CODEGEN_SUMMARY_FILE } from "./summary-file.js";
 
 /** Recorded in every banner and summary; bump when the emitted C changes. */
@@ -75,11 +74,7 @@ export interface GeneratedProgram {
   memory: MemoryPlan;
 }
 
-export interface GenerateOptions {
-  /** @default the shipped templates/c/cost-model.json */
-  costModel?: CostModelTable;
-  /** @default "cost-model" */
-  weightPolicy?: WeightPolicy;
+export interface GenerateOptions extends PlanModelOptions {
   /**
    * The target's core (GCC -mcpu name) and DSP extension, recorded in the
    * summary next to the board the cost model was calibrated on (kernels pick
@@ -91,24 +86,6 @@ export interface GenerateOptions {
 /** SHA-256 of the IR: its graph JSON, which records the blob's own digest. */
 export function irDigest(model: Model): string {
   return createHash("sha256").update(renderModelJson(model)).digest("hex");
-}
-
-function checkModel(model: Model): { input: TensorIR; output: TensorIR } {
-  const { graph } = model;
-  if (graph.precision !== "int8")
-    throw new Error(`codegen needs an int8 model, ${graph.name} is ${graph.precision}`);
-  if (graph.inputs.length !== 1 || graph.outputs.length !== 1) {
-    throw new Error(
-      `codegen supports one input and one output, ${graph.name} has ${graph.inputs.length} and ${graph.outputs.length}`,
-    );
-  }
-  const find = (name: string): TensorIR => {
-    const t = graph.tensors.find((x) => x.name === name);
-    if (t === undefined) throw new Error(`codegen: tensor ${name} is not declared`);
-    if (t.dtype !== "int8") throw new Error(`codegen: ${name} is ${t.dtype}, not int8`);
-    return t;
-  };
-  return { input: find(graph.inputs[0] ?? ""), output: find(graph.outputs[0] ?? "") };
 }
 
 function summarize(
@@ -169,11 +146,8 @@ export async function generateModelCode(
   model: Model,
   options: GenerateOptions = {},
 ): Promise<GeneratedProgram> {
-  const { input, output } = checkModel(model);
+  const { input, output, layers, memory, costModel } = planModel(model, options);
   const digest = irDigest(model);
-  const costModel = options.costModel ?? loadCostModel();
-  const layers = selectKernels(model, costModel, options.weightPolicy);
-  const memory = planMemory(model, layers);
   const rendered = await renderModel(layers, memory, {
     modelName: model.graph.name,
     generatorVersion: CODEGEN_VERSION,
