@@ -22,7 +22,7 @@ import type { SelectedLayer } from "./select-kernels.js";
 import { CODEGEN_SUMMARY_FILE } from "./summary-file.js";
 
 /** Recorded in every banner and summary; bump when the emitted C changes. */
-export const CODEGEN_VERSION = "tinyformer-codegen 2";
+export const CODEGEN_VERSION = "tinyformer-codegen 3";
 
 /** A generated file, relative to the output directory (POSIX separators). */
 export interface GeneratedFile {

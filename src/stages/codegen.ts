@@ -19,7 +19,7 @@ import { INT8_MODEL_STEM } from "./quantize.js";
 export const CODEGEN_SUMMARY = CODEGEN_SUMMARY_FILE;
 
 export const createCodegenStage: StageFactory = () => ({
-  version: "2",
+  version: "3",
   // Recorded in codegen.json beside the board the cost model was measured
   // on; the kernels choose their DSP or portable path from the target flags.
   configKeys: ["board.core", "board.dsp"],
