@@ -21,6 +21,7 @@ import { basename, join } from "node:path";
 import type { BoardProfile } from "../config/types.js";
 import { deviceHarness, harnessDir, targetHarness } from "./c-sources.js";
 import { compileTarget, compileTargetObjects, type TargetCompileResult } from "./compile-target.js";
+import type { LinkerLayoutOptions } from "./linker-script.js";
 import { runQemu } from "./run-qemu.js";
 
 /** What an emulator program reports: inferences, every layer's output, or every layer's instructions. */
@@ -33,7 +34,7 @@ const VARIANT_DEFINES: Record<EmulatorVariant, Record<string, undefined>> = {
 };
 
 /** A codegen output directory's include directories. */
-function modelIncludeDirs(codegenDir: string): string[] {
+export function modelIncludeDirs(codegenDir: string): string[] {
   return [codegenDir, join(codegenDir, "include")];
 }
 
@@ -85,6 +86,19 @@ export interface ModelLinkOptions {
   output: string;
 }
 
+/**
+ * The device program's memory map: the board's regions, each as long as its
+ * budget, no stack or heap in them (the stack starts at the real end of
+ * SRAM, in the reserve).
+ */
+export const DEVICE_LAYOUT: LinkerLayoutOptions = {
+  target: "device",
+  reserve: true,
+  stackBytes: 0,
+  heapBytes: 0,
+  stackInReserve: true,
+};
+
 /** Links the device program for the board's real memory map (budgets enforced by the linker). */
 export function linkDeviceModel(options: ModelLinkOptions): Promise<TargetCompileResult> {
   return compileTarget({
@@ -93,7 +107,7 @@ export function linkDeviceModel(options: ModelLinkOptions): Promise<TargetCompil
     objects: options.objects,
     includeDirs: modelIncludeDirs(options.codegenDir),
     output: options.output,
-    layout: { target: "device", reserve: true, stackBytes: 0, heapBytes: 0, stackInReserve: true },
+    layout: DEVICE_LAYOUT,
     runtime: "bare",
   });
 }
