@@ -14,9 +14,15 @@
 import { createHash } from "node:crypto";
 import { renderModelJson } from "../model-ir/io.js";
 import type { Model } from "../model-ir/types.js";
+import {
+  type EstimateBoard,
+  estimatePlanResources,
+  type ResourceEstimate,
+} from "../resources/estimate-resources.js";
+import { type FootprintTable, loadFootprintTable } from "../resources/footprint-table.js";
 import { collectKernelSources } from "./kernel-sources.js";
 import type { MemoryPlan } from "./plan-memory.js";
-import { type PlanModelOptions, planModel } from "./plan-model.js";
+import { type ModelPlan, type PlanModelOptions, planModel } from "./plan-model.js";
 import { renderModel } from "./render.js";
 import type { SelectedLayer } from "./select-kernels.js";
 import { CODEGEN_SUMMARY_FILE } from "./summary-file.js";
@@ -53,7 +59,7 @@ export interface CodegenSummary {
   model: string;
   irDigest: string;
   /** The board the code is for, and the board the cost model was measured on. */
-  target: { core: string | null; dsp: boolean | null; costModelMeasuredOn: string };
+  target: { core: string | null; dsp: boolean | null; costModelMeasuredOn: string | null };
   arena: {
     /** Bytes the generated code allocates (TF_MODEL_ARENA_SIZE). */
     bytes: number;
@@ -64,17 +70,33 @@ export interface CodegenSummary {
   totals: { layers: number; macs: number; weightBytes: number; sparseLayers: number };
   kernels: string[];
   layers: LayerSummary[];
+  /**
+   * The resource evaluator's prediction for this program (src/resources):
+   * flash, SRAM and instructions per inference, per layer. Absent when
+   * generated without a cost model table (while calibrating one).
+   */
+  estimate?: ResourceEstimate;
 }
 
 export interface GeneratedProgram {
   /** tf_model.h, tf_model.c, include/*.h, kernels/*.c, codegen.json. */
   files: GeneratedFile[];
   summary: CodegenSummary;
+  /** What was rendered: kernels, arena, input and output (planModel's result). */
+  plan: ModelPlan;
   layers: SelectedLayer[];
   memory: MemoryPlan;
 }
 
 export interface GenerateOptions extends PlanModelOptions {
+  /**
+   * The footprint table of the resource estimate written into codegen.json;
+   * null: no estimate (as without a cost model table).
+   * @default the shipped templates/c/footprint.json
+   */
+  footprint?: FootprintTable | null;
+  /** The board the estimate is for (checked against the tables' board and flags). */
+  board?: EstimateBoard;
   /**
    * The target's core (GCC -mcpu name) and DSP extension, recorded in the
    * summary next to the board the cost model was calibrated on (kernels pick
@@ -146,7 +168,8 @@ export async function generateModelCode(
   model: Model,
   options: GenerateOptions = {},
 ): Promise<GeneratedProgram> {
-  const { input, output, layers, memory, costModel } = planModel(model, options);
+  const plan = planModel(model, options);
+  const { input, output, layers, memory, costModel } = plan;
   const digest = irDigest(model);
   const rendered = await renderModel(layers, memory, {
     modelName: model.graph.name,
@@ -160,9 +183,23 @@ export async function generateModelCode(
   const target = {
     core: options.target?.core ?? null,
     dsp: options.target?.dsp ?? null,
-    costModelMeasuredOn: costModel.measuredWith.board,
+    costModelMeasuredOn: costModel?.measuredWith.board ?? null,
   };
-  const summary = summarize(model, digest, target, layers, memory, functions);
+  const footprint =
+    options.footprint === null || costModel === undefined
+      ? undefined
+      : (options.footprint ?? loadFootprintTable());
+  const estimate =
+    costModel === undefined || footprint === undefined
+      ? undefined
+      : estimatePlanResources(plan, {
+          tables: { costModel, footprint },
+          ...(options.board === undefined ? {} : { board: options.board }),
+        });
+  const summary = {
+    ...summarize(model, digest, target, layers, memory, functions),
+    ...(estimate === undefined ? {} : { estimate }),
+  };
   const files: GeneratedFile[] = [
     { path: "tf_model.h", contents: rendered.header },
     { path: "tf_model.c", contents: rendered.source },
@@ -170,5 +207,5 @@ export async function generateModelCode(
     ...sources.kernels.map((k) => ({ path: `kernels/${k.name}`, contents: k.text })),
     { path: CODEGEN_SUMMARY_FILE, contents: `${JSON.stringify(summary, null, 2)}\n` },
   ];
-  return { files, summary, layers, memory };
+  return { files, summary, plan, layers, memory };
 }

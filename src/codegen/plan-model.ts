@@ -17,8 +17,12 @@ import { type MemoryPlan, planMemory } from "./plan-memory.js";
 import { type SelectedLayer, selectKernels, type WeightPolicy } from "./select-kernels.js";
 
 export interface PlanModelOptions {
-  /** @default the shipped templates/c/cost-model.json */
-  costModel?: CostModelTable;
+  /**
+   * null: no table (while calibrating a new one; `weightPolicy` must then be
+   * "dense" or "sparse").
+   * @default the shipped templates/c/cost-model.json
+   */
+  costModel?: CostModelTable | null;
   /** @default "cost-model" */
   weightPolicy?: WeightPolicy;
 }
@@ -29,8 +33,8 @@ export interface ModelPlan {
   output: TensorIR;
   layers: SelectedLayer[];
   memory: MemoryPlan;
-  /** The table the dense-or-sparse choices were made with. */
-  costModel: CostModelTable;
+  /** The table the dense-or-sparse choices were made with (none while calibrating one). */
+  costModel: CostModelTable | undefined;
 }
 
 function checkModel(model: Model): { input: TensorIR; output: TensorIR } {
@@ -54,7 +58,7 @@ function checkModel(model: Model): { input: TensorIR; output: TensorIR } {
 /** Selects every op's kernel and plans the arena, as codegen does. */
 export function planModel(model: Model, options: PlanModelOptions = {}): ModelPlan {
   const { input, output } = checkModel(model);
-  const costModel = options.costModel ?? loadCostModel();
+  const costModel = options.costModel === null ? undefined : (options.costModel ?? loadCostModel());
   const layers = selectKernels(model, costModel, options.weightPolicy);
   const memory = planMemory(model, layers);
   return { input, output, layers, memory, costModel };
