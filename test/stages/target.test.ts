@@ -257,6 +257,14 @@ describe("compile-target and verify-target stages", () => {
     const layerSum = report.layer_instructions.reduce((a, b) => a + b, 0);
     const first = report.instructions[0] as number;
     assert.ok(layerSum < first && layerSum > 0.95 * first, `${layerSum} of ${first}`);
+    // codegen.json's prediction, made without compiling, against the device
+    // link and QEMU: SRAM exactly, flash within 2 %, instructions within 10 %.
+    const estimate = summary.estimate;
+    assert.ok(estimate !== undefined, "codegen.json carries an estimate");
+    assert.equal(estimate.tables.footprint.matchesBoard, true);
+    assert.equal(estimate.sramBytes, footprint.sram.used_bytes);
+    assert.ok(Math.abs(estimate.flashBytes / footprint.flash.used_bytes - 1) <= 0.02);
+    assert.ok(Math.abs(estimate.instructions / first - 1) <= 0.1, `${estimate.instructions}`);
     assert.ok(existsSync(join(ws.root, ".tinyformer", "cache", "tools", "qemu-plugin")));
 
     const again = await build(ws, { force: ["verify-target"] });
