@@ -6,7 +6,11 @@
  * `resourceEstimate` of its JSON summary (sparsenas.json for the search);
  * the report sets each beside the measured figures with its error.
  */
-import type { ResourceEstimate } from "../resources/estimate-resources.js";
+import {
+  type EstimateBoard,
+  matchProvenance,
+  type ResourceEstimate,
+} from "../resources/estimate-resources.js";
 
 /** The key of a ResourceEstimate in a stage's JSON summary. */
 export const RESOURCE_ESTIMATE_KEY = "resourceEstimate";
@@ -23,15 +27,26 @@ export interface ResourcePrediction {
   tablesMatchBoard: boolean | null;
 }
 
+/**
+ * A prediction from a ResourceEstimate; with `board`, whether its tables
+ * were measured on that board with its flags is checked here (codegen's
+ * estimate is made without the board, so that a board edit reruns only
+ * what reads the board).
+ */
 export function predictionFromEstimate(
   source: string,
   estimate: ResourceEstimate,
+  board?: EstimateBoard,
 ): ResourcePrediction {
   // Optional chaining: another stage's estimate may predate the provenance fields.
-  const matches = [
-    estimate.tables?.costModel?.matchesBoard ?? null,
-    estimate.tables?.footprint?.matchesBoard ?? null,
-  ];
+  const tables = [estimate.tables?.costModel, estimate.tables?.footprint];
+  const matches = tables.map((t) =>
+    t === undefined
+      ? null
+      : board === undefined
+        ? t.matchesBoard
+        : matchProvenance(t, board).matchesBoard,
+  );
   return {
     source,
     flashBytes: estimate.flashBytes,
@@ -47,7 +62,11 @@ export function predictionFromEstimate(
  * undefined when it carries none; a malformed one is an error naming the
  * source, not something to print.
  */
-export function readPrediction(source: string, summary: unknown): ResourcePrediction | undefined {
+export function readPrediction(
+  source: string,
+  summary: unknown,
+  board?: EstimateBoard,
+): ResourcePrediction | undefined {
   if (typeof summary !== "object" || summary === null) return undefined;
   const estimate = (summary as Record<string, unknown>)[RESOURCE_ESTIMATE_KEY];
   if (estimate === undefined) return undefined;
@@ -60,5 +79,5 @@ export function readPrediction(source: string, summary: unknown): ResourcePredic
     throw new Error(
       `${source}: its ${RESOURCE_ESTIMATE_KEY} lacks flashBytes, sramBytes, instructions or layers`,
     );
-  return predictionFromEstimate(source, e as ResourceEstimate);
+  return predictionFromEstimate(source, e as ResourceEstimate, board);
 }

@@ -23,7 +23,6 @@ import {
   type CostModelTable,
   estimateInstructions,
   loadCostModel,
-  type MeasuredWith,
 } from "../sparse-engine/cost-model.js";
 import { estimateFootprint, type FootprintEstimate } from "./estimate-footprint.js";
 import { type FootprintTable, loadFootprintTable } from "./footprint-table.js";
@@ -57,6 +56,8 @@ export interface EstimateOptions extends Omit<PlanModelOptions, "costModel"> {
 export interface TableProvenance {
   board: string;
   cflags: string[];
+  /** The linker flags, for the footprint table (its closures hold for them). */
+  ldflags?: string[];
   compiler: string;
   /** null: no board given; false: see `mismatches`. */
   matchesBoard: boolean | null;
@@ -96,8 +97,12 @@ export interface ResourceEstimate {
   tables: { costModel: TableProvenance; footprint: TableProvenance };
 }
 
-function provenance(
-  measured: MeasuredWith & { ldflags?: string[] },
+/**
+ * A table's provenance checked against `board` (undefined: not checked):
+ * the same board profile, compiler flags and, for the footprint, linker flags.
+ */
+export function matchProvenance(
+  measured: Omit<TableProvenance, "matchesBoard" | "mismatches">,
   board: EstimateBoard | undefined,
 ): TableProvenance {
   const mismatches: string[] = [];
@@ -118,6 +123,7 @@ function provenance(
   return {
     board: measured.board,
     cflags: [...measured.cflags],
+    ...(measured.ldflags === undefined ? {} : { ldflags: [...measured.ldflags] }),
     compiler: measured.compiler,
     matchesBoard: board === undefined ? null : mismatches.length === 0,
     mismatches,
@@ -160,8 +166,8 @@ export function estimatePlanResources(
     programInstructions,
     layers,
     tables: {
-      costModel: provenance(costModel.measuredWith, options.board),
-      footprint: provenance(footprint.measuredWith, options.board),
+      costModel: matchProvenance(costModel.measuredWith, options.board),
+      footprint: matchProvenance(footprint.measuredWith, options.board),
     },
   };
 }

@@ -13,7 +13,6 @@
  */
 import { join } from "node:path";
 import { CODEGEN_SUMMARY_FILE } from "../codegen/summary-file.js";
-import type { BoardProfile } from "../config/types.js";
 import type { StageContext } from "../graph-runner/stage.js";
 import { cTemplatesDir } from "../toolchain/c-sources.js";
 import type { StageFactory } from "./index.js";
@@ -23,11 +22,12 @@ export const CODEGEN_SUMMARY = CODEGEN_SUMMARY_FILE;
 
 export const createCodegenStage: StageFactory = () => ({
   version: "3",
-  // The target's core and DSP are recorded in codegen.json (the kernels
-  // choose their DSP or portable path from the target flags); its name and
-  // compiler flags are checked against the boards the resource tables were
-  // measured on, for the estimate codegen.json carries.
-  configKeys: ["board.name", "board.core", "board.dsp", "board.compiler"],
+  // Recorded in codegen.json beside the board the cost model was measured
+  // on; the kernels choose their DSP or portable path from the target flags.
+  // The resource estimate codegen.json carries is the tables' board's: the
+  // report checks it against the board (a board edit must not rerun codegen
+  // and, through codegen.json, the host build).
+  configKeys: ["board.core", "board.dsp"],
   fileInputs: () =>
     ["include", "kernels", "model", "cost-model.json", "footprint.json"].map((p) =>
       join(cTemplatesDir, p),
@@ -56,10 +56,6 @@ export const createCodegenStage: StageFactory = () => ({
       target: {
         core: context.config["board.core"] as string,
         dsp: context.config["board.dsp"] as boolean,
-      },
-      board: {
-        name: context.config["board.name"] as string,
-        compiler: context.config["board.compiler"] as BoardProfile["compiler"],
       },
     });
     await writeGeneratedFiles(context.outDir, program.files);

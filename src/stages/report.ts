@@ -12,6 +12,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CodegenSummary } from "../codegen/generate.js";
+import type { BoardProfile } from "../config/types.js";
 import type { StageContext } from "../graph-runner/stage.js";
 import { CODEGEN_SUMMARY } from "./codegen.js";
 import type { StageFactory } from "./index.js";
@@ -20,7 +21,8 @@ export const REPORT_FILE = "report.json";
 
 export const createReportStage: StageFactory = () => ({
   version: "2",
-  configKeys: ["name", "board.name", "board.clock_hz"],
+  // board.compiler: whether each prediction's tables were measured with these flags.
+  configKeys: ["name", "board.name", "board.clock_hz", "board.compiler"],
   async run(context) {
     const [{ assembleReport }, { validateReport }, { predictionFromEstimate, readPrediction }] =
       await Promise.all([
@@ -35,7 +37,11 @@ export const createReportStage: StageFactory = () => ({
     const codegen = (await json("codegen", CODEGEN_SUMMARY)) as CodegenSummary;
     if (codegen.estimate === undefined)
       throw new Error("codegen.json has no resource estimate (codegen ran without its tables)");
-    const searched = readPrediction("sparsenas", sparsenas);
+    const board = {
+      name: context.config["board.name"] as string,
+      compiler: context.config["board.compiler"] as BoardProfile["compiler"],
+    };
+    const searched = readPrediction("sparsenas", sparsenas, board);
     const graph = (await json("quantize", "model-int8.json")) as {
       tensors: { name: string; shape: number[] }[];
       ops: { name: string; outputs: string[] }[];
@@ -56,7 +62,7 @@ export const createReportStage: StageFactory = () => ({
       link: await json("compile-target", "compile-target.json"),
       run: await json("verify-target", "verify-target.json"),
       predictions: [
-        predictionFromEstimate("codegen", codegen.estimate),
+        predictionFromEstimate("codegen", codegen.estimate, board),
         ...(searched === undefined ? [] : [searched]),
       ],
     });

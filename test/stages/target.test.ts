@@ -261,7 +261,7 @@ describe("compile-target and verify-target stages", () => {
     // link and QEMU: SRAM exactly, flash within 2 %, instructions within 10 %.
     const estimate = summary.estimate;
     assert.ok(estimate !== undefined, "codegen.json carries an estimate");
-    assert.equal(estimate.tables.footprint.matchesBoard, true);
+    assert.equal(estimate.tables.footprint.board, "stm32f746");
     assert.equal(estimate.sramBytes, footprint.sram.used_bytes);
     assert.ok(Math.abs(estimate.flashBytes / footprint.flash.used_bytes - 1) <= 0.02);
     assert.ok(Math.abs(estimate.instructions / first - 1) <= 0.1, `${estimate.instructions}`);
