@@ -145,7 +145,7 @@ export async function main(args: string[]): Promise<void> {
   try {
     const kernels = await compileKernelLibrary(board, join(dir, "kernels"));
     const programs = await calibrationPrograms(
-      quick ? { seed: 11, candidates: 4, coverage: 3 } : { seed: 11, candidates: 12, coverage: 8 },
+      quick ? { seed: 11, candidates: 4, coverage: 3 } : { seed: 11, candidates: 16, coverage: 8 },
     );
     const layers: (LayerSample & { program: string })[] = [];
     const programSamples: { work: KernelWork; instructions: number }[] = [];

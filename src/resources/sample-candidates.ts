@@ -113,7 +113,7 @@ export function randomArchitecture(
 /**
  * `count` varied candidate specs from one seed: MobileNetV2-only and
  * MobileViT networks, dense ones and ones pruned up to 90 % with blocks of
- * 1, 4, 8 or 16.
+ * 1, 4, 8 or 16 (each family with each block size over eight specs).
  */
 export function randomCandidateSpecs(seed: number, count: number): CandidateSpec[] {
   const random = createSeededRandom(seed);
@@ -127,9 +127,13 @@ export function randomCandidateSpecs(seed: number, count: number): CandidateSpec
       resolution: 32,
       architecture: randomArchitecture(random, { mobileVit }),
       sparsity: dense ? [0, 0] : [0, high],
+      // Every block size for both families in turn (one per model: the
+      // walks differ per block size), a random mix every third model.
       blockSizes: dense
         ? []
-        : [pick(random, [1, 4, 8, 16] as const), pick(random, [4, 8, 16] as const)],
+        : i % 3 === 2
+          ? [pick(random, [1, 4, 8, 16] as const), pick(random, [4, 8, 16] as const)]
+          : [([1, 4, 8, 16] as const)[Math.floor(i / 2) % 4] as BlockSize],
     };
   });
 }
