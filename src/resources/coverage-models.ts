@@ -13,9 +13,10 @@
  */
 import { createSeededRandom, type SeededRandom } from "../datasets/seeded-random.js";
 import { createModelBuilder, type ModelBuilder } from "../model-ir/builder.js";
-import { createRandomImages } from "../model-ir/sample-models.js";
+
 import type { BlockSize, Model } from "../model-ir/types.js";
 import { quantizeModel } from "../quantize/quantize-model.js";
+import { normalisedRandomImages } from "./sample-candidates.js";
 
 const pick = <T>(random: SeededRandom, values: readonly T[]): T =>
   values[random.nextInt(values.length)] as T;
@@ -304,8 +305,6 @@ export function createCoverageModel(seed: number): Model {
   const input = ctx.b.input("image", [1, side, side, channels]);
   const out = sequenceOps(ctx, imageOps(ctx, input));
   ctx.b.output(out);
-  const images = createRandomImages(6, [1, side, side, channels], seed);
-  for (const image of images)
-    for (let i = 0; i < image.length; i++) image[i] = 4 * (image[i] as number) - 2;
+  const images = normalisedRandomImages(6, [1, side, side, channels], seed);
   return quantizeModel(ctx.b.finish(), images);
 }

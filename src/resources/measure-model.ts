@@ -7,12 +7,11 @@
  * these measurements, and the accuracy tests compare estimates with them.
  */
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type GeneratedProgram, generateModelCode } from "../codegen/generate.js";
 import type { PlanModelOptions } from "../codegen/plan-model.js";
 import { writeGeneratedFiles } from "../codegen/write.js";
 import type { BoardProfile } from "../config/types.js";
-import { createRandomImages } from "../model-ir/sample-models.js";
 import type { Model } from "../model-ir/types.js";
 import { quantizeInput } from "../quantize/quantize-model.js";
 import { listKernelSources } from "../toolchain/c-sources.js";
@@ -24,6 +23,7 @@ import {
   listModelKernels,
   runEmulatorModel,
 } from "../toolchain/model-programs.js";
+import { normalisedRandomImages } from "./sample-candidates.js";
 
 /** What one generated model measured. */
 export interface ModelMeasurement {
@@ -55,15 +55,14 @@ export async function compileKernelLibrary(
 ): Promise<Map<string, string>> {
   const sources = listKernelSources();
   const objects = await compileTargetObjects({ board, sources, runtime: "bare", outDir });
-  return new Map(sources.map((source, i) => [source.split("/").pop() ?? "", objects[i] ?? ""]));
+  return new Map(sources.map((source, i) => [basename(source), objects[i] ?? ""]));
 }
 
 /** An input like the ones verify-target runs: a random image, normalised and quantized. */
 export function sampleInput(model: Model, seed: number): Int8Array {
   const input = model.graph.tensors.find((t) => t.name === model.graph.inputs[0]);
   if (input === undefined) throw new Error(`${model.graph.name} has no input tensor`);
-  const [image = new Float32Array(0)] = createRandomImages(1, input.shape, seed);
-  for (let i = 0; i < image.length; i++) image[i] = 4 * (image[i] as number) - 2;
+  const [image = new Float32Array(0)] = normalisedRandomImages(1, input.shape, seed);
   return quantizeInput(model, image);
 }
 
@@ -92,7 +91,7 @@ export async function measureModel(
   const codegenDir = join(workDir, "codegen");
   await writeGeneratedFiles(codegenDir, program.files);
   const objects = (await listModelKernels(codegenDir)).map((source) => {
-    const object = options.kernels.get(source.split("/").pop() ?? "");
+    const object = options.kernels.get(basename(source));
     if (object === undefined) throw new Error(`no compiled kernel for ${source}`);
     return object;
   });

@@ -40,6 +40,21 @@ export interface CandidateSpec {
   blockSizes: readonly BlockSize[];
 }
 
+/**
+ * Random images of roughly normalised pixels (about -2 to 2), as the
+ * quantize stage calibrates on and verify-target feeds the program.
+ */
+export function normalisedRandomImages(
+  count: number,
+  shape: readonly number[],
+  seed: number,
+): Float32Array[] {
+  const images = createRandomImages(count, [...shape], seed);
+  for (const image of images)
+    for (let i = 0; i < image.length; i++) image[i] = 4 * (image[i] as number) - 2;
+  return images;
+}
+
 /** A one-choice search space holding `architecture` (strides and patch sizes fixed here). */
 export function searchSpaceOf(architecture: ArchitectureChoice): SearchSpace {
   return {
@@ -113,27 +128,31 @@ export function randomArchitecture(
 /**
  * `count` varied candidate specs from one seed: MobileNetV2-only and
  * MobileViT networks, dense ones and ones pruned up to 90 % with blocks of
- * 1, 4, 8 or 16 (each family with each block size over eight specs).
+ * 1, 4, 8 or 16.
  */
 export function randomCandidateSpecs(seed: number, count: number): CandidateSpec[] {
   const random = createSeededRandom(seed);
   return Array.from({ length: count }, (_, i) => {
-    const mobileVit = i % 2 === 0;
-    const dense = i % 5 === 4;
+    // Over sixteen specs, every block size with both families, pruned up to
+    // a random sparsity (the first eight) and hard, 40 to 90 % in every
+    // layer (the next eight), where the per-row and per-pixel work outweighs
+    // the MACs; a few dense, a few mixing block sizes.
+    const mobileVit = ((i >> 2) & 1) === 0;
+    const hard = ((i >> 3) & 1) === 1;
+    const dense = i % 6 === 5;
+    const blockSize = ([1, 4, 8, 16] as const)[i % 4] as BlockSize;
     const high = 0.3 + 0.6 * random.next();
     return {
       name: `candidate-${seed}-${i}`,
       seed: seed * 1000 + i,
       resolution: 32,
       architecture: randomArchitecture(random, { mobileVit }),
-      sparsity: dense ? [0, 0] : [0, high],
-      // Every block size for both families in turn (one per model: the
-      // walks differ per block size), a random mix every third model.
+      sparsity: dense ? [0, 0] : hard ? [0.4, 0.9] : [0, high],
       blockSizes: dense
         ? []
-        : i % 3 === 2
-          ? [pick(random, [1, 4, 8, 16] as const), pick(random, [4, 8, 16] as const)]
-          : [([1, 4, 8, 16] as const)[Math.floor(i / 2) % 4] as BlockSize],
+        : i % 7 === 3
+          ? [blockSize, pick(random, [4, 8, 16] as const)]
+          : [blockSize],
     };
   });
 }
@@ -204,10 +223,7 @@ export async function createSampleCandidate(spec: CandidateSpec): Promise<Model>
     trainedLookingState(tf, network.parameters.byName, random);
     const blockSizes = pruneRandomly(network.layers(), spec, random);
     const float = network.exportModel({ name: spec.name, blockSizes });
-    const images = createRandomImages(8, [1, spec.resolution, spec.resolution, 3], spec.seed);
-    // Calibration images: roughly normalised pixels, as the quantize stage sees them.
-    for (const image of images)
-      for (let i = 0; i < image.length; i++) image[i] = 4 * (image[i] as number) - 2;
+    const images = normalisedRandomImages(8, [1, spec.resolution, spec.resolution, 3], spec.seed);
     return quantizeModel(float, images);
   } finally {
     network.supernet.dispose();
