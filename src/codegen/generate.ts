@@ -2,9 +2,8 @@
  * The code generator, one named phase each (TinyEngine's
  * `CodeGenerator.codeGeneration` shape):
  *
- *   int8 model IR ──loadModel──▶ checked model + digest
- *                 ──selectKernels──▶ one typed kernel call per op
- *                 ──planMemory──▶ arena offsets (planArena)
+ *   int8 model IR ──planModel──▶ checked model, one typed kernel call per op
+ *                                (selectKernels), arena offsets (planMemory)
  *                 ──renderModel──▶ tf_model.h, tf_model.c
  *                 ──collectKernelSources──▶ the kernels used + headers
  *                 ──▶ GeneratedProgram (in-memory files + summary)
@@ -14,16 +13,22 @@
  */
 import { createHash } from "node:crypto";
 import { renderModelJson } from "../model-ir/io.js";
-import type { Model, TensorIR } from "../model-ir/types.js";
-import { type CostModelTable, loadCostModel } from "../sparse-engine/cost-model.js";
+import type { Model } from "../model-ir/types.js";
+import {
+  type EstimateBoard,
+  estimatePlanResources,
+  type ResourceEstimate,
+} from "../resources/estimate-resources.js";
+import { type FootprintTable, loadFootprintTable } from "../resources/footprint-table.js";
 import { collectKernelSources } from "./kernel-sources.js";
-import { type MemoryPlan, planMemory } from "./plan-memory.js";
+import type { MemoryPlan } from "./plan-memory.js";
+import { type ModelPlan, type PlanModelOptions, planModel } from "./plan-model.js";
 import { renderModel } from "./render.js";
-import { type SelectedLayer, selectKernels, type WeightPolicy } from "./select-kernels.js";
+import type { SelectedLayer } from "./select-kernels.js";
 import { CODEGEN_SUMMARY_FILE } from "./summary-file.js";
 
 /** Recorded in every banner and summary; bump when the emitted C changes. */
-export const CODEGEN_VERSION = "tinyformer-codegen 2";
+export const CODEGEN_VERSION = "tinyformer-codegen 3";
 
 /** A generated file, relative to the output directory (POSIX separators). */
 export interface GeneratedFile {
@@ -54,7 +59,7 @@ export interface CodegenSummary {
   model: string;
   irDigest: string;
   /** The board the code is for, and the board the cost model was measured on. */
-  target: { core: string | null; dsp: boolean | null; costModelMeasuredOn: string };
+  target: { core: string | null; dsp: boolean | null; costModelMeasuredOn: string | null };
   arena: {
     /** Bytes the generated code allocates (TF_MODEL_ARENA_SIZE). */
     bytes: number;
@@ -65,21 +70,33 @@ export interface CodegenSummary {
   totals: { layers: number; macs: number; weightBytes: number; sparseLayers: number };
   kernels: string[];
   layers: LayerSummary[];
+  /**
+   * The resource evaluator's prediction for this program (src/resources):
+   * flash, SRAM and instructions per inference, per layer. Absent when
+   * generated without a cost model table (while calibrating one).
+   */
+  estimate?: ResourceEstimate;
 }
 
 export interface GeneratedProgram {
   /** tf_model.h, tf_model.c, include/*.h, kernels/*.c, codegen.json. */
   files: GeneratedFile[];
   summary: CodegenSummary;
+  /** What was rendered: kernels, arena, input and output (planModel's result). */
+  plan: ModelPlan;
   layers: SelectedLayer[];
   memory: MemoryPlan;
 }
 
-export interface GenerateOptions {
-  /** @default the shipped templates/c/cost-model.json */
-  costModel?: CostModelTable;
-  /** @default "cost-model" */
-  weightPolicy?: WeightPolicy;
+export interface GenerateOptions extends PlanModelOptions {
+  /**
+   * The footprint table of the resource estimate written into codegen.json;
+   * null: no estimate (as without a cost model table).
+   * @default the shipped templates/c/footprint.json
+   */
+  footprint?: FootprintTable | null;
+  /** The board the estimate is for (checked against the tables' board and flags). */
+  board?: EstimateBoard;
   /**
    * The target's core (GCC -mcpu name) and DSP extension, recorded in the
    * summary next to the board the cost model was calibrated on (kernels pick
@@ -91,24 +108,6 @@ export interface GenerateOptions {
 /** SHA-256 of the IR: its graph JSON, which records the blob's own digest. */
 export function irDigest(model: Model): string {
   return createHash("sha256").update(renderModelJson(model)).digest("hex");
-}
-
-function checkModel(model: Model): { input: TensorIR; output: TensorIR } {
-  const { graph } = model;
-  if (graph.precision !== "int8")
-    throw new Error(`codegen needs an int8 model, ${graph.name} is ${graph.precision}`);
-  if (graph.inputs.length !== 1 || graph.outputs.length !== 1) {
-    throw new Error(
-      `codegen supports one input and one output, ${graph.name} has ${graph.inputs.length} and ${graph.outputs.length}`,
-    );
-  }
-  const find = (name: string): TensorIR => {
-    const t = graph.tensors.find((x) => x.name === name);
-    if (t === undefined) throw new Error(`codegen: tensor ${name} is not declared`);
-    if (t.dtype !== "int8") throw new Error(`codegen: ${name} is ${t.dtype}, not int8`);
-    return t;
-  };
-  return { input: find(graph.inputs[0] ?? ""), output: find(graph.outputs[0] ?? "") };
 }
 
 function summarize(
@@ -169,11 +168,9 @@ export async function generateModelCode(
   model: Model,
   options: GenerateOptions = {},
 ): Promise<GeneratedProgram> {
-  const { input, output } = checkModel(model);
+  const plan = planModel(model, options);
+  const { input, output, layers, memory, costModel } = plan;
   const digest = irDigest(model);
-  const costModel = options.costModel ?? loadCostModel();
-  const layers = selectKernels(model, costModel, options.weightPolicy);
-  const memory = planMemory(model, layers);
   const rendered = await renderModel(layers, memory, {
     modelName: model.graph.name,
     generatorVersion: CODEGEN_VERSION,
@@ -186,9 +183,23 @@ export async function generateModelCode(
   const target = {
     core: options.target?.core ?? null,
     dsp: options.target?.dsp ?? null,
-    costModelMeasuredOn: costModel.measuredWith.board,
+    costModelMeasuredOn: costModel?.measuredWith.board ?? null,
   };
-  const summary = summarize(model, digest, target, layers, memory, functions);
+  const footprint =
+    options.footprint === null || costModel === undefined
+      ? undefined
+      : (options.footprint ?? loadFootprintTable());
+  const estimate =
+    costModel === undefined || footprint === undefined
+      ? undefined
+      : estimatePlanResources(plan, {
+          tables: { costModel, footprint },
+          ...(options.board === undefined ? {} : { board: options.board }),
+        });
+  const summary = {
+    ...summarize(model, digest, target, layers, memory, functions),
+    ...(estimate === undefined ? {} : { estimate }),
+  };
   const files: GeneratedFile[] = [
     { path: "tf_model.h", contents: rendered.header },
     { path: "tf_model.c", contents: rendered.source },
@@ -196,5 +207,5 @@ export async function generateModelCode(
     ...sources.kernels.map((k) => ({ path: `kernels/${k.name}`, contents: k.text })),
     { path: CODEGEN_SUMMARY_FILE, contents: `${JSON.stringify(summary, null, 2)}\n` },
   ];
-  return { files, summary, layers, memory };
+  return { files, summary, plan, layers, memory };
 }

@@ -19,6 +19,7 @@ export {
   verifyHost,
 } from "./host-verify.js";
 export { type MemoryPlan, planMemory } from "./plan-memory.js";
+export { type ModelPlan, type PlanModelOptions, planModel } from "./plan-model.js";
 export { modelTemplatesDir } from "./render.js";
 export {
   type KernelCall,

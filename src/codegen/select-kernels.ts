@@ -9,8 +9,10 @@
  *   is padded; KxK otherwise. Grouped convs other than depthwise have no
  *   kernel and fail with `UnsupportedOpError`.
  * - conv2d / linear with a block-RLE weight: dense or sparse as the cost
- *   model (`chooseWeightedKernel`) estimates cheaper; a dense kernel gets the
- *   decoded weight. Depthwise weights are always dense.
+ *   model (`chooseWeightedKernel`) estimates cheaper (its estimate depends on
+ *   the layer's requantization path, which the multipliers and clamp
+ *   decide); a dense kernel gets the decoded weight. Depthwise weights are
+ *   always dense.
  * - add / mul: the element-wise kernel for equal shapes, the broadcasting
  *   one (per-input strides, 0 along broadcast dimensions) otherwise.
  * - every other op maps to its one kernel; parameters come from the IR's
@@ -43,8 +45,10 @@ import {
   type CostModelTable,
   chooseWeightedKernel,
   type KernelChoice,
+  WEIGHTED_VARIANTS,
   type WeightedLayer,
 } from "../sparse-engine/cost-model.js";
+import { requantStats } from "../sparse-engine/kernel-work.js";
 import { type PackedSparseWeight, packSparseWeight } from "../sparse-engine/pack-weights.js";
 import {
   batchMatmulScratchBytes,
@@ -55,29 +59,7 @@ import {
 } from "../sparse-engine/scratch-sizes.js";
 
 /** A kernel of templates/c/kernels: the C function is `tf_<variant>`, its file `tf_<variant>.c`. */
-export type KernelVariant =
-  | "conv_1x1_s8"
-  | "conv_1x1_sparse_s8"
-  | "conv_kxk_s8"
-  | "conv_kxk_sparse_s8"
-  | "depthwise_conv_s8"
-  | "linear_s8"
-  | "linear_sparse_s8"
-  | "batch_matmul_s8"
-  | "add_s8"
-  | "mul_s8"
-  | "add_broadcast_s8"
-  | "mul_broadcast_s8"
-  | "lut_s8"
-  | "avg_pool_s8"
-  | "global_avg_pool_s8"
-  | "softmax_s8"
-  | "layernorm_s8"
-  | "transpose_s8"
-  | "reshape_s8"
-  | "unfold_s8"
-  | "fold_s8"
-  | "concat_s8";
+export type { KernelVariant } from "../sparse-engine/kernel-variants.js";
 
 /** A weight as the kernel takes it. */
 export type KernelWeight =
@@ -295,7 +277,7 @@ export interface SelectedLayer {
   macs: number;
   /** Bytes of weight data emitted for this layer (dense array or packed stream). */
   weightBytes: number;
-  /** The cost model's estimate, for weighted layers. */
+  /** The cost model's estimates, for weighted layers (when a table was given). */
   cost?: KernelChoice;
 }
 
@@ -313,7 +295,7 @@ export class UnsupportedOpError extends Error {
 interface Lookup {
   model: Model;
   tensors: Map<string, TensorIR>;
-  costModel: CostModelTable;
+  costModel: CostModelTable | undefined;
   policy: WeightPolicy;
 }
 
@@ -386,17 +368,15 @@ function channelQuant(
   };
 }
 
-/** The weight as a kernel takes it, dense or sparse as the cost model says. */
+/** The weight as a kernel takes it, dense or sparse as the cost model (or the policy) says. */
 function chooseWeight(
   l: Lookup,
   name: string,
-  family: WeightedLayer["family"],
-  geometry: Omit<WeightedLayer, "family" | "sparse">,
-): { weight: KernelWeight; choice: KernelChoice } {
+  geometry: Omit<WeightedLayer, "sparse">,
+): { weight: KernelWeight; choice: KernelChoice | undefined } {
   const t = tensorOf(l, name);
   const enc = t.data?.encoding === "block-rle" ? readBlockRle(l.model, t) : undefined;
-  const choice = chooseWeightedKernel(l.costModel, {
-    family,
+  const layer: WeightedLayer = {
     ...geometry,
     ...(enc === undefined
       ? {}
@@ -407,10 +387,12 @@ function chooseWeight(
             storedRows: storedRowCount(enc),
           },
         }),
-  });
+  };
+  const choice = l.costModel === undefined ? undefined : chooseWeightedKernel(l.costModel, layer);
   const sparse =
     enc !== undefined &&
-    (l.policy === "sparse" || (l.policy === "cost-model" && choice.kernel !== family));
+    (l.policy === "sparse" ||
+      (l.policy === "cost-model" && choice?.kernel === WEIGHTED_VARIANTS[layer.family].sparse));
   if (sparse) return { weight: { kind: "sparse", packed: packSparseWeight(enc) }, choice };
   return { weight: { kind: "dense", values: constInt8(l, name) }, choice };
 }
@@ -468,12 +450,13 @@ function selectConv(l: Lookup, op: Conv2dOp): LayerSelection {
     };
   }
   const oneByOne = kh === 1 && kw === 1 && pad[0] === 0 && pad[1] === 0;
-  const family = oneByOne ? "conv1x1" : "convKxK";
-  const { weight, choice } = chooseWeight(l, wName, family, {
+  const { weight, choice } = chooseWeight(l, wName, {
+    family: oneByOne ? "conv1x1" : "convKxK",
     pixels,
     outChannels: o,
     rowLength,
-    taps: kh * kw,
+    ...(oneByOne ? {} : { im2colTaps: kh * kw }),
+    requant: requantStats(quant.shift, quant.actMin, quant.actMax),
   });
   const sparse = weight.kind === "sparse";
   const variant = oneByOne
@@ -489,7 +472,7 @@ function selectConv(l: Lookup, op: Conv2dOp): LayerSelection {
     call: { kind: "conv", variant, ...common, weight },
     macs,
     weightBytes: weightBytes(weight),
-    cost: choice,
+    ...(choice === undefined ? {} : { cost: choice }),
   };
 }
 
@@ -499,11 +482,13 @@ function selectLinear(l: Lookup, op: LinearOp): LayerSelection {
   const y = tensorOf(l, op.outputs[0] ?? "");
   const [outFeatures = 0, inFeatures = 0] = tensorOf(l, wName).shape;
   const rows = product(x.shape) / inFeatures;
-  const { weight, choice } = chooseWeight(l, wName, "linear", {
+  const quant = channelQuant(requireInt8(op), x, y, outFeatures);
+  const { weight, choice } = chooseWeight(l, wName, {
+    family: "linear",
     pixels: rows,
     outChannels: outFeatures,
     rowLength: inFeatures,
-    taps: 1,
+    requant: requantStats(quant.shift, quant.actMin, quant.actMax),
   });
   return {
     inputs: [xName],
@@ -514,13 +499,13 @@ function selectLinear(l: Lookup, op: LinearOp): LayerSelection {
       rows,
       inFeatures,
       outFeatures,
-      quant: channelQuant(requireInt8(op), x, y, outFeatures),
+      quant,
       weight,
       bias: bName === undefined ? undefined : constInt32(l, bName),
     },
     macs: rows * inFeatures * outFeatures,
     weightBytes: weightBytes(weight),
-    cost: choice,
+    ...(choice === undefined ? {} : { cost: choice }),
   };
 }
 
@@ -853,12 +838,18 @@ function selectOp(l: Lookup, op: OpIR): LayerSelection {
   }
 }
 
-/** Selects a kernel for every op of an int8 model, in op order. */
+/**
+ * Selects a kernel for every op of an int8 model, in op order. Without a
+ * cost model table (calibrating a new one) the policy must be "dense" or
+ * "sparse", and layers carry no cost estimates.
+ */
 export function selectKernels(
   model: Model,
-  costModel: CostModelTable,
+  costModel: CostModelTable | undefined,
   policy: WeightPolicy = "cost-model",
 ): SelectedLayer[] {
+  if (costModel === undefined && policy === "cost-model")
+    throw new Error("codegen: choosing dense or sparse kernels by cost needs a cost model table");
   const l: Lookup = {
     model,
     tensors: new Map(model.graph.tensors.map((t) => [t.name, t])),

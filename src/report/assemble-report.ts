@@ -2,11 +2,13 @@
  * Builds report.json from what the stages wrote: accuracy from quantize,
  * sparsity from finetune, kernels and arena from codegen, memory from the
  * device link (compile-target), instructions from the emulator
- * (verify-target). Pure: parsed inputs in, report out.
+ * (verify-target), and each prediction (codegen's estimate, optionally the
+ * search's) beside those measured figures. Pure: parsed inputs in, report out.
  */
 import type { CodegenSummary } from "../codegen/generate.js";
 import type { PrunedLayerSummary } from "../pruning/pruner.js";
-import type { BuildReport, LayerReport, RegionUse } from "./types.js";
+import type { ResourcePrediction } from "./predictions.js";
+import type { BuildReport, LayerReport, PredictionReport, RegionUse } from "./types.js";
 
 /** compile-target.json. */
 export interface TargetLinkSummary {
@@ -20,6 +22,8 @@ export interface TargetLinkSummary {
 export interface TargetRunSummary {
   images: number;
   instructions_per_inference: number;
+  /** Each layer's instructions in the profile build (first image). */
+  layer_instructions?: number[];
 }
 
 export interface ReportInputs {
@@ -32,6 +36,27 @@ export interface ReportInputs {
   outputShapes: ReadonlyMap<string, number[]>;
   link: TargetLinkSummary;
   run: TargetRunSummary;
+  /** Codegen's prediction first, then any other source's. */
+  predictions: readonly ResourcePrediction[];
+}
+
+/** A prediction beside the measured figures, with its relative errors. */
+function comparePrediction(
+  p: ResourcePrediction,
+  measured: { flash: number; sram: number; instructions: number },
+): PredictionReport {
+  const error = (predicted: number, actual: number) =>
+    actual === 0 ? 0 : (predicted - actual) / actual;
+  return {
+    source: p.source,
+    flash_bytes: p.flashBytes,
+    sram_bytes: p.sramBytes,
+    instructions_per_inference: p.instructions,
+    flash_error: error(p.flashBytes, measured.flash),
+    sram_error: error(p.sramBytes, measured.sram),
+    instructions_error: error(p.instructions, measured.instructions),
+    tables_match_board: p.tablesMatchBoard,
+  };
 }
 
 export function assembleReport(inputs: ReportInputs): BuildReport {
@@ -42,8 +67,11 @@ export function assembleReport(inputs: ReportInputs): BuildReport {
     (sum, layer) => sum + layer.weights - zeroWeights(layer),
     0,
   );
-  const layers: LayerReport[] = inputs.codegen.layers.map((layer) => {
+  const predicted = inputs.predictions[0]?.layerInstructions;
+  const layers: LayerReport[] = inputs.codegen.layers.map((layer, i) => {
     const pruning = pruned.get(layer.op);
+    const measuredInstructions = inputs.run.layer_instructions?.[i];
+    const predictedInstructions = predicted?.get(layer.op);
     const sparsity =
       pruning === undefined || pruning.weights === 0 ? 0 : zeroWeights(pruning) / pruning.weights;
     return {
@@ -55,6 +83,10 @@ export function assembleReport(inputs: ReportInputs): BuildReport {
       ...(pruning?.blockSize ? { block_size: pruning.blockSize as 1 | 4 | 8 | 16 } : {}),
       kernel: layer.kernel,
       weight_bytes: layer.weightBytes,
+      ...(measuredInstructions === undefined ? {} : { instructions: measuredInstructions }),
+      ...(predictedInstructions === undefined
+        ? {}
+        : { predicted_instructions: predictedInstructions }),
     };
   });
   // A sparse kernel skips pruned blocks; a dense one multiplies them too.
@@ -67,8 +99,13 @@ export function assembleReport(inputs: ReportInputs): BuildReport {
     0,
   );
   const instructions = inputs.run.instructions_per_inference;
+  const measured = {
+    flash: inputs.link.flash.used_bytes,
+    sram: inputs.link.sram.used_bytes,
+    instructions,
+  };
   return {
-    format: "tinyformer-report-1",
+    format: "tinyformer-report-2",
     recipe: inputs.recipe,
     board: inputs.board.name,
     accuracy: inputs.accuracy,
@@ -90,6 +127,7 @@ export function assembleReport(inputs: ReportInputs): BuildReport {
       clock_hz: inputs.board.clock_hz,
       estimated_latency_ms: (instructions / inputs.board.clock_hz) * 1000,
     },
+    predictions: inputs.predictions.map((p) => comparePrediction(p, measured)),
     layers,
   };
 }

@@ -1,12 +1,29 @@
 /**
  * The terminal summary printed after every build: the report's headline
- * numbers, then one row per layer. Pure: report in, lines out.
+ * numbers, each prediction beside them, then one row per layer (with its
+ * measured instructions and the prediction's error). Pure: report in,
+ * lines out.
  */
-import type { BuildReport, LayerReport, RegionUse } from "./types.js";
+import type { BuildReport, LayerReport, PredictionReport, RegionUse } from "./types.js";
 
 const integer = (n: number) => Math.round(n).toLocaleString("en-US");
 const percent = (fraction: number) => `${(100 * fraction).toFixed(1)} %`;
 const millions = (n: number) => `${(n / 1e6).toFixed(2)} M`;
+const signedPercent = (fraction: number) => {
+  const text = (100 * fraction).toFixed(1);
+  return `${fraction >= 0 && text !== "-0.0" ? "+" : ""}${text === "-0.0" ? "0.0" : text} %`;
+};
+
+/** One prediction beside the measured figures: the values and their errors. */
+function prediction(p: PredictionReport): string {
+  const tables =
+    p.tables_match_board === false ? " (tables measured on another board or flags)" : "";
+  return (
+    `  predicted flash ${integer(p.flash_bytes)} B (${signedPercent(p.flash_error)}), ` +
+    `SRAM ${integer(p.sram_bytes)} B (${signedPercent(p.sram_error)}), ` +
+    `${millions(p.instructions_per_inference)} instructions (${signedPercent(p.instructions_error)}) by ${p.source}${tables}`
+  );
+}
 
 function region(name: string, use: RegionUse): string {
   const verdict =
@@ -30,7 +47,7 @@ export function renderReportSummary(report: BuildReport): string[] {
     }`,
     `  speed    ${millions(performance.instructions_per_inference)} instructions per inference, about ${performance.estimated_latency_ms.toFixed(1)} ms at ${(performance.clock_hz / 1e6).toFixed(0)} MHz`,
   ];
-  return [...lines, ...renderLayerTable(report.layers)];
+  return [...lines, ...report.predictions.map(prediction), ...renderLayerTable(report.layers)];
 }
 
 const COLUMNS: { title: string; align: "left" | "right"; cell: (layer: LayerReport) => string }[] =
@@ -47,6 +64,21 @@ const COLUMNS: { title: string; align: "left" | "right"; cell: (layer: LayerRepo
     },
     { title: "kernel", align: "left", cell: (l) => l.kernel },
     { title: "bytes", align: "right", cell: (l) => integer(l.weight_bytes) },
+    {
+      title: "instr.",
+      align: "right",
+      cell: (l) => (l.instructions === undefined ? "-" : integer(l.instructions)),
+    },
+    {
+      title: "predicted",
+      align: "right",
+      cell: (l) =>
+        l.instructions === undefined ||
+        l.predicted_instructions === undefined ||
+        l.instructions === 0
+          ? "-"
+          : signedPercent((l.predicted_instructions - l.instructions) / l.instructions),
+    },
   ];
 
 function renderLayerTable(layers: readonly LayerReport[]): string[] {

@@ -18,10 +18,28 @@ export interface LayerReport {
   block_size?: 1 | 4 | 8 | 16;
   kernel: string;
   weight_bytes: number;
+  /** Measured in the profile build (first image). */
+  instructions?: number;
+  /** Codegen's prediction. */
+  predicted_instructions?: number;
+}
+
+/** One source's prediction of the build's resources, beside the measured figures. */
+export interface PredictionReport {
+  source: string;
+  flash_bytes: number;
+  sram_bytes: number;
+  instructions_per_inference: number;
+  /** (predicted - measured) / measured. */
+  flash_error: number;
+  sram_error: number;
+  instructions_error: number;
+  /** Whether the source's tables were measured on this board with its flags (null: unknown). */
+  tables_match_board: boolean | null;
 }
 
 export interface BuildReport {
-  format: "tinyformer-report-1";
+  format: "tinyformer-report-2";
   recipe: string;
   board: string;
   accuracy: { float: number; int8: number; images: number; split: "test" | "validation" };
@@ -38,5 +56,7 @@ export interface BuildReport {
     clock_hz: number;
     estimated_latency_ms: number;
   };
+  /** Codegen's prediction first, then any other source's (the search's). */
+  predictions: PredictionReport[];
   layers: LayerReport[];
 }

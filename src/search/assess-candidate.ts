@@ -16,17 +16,20 @@ import type { ImageDataset } from "../datasets/image-dataset.js";
 import type { ChannelStatistics } from "../datasets/normalize.js";
 import { pruneOneShot } from "../pruning/one-shot.js";
 import { quantizeModel } from "../quantize/quantize-model.js";
+import type { EstimateBoard, ResourceEstimate } from "../resources/index.js";
 import { withRestoredVariables } from "../supernet/parameter-state.js";
 import { recalibrateBatchNorm } from "../supernet/recalibrate.js";
 import { evaluateNetwork } from "../training/loop.js";
 import { findBudgetViolations, type ResourceBudgets } from "./budgets.js";
 import { blockSizesOf, type Candidate } from "./candidate.js";
 import type { Assessment, ResourcePrediction } from "./evolution.js";
-import { predictModelResources } from "./resources.js";
+import { estimateModelResources, summarizeEstimate } from "./resources.js";
 
 export interface AssessmentContext {
   readonly supernet: Supernet;
   readonly budgets: ResourceBudgets;
+  /** The board estimates are for (their tables' provenance is checked against it). */
+  readonly board?: EstimateBoard;
   /** Float inputs (normalised, NHWC) the quantizer calibrates on; sizes do not depend on them. */
   readonly calibrationInputs: readonly Float32Array[];
   /** Absent: predict only (the configuration check before any training). */
@@ -37,18 +40,38 @@ export interface AssessmentContext {
   };
 }
 
-/** The candidate's int8 model, pruned one-shot from the current weights (which are left as they were). */
-function predictPruned(context: AssessmentContext, network: Network, candidate: Candidate) {
+/** The estimate of the candidate pruned one-shot from the current weights (the caller restores them). */
+function estimatePruned(
+  context: AssessmentContext,
+  network: Network,
+  candidate: Candidate,
+): ResourceEstimate {
   pruneOneShot(network.layers(), candidate.layers);
   const floatModel = network.exportModel({ blockSizes: blockSizesOf(candidate) });
-  return predictModelResources(quantizeModel(floatModel, context.calibrationInputs));
+  return estimateModelResources(
+    quantizeModel(floatModel, context.calibrationInputs),
+    context.board,
+  );
+}
+
+/** The full resource estimate of a candidate (per layer): what the report shows for the chosen one. */
+export function estimateCandidate(
+  context: AssessmentContext,
+  candidate: Candidate,
+): ResourceEstimate {
+  const network = context.supernet.subnet(candidate.architecture);
+  return withRestoredVariables(context.supernet.parameters.all(), () =>
+    estimatePruned(context, network, candidate),
+  );
 }
 
 export function assessCandidate(context: AssessmentContext, candidate: Candidate): Assessment {
   const { supernet } = context;
   const network = supernet.subnet(candidate.architecture);
   return withRestoredVariables(supernet.parameters.all(), (): Assessment => {
-    const predicted: ResourcePrediction = predictPruned(context, network, candidate);
+    const predicted: ResourcePrediction = summarizeEstimate(
+      estimatePruned(context, network, candidate),
+    );
     const violations = findBudgetViolations(predicted, context.budgets);
     const evaluation = context.evaluation;
     if (violations.length > 0 || evaluation === undefined)

@@ -35,9 +35,11 @@ async function countClasses(recipe: Recipe, workspaceRoot: string): Promise<numb
 async function checkKey(input: LateCheckInput): Promise<string> {
   const { recipe, board } = input;
   const tables = await Promise.all(
-    [join(packageRoot, "package.json"), join(templatesDir, "c", "cost-model.json")].map((file) =>
-      readFile(file).catch(() => Buffer.alloc(0)),
-    ),
+    [
+      join(packageRoot, "package.json"),
+      join(templatesDir, "c", "cost-model.json"),
+      join(templatesDir, "c", "footprint.json"),
+    ].map((file) => readFile(file).catch(() => Buffer.alloc(0))),
   );
   const hash = createHash("sha256");
   hash.update(

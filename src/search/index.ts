@@ -1,5 +1,5 @@
 /** SparseNAS (loads tfjs through its assessment: import inside a running stage). */
-export { type AssessmentContext, assessCandidate } from "./assess-candidate.js";
+export { type AssessmentContext, assessCandidate, estimateCandidate } from "./assess-candidate.js";
 export { findBudgetViolations, type ResourceBudgets, resolveBudgets } from "./budgets.js";
 export * from "./candidate.js";
 export * from "./evolution.js";

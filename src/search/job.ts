@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { SearchSpace } from "../blocks/search-space.js";
 import type { ImageDataset } from "../datasets/image-dataset.js";
 import { type ChannelStatistics, normalizeImages } from "../datasets/normalize.js";
+import type { EstimateBoard } from "../resources/index.js";
 import type { TrainingBackendName } from "../training/backend.js";
 import type { AssessmentContext } from "./assess-candidate.js";
 import type { ResourceBudgets } from "./budgets.js";
@@ -30,6 +31,8 @@ export interface SearchJobSetup {
   readonly seed: number;
   readonly normalization: ChannelStatistics;
   readonly budgets: ResourceBudgets;
+  /** The board the predictions are for (name and compiler flags, for the tables' provenance). */
+  readonly board: EstimateBoard;
   /** The first N validation images (0 = all). */
   readonly validationImages: number;
   readonly recalibrationImages: number;
@@ -82,6 +85,7 @@ export async function loadAssessmentContext(
     const context = createAssessmentContext({
       supernet,
       budgets: setup.budgets,
+      board: setup.board,
       normalization: setup.normalization,
       train: requireSplit(dataset.splits.train, "training"),
       validation: requireSplit(dataset.splits.validation, "validation"),
@@ -107,6 +111,7 @@ function requireSplit<T>(split: T | undefined, name: string): T {
 export function createAssessmentContext(pieces: {
   readonly supernet: AssessmentContext["supernet"];
   readonly budgets: ResourceBudgets;
+  readonly board?: EstimateBoard;
   readonly normalization: ChannelStatistics;
   readonly train: ImageDataset;
   readonly validation: ImageDataset;
@@ -130,6 +135,7 @@ export function createAssessmentContext(pieces: {
   return {
     supernet: pieces.supernet,
     budgets: pieces.budgets,
+    ...(pieces.board === undefined ? {} : { board: pieces.board }),
     calibrationInputs: calibrationInputsOf(pieces.recalibration, pieces.normalization),
     evaluation: {
       validation: subset,

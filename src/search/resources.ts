@@ -1,31 +1,32 @@
 /**
- * Predicted flash, SRAM and instructions of a candidate's int8 model, by the
- * code codegen runs (kernel selection, the arena planner).
+ * The search's view of the resource evaluator (src/resources/): a
+ * candidate's int8 model → the flash, SRAM and instructions per inference of
+ * the program codegen would generate for it, by the code codegen runs. The
+ * calibrated tables are read once per process.
  */
-import { planMemory } from "../codegen/plan-memory.js";
-import { selectKernels } from "../codegen/select-kernels.js";
 import type { Model } from "../model-ir/types.js";
-import { type CostModelTable, loadCostModel } from "../sparse-engine/cost-model.js";
+import {
+  type EstimateBoard,
+  estimateResources,
+  loadResourceTables,
+  type ResourceEstimate,
+  type ResourceTables,
+} from "../resources/index.js";
 import type { ResourcePrediction } from "./evolution.js";
 
-let costModel: CostModelTable | undefined;
+let tables: ResourceTables | undefined;
 
-export function predictModelResources(model: Model): ResourcePrediction {
-  costModel ??= loadCostModel();
-  const layers = selectKernels(model, costModel);
-  const memory = planMemory(model, layers);
-  let weightBytes = 0;
-  let instructions = 0;
-  for (const layer of layers) {
-    weightBytes += layer.weightBytes;
-    instructions +=
-      layer.cost === undefined
-        ? 0
-        : Math.min(layer.cost.denseInstructions, layer.cost.sparseInstructions ?? Infinity);
-  }
+/** The full estimate (per layer, with the tables' provenance for `board`). */
+export function estimateModelResources(model: Model, board?: EstimateBoard): ResourceEstimate {
+  tables ??= loadResourceTables();
+  return estimateResources(model, { tables, ...(board === undefined ? {} : { board }) });
+}
+
+/** The three figures the budgets apply to. */
+export function summarizeEstimate(estimate: ResourceEstimate): ResourcePrediction {
   return {
-    flashBytes: weightBytes,
-    sramBytes: memory.plan.arenaBytes,
-    instructions: Math.round(instructions),
+    flashBytes: estimate.flashBytes,
+    sramBytes: estimate.sramBytes,
+    instructions: estimate.instructions,
   };
 }

@@ -23,16 +23,22 @@
  *   first layer that differs on the target. Built here, not there, so that
  *   verify-target depends on binaries alone and stays cached when a
  *   template edit leaves them unchanged.
+ * - The same emulator build with -DTF_MODEL_PROFILE, in which every layer
+ *   is its own instruction-count region: verify-target runs it on one image
+ *   for the per-layer profile the report sets beside the predicted one.
+ *
+ * The programs are linked by src/toolchain/model-programs.ts, which the
+ * resource calibration uses too.
  *
  * Inputs:  codegen outputs; templates/c/harness and the two harnesses
  * Outputs: tf_model_device.elf, tf_model_target.elf, tf_model_target_debug.elf,
- *          compile-target.json
+ *          tf_model_target_profile.elf, compile-target.json
  */
-import { copyFile, readdir, writeFile } from "node:fs/promises";
+import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BoardProfile } from "../config/types.js";
 import type { StageConfig } from "../graph-runner/stage.js";
-import { cTemplatesDir, harnessDir } from "../toolchain/c-sources.js";
+import { deviceHarness, harnessDir, targetHarness } from "../toolchain/c-sources.js";
 import { TARGET_CC, TARGET_SIZE } from "../toolchain/tools.js";
 import { linkUpstream } from "./codegen.js";
 import type { StageFactory } from "./index.js";
@@ -40,10 +46,8 @@ import type { StageFactory } from "./index.js";
 export const DEVICE_ELF = "tf_model_device.elf";
 export const TARGET_ELF = "tf_model_target.elf";
 export const TARGET_DEBUG_ELF = "tf_model_target_debug.elf";
+export const TARGET_PROFILE_ELF = "tf_model_target_profile.elf";
 export const COMPILE_TARGET_REPORT = "compile-target.json";
-
-const deviceHarness = join(cTemplatesDir, "model", "tf_model_device.c");
-const targetHarness = join(cTemplatesDir, "model", "tf_model_target.c");
 
 export interface BudgetUsage {
   used_bytes: number;
@@ -99,34 +103,29 @@ function formatBytes(n: number): string {
 }
 
 export const createCompileTargetStage: StageFactory = () => ({
-  version: "2",
+  version: "3",
   configKeys: [...TARGET_BOARD_KEYS],
   fileInputs: () => [harnessDir, deviceHarness, targetHarness],
   tools: [TARGET_CC, TARGET_SIZE],
   async run(context) {
     const [
-      { compileTarget, compileTargetObjects },
+      { compileModelKernels, linkDeviceModel, linkEmulatorModel },
       { ToolchainError },
       { readFootprint },
       { readLayerKernels },
     ] = await Promise.all([
-      import("../toolchain/compile-target.js"),
+      import("../toolchain/model-programs.js"),
       import("../toolchain/errors.js"),
       import("../toolchain/footprint.js"),
       import("../codegen/summary-file.js"),
     ]);
     const board = boardFromConfig(context.config);
     const dir = await linkUpstream(context, "codegen");
-    const kernels = (await readdir(join(dir, "kernels"))).filter((f) => f.endsWith(".c")).sort();
-    const sources = [join(dir, "tf_model.c")];
-    const includeDirs = [dir, join(dir, "include")];
-    // The kernels are the same in all three links (they depend on neither the
-    // memory map nor the runtime): compiled once, linked three times.
-    const objects = await compileTargetObjects({
+    // The kernels are the same in all four links (they depend on neither the
+    // memory map nor the runtime): compiled once, linked four times.
+    const objects = await compileModelKernels({
       board,
-      sources: kernels.map((k) => join(dir, "kernels", k)),
-      includeDirs,
-      runtime: "bare",
+      codegenDir: dir,
       outDir: join(context.scratchDir, "objects"),
     });
     const budgets = {
@@ -135,23 +134,9 @@ export const createCompileTargetStage: StageFactory = () => ({
     };
 
     const deviceElf = join(context.scratchDir, "device", DEVICE_ELF);
-    let device: Awaited<ReturnType<typeof compileTarget>>;
+    let device: Awaited<ReturnType<typeof linkDeviceModel>>;
     try {
-      device = await compileTarget({
-        board,
-        sources: [...sources, deviceHarness],
-        objects,
-        includeDirs,
-        output: deviceElf,
-        layout: {
-          target: "device",
-          reserve: true,
-          stackBytes: 0,
-          heapBytes: 0,
-          stackInReserve: true,
-        },
-        runtime: "bare",
-      });
+      device = await linkDeviceModel({ board, codegenDir: dir, objects, output: deviceElf });
     } catch (error) {
       if (error instanceof ToolchainError && error.failure.reason === "region-overflow") {
         const parts = error.failure.overflows.map((o) => {
@@ -187,32 +172,25 @@ export const createCompileTargetStage: StageFactory = () => ({
       layer_kernels: await readLayerKernels(dir),
     };
 
-    // The emulator build: the same program with the semihosting harness,
-    // linked with the emulator's whole code and RAM regions.
-    const emulatorBoard: BoardProfile = {
-      ...board,
-      memory: {
-        flash: { ...board.memory.flash, size_bytes: board.emulator.code.size_bytes },
-        sram: { ...board.memory.sram, size_bytes: board.emulator.ram.size_bytes },
-      },
-    };
-    const emulatorBuild = (name: string, defines: Record<string, undefined>) =>
-      compileTarget({
-        board: emulatorBoard,
-        sources: [...sources, targetHarness],
+    // The emulator builds: the same program with the semihosting harness.
+    const emulator = (name: string, variant: "plain" | "debug" | "profile") =>
+      linkEmulatorModel({
+        board,
+        codegenDir: dir,
         objects,
-        includeDirs: [...includeDirs, harnessDir],
-        defines,
+        variant,
         output: join(context.scratchDir, "emulator", name),
       });
-    const [target, debug] = await Promise.all([
-      emulatorBuild(TARGET_ELF, {}),
-      emulatorBuild(TARGET_DEBUG_ELF, { TF_MODEL_DEBUG: undefined }),
+    const [target, debug, profile] = await Promise.all([
+      emulator(TARGET_ELF, "plain"),
+      emulator(TARGET_DEBUG_ELF, "debug"),
+      emulator(TARGET_PROFILE_ELF, "profile"),
     ]);
 
     await copyFile(device.output, join(context.outDir, DEVICE_ELF));
     await copyFile(target.output, join(context.outDir, TARGET_ELF));
     await copyFile(debug.output, join(context.outDir, TARGET_DEBUG_ELF));
+    await copyFile(profile.output, join(context.outDir, TARGET_PROFILE_ELF));
     await writeFile(
       join(context.outDir, COMPILE_TARGET_REPORT),
       `${JSON.stringify(report, null, 2)}\n`,

@@ -27,6 +27,7 @@ import { appendFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BoardProfile, Recipe, SearchSettings } from "../config/types.js";
 import type { StageConfig } from "../graph-runner/stage.js";
+import type { ResourceEstimate } from "../resources/index.js";
 import type { Candidate, LayerPlan } from "../search/candidate.js";
 import type { ResourcePrediction, SearchRecord } from "../search/evolution.js";
 import { recipeSearches } from "../search/recipe-searches.js";
@@ -95,6 +96,8 @@ export interface SparsenasReport {
    */
   readonly predicted?: ResourcePrediction;
   readonly search?: SearchSummary;
+  /** When searching: the full estimate for the chosen candidate, per layer (the report reads it). */
+  readonly resourceEstimate?: ResourceEstimate;
 }
 
 /** Whether the stage searches (choices in the space or in the sparsity targets). */
@@ -114,12 +117,14 @@ export const createSparsenasStage: StageFactory = (options) => ({
     const settings = readTrainingStageConfig(context.config);
     const sparsity = context.config.sparsity as Recipe["sparsity"];
     const searching = isSearch(context.config);
-    const [checkpoint, pruning, search, supernetTools] = await Promise.all([
-      import("../training/checkpoint.js"),
-      import("../pruning/index.js"),
-      import("../search/index.js"),
-      import("../supernet/index.js"),
-    ]);
+    const [checkpoint, pruning, search, supernetTools, { RESOURCE_ESTIMATE_KEY }] =
+      await Promise.all([
+        import("../training/checkpoint.js"),
+        import("../pruning/index.js"),
+        import("../search/index.js"),
+        import("../supernet/index.js"),
+        import("../report/predictions.js"),
+      ]);
     const { backend, train, validation, supernet } = await prepareTrainingRun(
       context,
       options.backend,
@@ -137,6 +142,7 @@ export const createSparsenasStage: StageFactory = (options) => ({
 
       let chosen: Candidate;
       let predicted: ResourcePrediction | undefined;
+      let resourceEstimate: ResourceEstimate | undefined;
       let searchSummary: SearchSummary | undefined;
       let recalibration: import("../datasets/image-dataset.js").ImageDataset | undefined;
       if (searching) {
@@ -153,9 +159,14 @@ export const createSparsenasStage: StageFactory = (options) => ({
           count: searchSettings.recalibration_images,
           seed: settings.seed,
         });
+        const board = {
+          name: context.config["board.name"] as string,
+          compiler: context.config["board.compiler"] as BoardProfile["compiler"],
+        };
         const assessment = search.createAssessmentContext({
           supernet,
           budgets,
+          board,
           normalization: settings.normalization,
           train,
           validation,
@@ -181,6 +192,7 @@ export const createSparsenasStage: StageFactory = (options) => ({
             seed: settings.seed,
             normalization: settings.normalization,
             budgets,
+            board,
             validationImages: searchSettings.validation_images,
             recalibrationImages: searchSettings.recalibration_images,
           },
@@ -188,6 +200,8 @@ export const createSparsenasStage: StageFactory = (options) => ({
         });
         chosen = outcome.chosen.candidate;
         predicted = outcome.chosen.predicted;
+        // Per layer, for the report (the log keeps the three figures only).
+        resourceEstimate = search.estimateCandidate(assessment, chosen);
         searchSummary = {
           budgets: {
             flashBytes: budgets.flashBytes,
@@ -236,6 +250,7 @@ export const createSparsenasStage: StageFactory = (options) => ({
         layers: chosen.layers,
         ...(predicted === undefined ? {} : { predicted }),
         ...(searchSummary === undefined ? {} : { search: searchSummary }),
+        ...(resourceEstimate === undefined ? {} : { [RESOURCE_ESTIMATE_KEY]: resourceEstimate }),
       };
       await writeJson(join(context.outDir, SPARSENAS_REPORT), report);
       if (searchSummary === undefined) {

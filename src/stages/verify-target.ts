@@ -11,17 +11,21 @@
  * On a mismatch it runs compile-target's debug build
  * (tf_model_target_debug.elf) on the first differing image and names the
  * first layer whose output differs from the interpreter's dump, as host
- * verification does.
+ * verification does. Then it runs the profile build
+ * (tf_model_target_profile.elf) on the first image: the instructions of
+ * every layer, which the report sets beside the predicted ones.
  *
  * The plugin is built with the host gcc into `tools/` under the workspace's
  * cache directory (or the user's tool cache when that cannot be found).
  *
  * Inputs:  dataset (test split, or validation), quantize/model-int8.*,
  *          compile-target/tf_model_target.elf, tf_model_target_debug.elf,
- *          compile-target.json (layer kernels, for the diagnosis)
- * Outputs: verify-target.json ({ images, instructions_per_inference, instructions })
+ *          tf_model_target_profile.elf, compile-target.json (layer kernels,
+ *          for the diagnosis and the profile's length)
+ * Outputs: verify-target.json ({ images, instructions_per_inference,
+ *          instructions, layer_instructions })
  */
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HOST_CC, QEMU_SYSTEM_ARM, TARGET_NM } from "../toolchain/tools.js";
 import {
@@ -31,6 +35,7 @@ import {
   TARGET_BOARD_KEYS,
   TARGET_DEBUG_ELF,
   TARGET_ELF,
+  TARGET_PROFILE_ELF,
 } from "./compile-target.js";
 import type { StageFactory } from "./index.js";
 import { loadVerificationInputs } from "./verification-inputs.js";
@@ -44,6 +49,13 @@ export interface VerifyTargetReport {
   instructions_per_inference: number;
   /** Instructions of each inference, in image order. */
   instructions: number[];
+  /**
+   * Instructions of each layer's kernel call on the first image, in layer
+   * order, from the profile build (marker overhead removed; their sum is a
+   * little below that image's count, which includes tf_model_run's own
+   * copies of the input and output).
+   */
+  layer_instructions: number[];
 }
 
 /** The first differing output byte of the emulator run. */
@@ -85,7 +97,7 @@ export function describeOutputMismatch(
 }
 
 export const createVerifyTargetStage: StageFactory = () => ({
-  version: "1",
+  version: "2",
   configKeys: [
     "verification.target_images",
     "dataset.normalization",
@@ -93,9 +105,9 @@ export const createVerifyTargetStage: StageFactory = () => ({
   ],
   tools: [QEMU_SYSTEM_ARM, TARGET_NM, HOST_CC],
   async run(context) {
-    const [{ runInt8 }, { runQemu }, { product }, layerTrace] = await Promise.all([
+    const [{ runInt8 }, { runEmulatorModel }, { product }, layerTrace] = await Promise.all([
       import("../interpreter/index.js"),
-      import("../toolchain/run-qemu.js"),
+      import("../toolchain/model-programs.js"),
       import("../model-ir/shapes.js"),
       import("../codegen/layer-trace.js"),
     ]);
@@ -111,78 +123,76 @@ export const createVerifyTargetStage: StageFactory = () => ({
 
     const compiled = context.upstream.get("compile-target");
     if (compiled === undefined) throw new Error("verify-target needs the compile-target outputs");
-    const work = join(context.scratchDir, "run");
-    await mkdir(work, { recursive: true });
-    const elf = join(work, TARGET_ELF);
-    await copyFile(compiled.path(TARGET_ELF), elf);
-    const joined = new Uint8Array(inputs.reduce((s, x) => s + x.length, 0));
-    let at = 0;
-    for (const x of inputs) {
-      joined.set(new Uint8Array(x.buffer, x.byteOffset, x.length), at);
-      at += x.length;
-    }
-    await writeFile(join(work, "inputs.bin"), joined);
+    const { layer_kernels: kernels } = JSON.parse(
+      await readFile(compiled.path(COMPILE_TARGET_REPORT), "utf8"),
+    ) as CompileTargetReport;
 
     context.progress(`running ${count} ${split} images under QEMU`);
     const board = boardFromConfig(context.config);
-    const run = await runQemu({
-      elf,
+    const run = await runEmulatorModel({
+      elf: compiled.path(TARGET_ELF),
       board,
-      cwd: work,
+      inputs,
+      workDir: join(context.scratchDir, "run"),
       countInstructions: true,
       // Built once per workspace (into its cache), not once per run.
       pluginCacheDir: context.toolCacheDir,
-      timeoutMs: 300_000,
     });
-    const bytes = await readFile(join(work, "outputs.bin"));
+    const bytes = run.outputs;
     if (bytes.length !== count * outputSize) {
       throw new Error(
         `the target harness wrote ${bytes.length} output bytes for ${count} images of ${outputSize}`,
       );
     }
-    const mismatch = findOutputMismatch(
-      inputs.map((input) => runInt8(model, input).outputs[0] as Int8Array),
-      bytes,
-    );
+    const expected = inputs.map((input) => runInt8(model, input).outputs[0] as Int8Array);
+    const mismatch = findOutputMismatch(expected, bytes);
     if (mismatch !== undefined) {
       // The debug build on the failing image alone: its trace holds every layer's output.
       context.progress(`output differs on ${split} image ${mismatch.image}; tracing its layers`);
       const debugWork = join(context.scratchDir, "debug");
-      await mkdir(debugWork, { recursive: true });
-      const debugElf = join(debugWork, TARGET_DEBUG_ELF);
-      await copyFile(compiled.path(TARGET_DEBUG_ELF), debugElf);
       const input = inputs[mismatch.image] as Int8Array;
-      await writeFile(join(debugWork, "inputs.bin"), input);
-      await runQemu({
-        elf: debugElf,
+      await runEmulatorModel({
+        elf: compiled.path(TARGET_DEBUG_ELF),
         board,
-        cwd: debugWork,
+        inputs: [input],
+        workDir: debugWork,
         countInstructions: false,
-        timeoutMs: 300_000,
       });
       const trace = new Uint8Array(await readFile(join(debugWork, "trace.bin")));
-      const { layer_kernels: kernels } = JSON.parse(
-        await readFile(compiled.path(COMPILE_TARGET_REPORT), "utf8"),
-      ) as CompileTargetReport;
       const layer = layerTrace.firstDifferingLayer(model, input, trace, kernels ?? []);
       throw new Error(
         describeOutputMismatch(mismatch, split, layerTrace.describeLayerDifference(layer)),
       );
     }
 
-    // Regions: one empty region (the markers' own cost), then one per image.
-    const regions = run.regionInstructions;
-    if (regions.length !== count + 1) {
+    // Regions: one per image (the markers' own cost already subtracted).
+    const instructions = run.regions;
+    if (instructions.length !== count) {
       throw new Error(
-        `the instruction counter reported ${regions.length} regions for ${count} images (expected ${count + 1})`,
+        `the instruction counter reported ${instructions.length + 1} regions for ${count} images (expected ${count + 1})`,
       );
     }
-    const overhead = regions[0] as number;
-    const instructions = regions.slice(1).map((n) => n - overhead);
+    // The profile build: one region per layer, on the first image.
+    const profile = await runEmulatorModel({
+      elf: compiled.path(TARGET_PROFILE_ELF),
+      board,
+      inputs: [inputs[0] as Int8Array],
+      workDir: join(context.scratchDir, "profile"),
+      countInstructions: true,
+      pluginCacheDir: context.toolCacheDir,
+    });
+    if (profile.regions.length !== kernels.length) {
+      throw new Error(
+        `the profile build reported ${profile.regions.length} layer regions for ${kernels.length} layers`,
+      );
+    }
+    if (findOutputMismatch([expected[0] as Int8Array], profile.outputs) !== undefined)
+      throw new Error("the profile build's output differs from the plain build's");
     const report: VerifyTargetReport = {
       images: count,
       instructions_per_inference: Math.max(...instructions),
       instructions,
+      layer_instructions: profile.regions,
     };
     await writeFile(
       join(context.outDir, VERIFY_TARGET_REPORT),

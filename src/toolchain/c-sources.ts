@@ -15,6 +15,9 @@ export const kernelSourceDir = join(cTemplatesDir, "kernels");
 export const harnessDir = join(cTemplatesDir, "harness");
 export const qemuPluginSource = join(cTemplatesDir, "qemu-plugin", "insn_count.c");
 export const linkerScriptTemplate = join(harnessDir, "linker.ld.hbs");
+/** The model harnesses: one inference on the board; inferences under QEMU. */
+export const deviceHarness = join(cTemplatesDir, "model", "tf_model_device.c");
+export const targetHarness = join(cTemplatesDir, "model", "tf_model_target.c");
 
 /** Bare-metal start-up files a target program links with (not for the host). */
 export const targetStartupSources: readonly string[] = [join(harnessDir, "tf_startup.c")];

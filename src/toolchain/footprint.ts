@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { ToolchainError } from "./errors.js";
 import { execTool } from "./exec.js";
+import { parseLinkMap } from "./link-map.js";
 import { requireTool, TARGET_SIZE } from "./tools.js";
 
 export interface SectionFootprint {
@@ -21,7 +22,7 @@ export interface SectionFootprint {
 }
 
 /** Output sections that live in flash only. */
-const FLASH_SECTIONS = new Set([
+export const FLASH_SECTIONS: ReadonlySet<string> = new Set([
   ".text",
   ".ARM.extab",
   ".ARM.exidx",
@@ -54,22 +55,12 @@ export function parseSectionSizes(text: string): Map<string, number> {
 /**
  * Total size of the `.rodata*` input sections the linker kept, from a GNU ld
  * map file. Sections the linker discarded (listed before the memory map) are
- * not counted. An input section's address and size follow its name on the
- * same line, or on the next line when the name is long.
+ * not counted.
  */
 export function parseMapRodataBytes(map: string): number {
-  const start = map.indexOf("Linker script and memory map");
-  const lines = (start < 0 ? map : map.slice(start)).split("\n");
-  let total = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const named = /^ (\.rodata\S*)(.*)$/.exec(line);
-    if (named === null) continue;
-    const rest = (named[2] as string).trim() === "" ? (lines[i + 1] ?? "") : (named[2] as string);
-    const m = /^\s*0x[0-9a-fA-F]+\s+0x([0-9a-fA-F]+)/.exec(rest);
-    if (m) total += Number.parseInt(m[1] as string, 16);
-  }
-  return total;
+  return parseLinkMap(map)
+    .filter((section) => section.name.startsWith(".rodata"))
+    .reduce((sum, section) => sum + section.bytes, 0);
 }
 
 /** The footprint of a program linked by compileTarget (its ELF and map file). */

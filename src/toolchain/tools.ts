@@ -29,6 +29,12 @@ export const TARGET_NM: ExecutableTool = {
   installHint: APT_HINT,
 };
 
+export const TARGET_OBJDUMP: ExecutableTool = {
+  name: "arm-none-eabi-objdump",
+  command: "arm-none-eabi-objdump",
+  installHint: APT_HINT,
+};
+
 export const TARGET_SIZE: ExecutableTool = {
   name: "arm-none-eabi-size",
   command: "arm-none-eabi-size",

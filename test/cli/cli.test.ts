@@ -194,6 +194,15 @@ describe("command line", () => {
         sram: { used_bytes: 7, budget_bytes: 100, margin_bytes: 93 },
       },
       run: { images: 1, instructions_per_inference: 2_160_000 },
+      predictions: [
+        {
+          source: "codegen",
+          flashBytes: 6,
+          sramBytes: 7,
+          instructions: 2_000_000,
+          tablesMatchBoard: true,
+        },
+      ],
     });
     const stages = () => [
       {
@@ -221,6 +230,10 @@ describe("command line", () => {
       assert.match(text, /report build\/test\/report\/report\.json/);
       assert.match(text, /accuracy float 50\.0 %, INT8 49\.0 % \(100 test images\)/);
       assert.match(text, /speed {4}2\.16 M instructions per inference, about 10\.0 ms at 216 MHz/);
+      assert.match(
+        text,
+        /predicted flash 6 B \(\+0\.0 %\), SRAM 7 B \(\+0\.0 %\), 2\.00 M instructions \(-7\.4 %\) by codegen/,
+      );
     }
   });
 });

@@ -35,7 +35,7 @@ const stages = () =>
 
 test("codegen reads the kernel library and the model templates, so editing them reruns it", () => {
   const inputs = createCodegenStage({ backend: "auto" }).fileInputs?.({}) ?? [];
-  for (const dir of ["include", "kernels", "model", "cost-model.json"])
+  for (const dir of ["include", "kernels", "model", "cost-model.json", "footprint.json"])
     assert.ok(inputs.includes(join(packageRoot, "templates", "c", dir)), dir);
 });
 
@@ -59,6 +59,11 @@ describe("codegen, compile-host and verify-host stages", () => {
       dsp: true,
       costModelMeasuredOn: "stm32f746",
     });
+    // The resource estimate on the arena codegen planned, with the tables'
+    // board (the report checks it against the recipe's board).
+    assert.equal(summary.estimate?.arenaBytes, summary.arena.bytes);
+    assert.equal(summary.estimate?.tables.costModel.board, "stm32f746");
+    assert.equal(summary.estimate?.tables.footprint.matchesBoard, null);
     assert.match(await ws.read("build/test/codegen/tf_model.h"), /#define TF_MODEL_ARENA_SIZE \d+/);
     assert.match(await ws.read("build/test/codegen/kernels/tf_unfold_s8.c"), /tf_unfold_s8/);
     const report = JSON.parse(

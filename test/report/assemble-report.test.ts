@@ -100,7 +100,33 @@ const INPUTS: ReportInputs = {
     flash: { used_bytes: 80_100, budget_bytes: 983_040, margin_bytes: 902_940 },
     sram: { used_bytes: 53_100, budget_bytes: 311_296, margin_bytes: 258_196 },
   },
-  run: { images: 5, instructions_per_inference: 2_160_000 },
+  run: {
+    images: 5,
+    instructions_per_inference: 2_160_000,
+    layer_instructions: [1_400_000, 700_000, 20_000, 3_800],
+  },
+  predictions: [
+    {
+      source: "codegen",
+      flashBytes: 81_000,
+      sramBytes: 53_100,
+      instructions: 2_052_000,
+      layerInstructions: new Map([
+        ["stem", 1_330_000],
+        ["block.expand", 686_000],
+        ["gap", 20_200],
+        ["classifier", 3_700],
+      ]),
+      tablesMatchBoard: true,
+    },
+    {
+      source: "sparsenas",
+      flashBytes: 79_299,
+      sramBytes: 53_100,
+      instructions: 2_376_000,
+      tablesMatchBoard: false,
+    },
+  ],
 };
 
 test("report.json from the stages' outputs: totals, executed MACs, latency, per-layer rows; valid against the schema", async () => {
@@ -121,7 +147,23 @@ test("report.json from the stages' outputs: totals, executed MACs, latency, per-
     block_size: 16,
     kernel: "tf_conv_1x1_sparse_s8",
     weight_bytes: 336,
+    instructions: 700_000,
+    predicted_instructions: 686_000,
   });
+  // Each prediction beside the measured figures, codegen's first.
+  assert.deepEqual(
+    report.predictions.map((p) => [
+      p.source,
+      Math.round(1e4 * p.flash_error) / 1e4,
+      p.sram_error,
+      Math.round(1e4 * p.instructions_error) / 1e4,
+      p.tables_match_board,
+    ]),
+    [
+      ["codegen", 0.0112, 0, -0.05, true],
+      ["sparsenas", -0.01, 0, 0.1, false],
+    ],
+  );
   assert.equal(report.layers[0]?.block_size, undefined);
   assert.equal(report.memory.arena_bytes, 50_944);
   assert.deepEqual(await validateReport(report), []);

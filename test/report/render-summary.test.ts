@@ -8,7 +8,7 @@ import { renderReportSummary } from "../../src/report/render-summary.js";
 import type { BuildReport } from "../../src/report/types.js";
 
 const REPORT: BuildReport = {
-  format: "tinyformer-report-1",
+  format: "tinyformer-report-2",
   recipe: "default",
   board: "stm32f746",
   accuracy: { float: 0.582, int8: 0.579, images: 1000, split: "test" },
@@ -30,6 +30,28 @@ const REPORT: BuildReport = {
     clock_hz: 216_000_000,
     estimated_latency_ms: 65.74,
   },
+  predictions: [
+    {
+      source: "codegen",
+      flash_bytes: 410_000,
+      sram_bytes: 330_000,
+      instructions_per_inference: 13_900_000,
+      flash_error: -2340 / 412_340,
+      sram_error: 0,
+      instructions_error: -300_000 / 14_200_000,
+      tables_match_board: true,
+    },
+    {
+      source: "sparsenas",
+      flash_bytes: 420_000,
+      sram_bytes: 331_000,
+      instructions_per_inference: 15_000_000,
+      flash_error: 7660 / 412_340,
+      sram_error: 1000 / 330_000,
+      instructions_error: 800_000 / 14_200_000,
+      tables_match_board: false,
+    },
+  ],
   layers: [
     {
       name: "stem",
@@ -39,6 +61,8 @@ const REPORT: BuildReport = {
       sparsity: 0,
       kernel: "tf_conv_kxk_s8",
       weight_bytes: 448,
+      instructions: 1_531_989,
+      predicted_instructions: 1_500_000,
     },
     {
       name: "stage1.expand",
@@ -62,15 +86,17 @@ test("the report schema accepts what the report type describes", () => {
   assert.equal(validate({ ...REPORT, accuracy: { ...REPORT.accuracy, int8: 1.5 } }), false);
 });
 
-test("the terminal summary: headline numbers, an over-budget region called out, a layer table", () => {
+test("the terminal summary: headline numbers, an over-budget region called out, predictions beside them, a layer table", () => {
   assert.deepEqual(renderReportSummary(REPORT), [
     "  accuracy float 58.2 %, INT8 57.9 % (1,000 test images)",
     "  model    312,448 parameters, 156,224 non-zero (50.0 % pruned); 12.30 M MACs, 7.10 M executed",
     "  flash    412,340 / 983,040 B (margin 570,700 B): text 10,212, rodata 400,128, data 2,000",
     "  SRAM     330,000 / 311,296 B (OVER by 18,704 B): bss 328,000, data 2,000; arena 81,920 (lower bound 77,824)",
     "  speed    14.20 M instructions per inference, about 65.7 ms at 216 MHz",
-    "  layer          kind    output       MACs  sparsity  block  kernel                 bytes",
-    "  stem           conv2d  32x32x16  442,368     0.0 %      -  tf_conv_kxk_s8           448",
-    "  stage1.expand  conv2d  16x16x64  262,144    75.0 %      8  tf_conv_1x1_sparse_s8    312",
+    "  predicted flash 410,000 B (-0.6 %), SRAM 330,000 B (+0.0 %), 13.90 M instructions (-2.1 %) by codegen",
+    "  predicted flash 420,000 B (+1.9 %), SRAM 331,000 B (+0.3 %), 15.00 M instructions (+5.6 %) by sparsenas (tables measured on another board or flags)",
+    "  layer          kind    output       MACs  sparsity  block  kernel                 bytes     instr.  predicted",
+    "  stem           conv2d  32x32x16  442,368     0.0 %      -  tf_conv_kxk_s8           448  1,531,989     -2.1 %",
+    "  stage1.expand  conv2d  16x16x64  262,144    75.0 %      8  tf_conv_1x1_sparse_s8    312          -          -",
   ]);
 });

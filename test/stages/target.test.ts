@@ -170,6 +170,7 @@ describe("compile-target and verify-target stages", () => {
         "tf_model_device.elf",
         "tf_model_target.elf",
         "tf_model_target_debug.elf",
+        "tf_model_target_profile.elf",
       ],
     );
     footprint = JSON.parse(
@@ -238,11 +239,32 @@ describe("compile-target and verify-target stages", () => {
     const report = JSON.parse(
       await ws.read("build/test/verify-target/verify-target.json"),
     ) as VerifyTargetReport;
-    assert.deepEqual(Object.keys(report), ["images", "instructions_per_inference", "instructions"]);
+    assert.deepEqual(Object.keys(report), [
+      "images",
+      "instructions_per_inference",
+      "instructions",
+      "layer_instructions",
+    ]);
     assert.equal(report.images, 3);
     assert.equal(report.instructions.length, 3);
     for (const n of report.instructions) assert.ok(Number.isInteger(n) && n > 0, String(n));
     assert.equal(report.instructions_per_inference, Math.max(...report.instructions));
+    // The per-layer profile of the first image: every layer counted, and
+    // together all of the inference but tf_model_run's own input and output
+    // copies and status checks.
+    assert.equal(report.layer_instructions.length, summary.layers.length);
+    for (const n of report.layer_instructions) assert.ok(Number.isInteger(n) && n > 0, String(n));
+    const layerSum = report.layer_instructions.reduce((a, b) => a + b, 0);
+    const first = report.instructions[0] as number;
+    assert.ok(layerSum < first && layerSum > 0.95 * first, `${layerSum} of ${first}`);
+    // codegen.json's prediction, made without compiling, against the device
+    // link and QEMU: SRAM exactly, flash within 2 %, instructions within 10 %.
+    const estimate = summary.estimate;
+    assert.ok(estimate !== undefined, "codegen.json carries an estimate");
+    assert.equal(estimate.tables.footprint.board, "stm32f746");
+    assert.equal(estimate.sramBytes, footprint.sram.used_bytes);
+    assert.ok(Math.abs(estimate.flashBytes / footprint.flash.used_bytes - 1) <= 0.02);
+    assert.ok(Math.abs(estimate.instructions / first - 1) <= 0.1, `${estimate.instructions}`);
     assert.ok(existsSync(join(ws.root, ".tinyformer", "cache", "tools", "qemu-plugin")));
 
     const again = await build(ws, { force: ["verify-target"] });

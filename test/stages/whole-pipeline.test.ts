@@ -2,7 +2,8 @@
  * All ten real stages on a tiny recipe (16x16 images, a few hundred of them,
  * one epoch each): the model is trained, pruned, quantized, generated,
  * verified byte for byte on the host and under QEMU, linked against the
- * board's budgets and reported. Then the invalidation precision of a board
+ * board's budgets and reported, with codegen's resource prediction beside
+ * the measured figures. Then the invalidation precision of a board
  * edit: shrinking the SRAM budget reruns only what reads the memory map.
  */
 import assert from "node:assert/strict";
@@ -77,6 +78,14 @@ describe("the whole pipeline on a tiny recipe", () => {
     assert.ok(report.memory.sram.used_bytes >= (report.memory.arena_bytes ?? 0));
     assert.ok(report.model.nonzero_parameters < report.model.parameters);
     assert.ok(report.layers.some((layer) => layer.kernel.includes("sparse")));
+    // Codegen's prediction for this trained, pruned model beside the measurements.
+    const [codegen] = report.predictions;
+    assert.equal(codegen?.source, "codegen");
+    assert.equal(codegen?.tables_match_board, true);
+    assert.equal(codegen?.sram_error, 0);
+    assert.ok(Math.abs(codegen?.flash_error ?? 1) <= 0.02, JSON.stringify(codegen));
+    assert.ok(Math.abs(codegen?.instructions_error ?? 1) <= 0.1, JSON.stringify(codegen));
+    assert.ok(report.layers.every((layer) => layer.instructions !== undefined));
   });
 
   test("a smaller SRAM budget reruns compile-target and what follows it, nothing else", async () => {

@@ -14,6 +14,11 @@
  *
  * One empty region comes first, so the insn_count plugin reports
  * [empty, input 1, input 2, ...] and the marker overhead can be subtracted.
+ * Built with -DTF_MODEL_PROFILE, every layer is a region instead of every
+ * inference (tf_model_profile_begin / _end mark them): the plugin reports
+ * [empty, layer 0 of input 1, layer 1 of input 1, ..., layer 0 of input 2,
+ * ...], the per-layer profile the resource model is calibrated and checked
+ * against.
  * Exit status: 0 on success, 1 on an I/O error, 2 when tf_model_run returns
  * an error status (printed through semihosting).
  */
@@ -43,6 +48,27 @@ void tf_model_debug_layer(int32_t layer, const char *op_name, const int8_t *data
 }
 #endif
 
+#ifdef TF_MODEL_PROFILE
+/* Not inlined: the empty region must pay for the hook calls as every layer does. */
+__attribute__((noinline)) void tf_model_profile_begin(int32_t layer) {
+    (void)layer;
+    tf_region_begin();
+}
+
+__attribute__((noinline)) void tf_model_profile_end(int32_t layer) {
+    (void)layer;
+    tf_region_end();
+}
+
+#define TF_TARGET_EMPTY_REGION() (tf_model_profile_begin(-1), tf_model_profile_end(-1))
+#define TF_TARGET_RUN_BEGIN() ((void)0)
+#define TF_TARGET_RUN_END() ((void)0)
+#else
+#define TF_TARGET_EMPTY_REGION() (tf_region_begin(), tf_region_end())
+#define TF_TARGET_RUN_BEGIN() tf_region_begin()
+#define TF_TARGET_RUN_END() tf_region_end()
+#endif
+
 static int8_t input[TF_MODEL_INPUT_SIZE];
 static int8_t output[TF_MODEL_OUTPUT_SIZE];
 
@@ -61,14 +87,13 @@ int main(void) {
         return 1;
     }
 #endif
-    tf_region_begin();
-    tf_region_end();
+    TF_TARGET_EMPTY_REGION();
     int status = 0;
     long count = 0;
     while (fread(input, 1, sizeof input, in) == sizeof input) {
-        tf_region_begin();
+        TF_TARGET_RUN_BEGIN();
         const tf_status s = tf_model_run(input, output);
-        tf_region_end();
+        TF_TARGET_RUN_END();
         if (s != TF_STATUS_OK) {
             fprintf(stderr, "tf_model_run failed on input %ld with status %d\n", count, (int)s);
             status = 2;

@@ -1,0 +1,167 @@
+/**
+ * The work a matrix-kernel call does (conv 1x1, conv KxK and linear, dense
+ * and sparse: they share tf_nn_conv_rows_s8), as counts the kernel's
+ * instruction count is linear in. The counts follow the C: output pixels
+ * are taken four at a time (a *group*); each group's input rows are packed
+ * once (per four values, plus a tail), then every weight row is applied and
+ * requantized. Which requantization runs is decided per call, as the C
+ * decides it (tf_nn_conv_rows_s8 and tf_nn_requant_rows4_s8):
+ *
+ *   fused       every channel shifts right with its zero point folded and
+ *               the clamp is the whole int8 range: the asm stores (7
+ *               instructions per output); a sparse walk requantizes each row
+ *               right after its blocks and skips rows with no stored block
+ *               (their outputs are prefilled once per group)
+ *   narrow      every channel shifts right but the clamp is narrower: the
+ *               asm stores with a clamp; a sparse layer goes through the
+ *               accumulators (tf_nn_sparse_rows4_s32) first
+ *   C loop      some channel shifts left (a multiplier of 0.5 or more, as
+ *               an all-zero row of a pruned, trained layer gets): the
+ *               portable loop, with tf_requantize for the left-shift channels
+ *
+ * The cost model (cost-model.ts) holds one coefficient per count and
+ * kernel, fitted to per-layer instruction counts of generated models under
+ * QEMU (src/resources/calibrate-instructions.ts).
+ */
+
+/** How a call requantizes: what the C tests before choosing its path. */
+export interface RequantStats {
+  /** Every channel shifts right, its zero point folded, and the clamp is [-128, 127]. */
+  fused: boolean;
+  /** Every channel shifts right (the asm output pass runs, with or without a clamp). */
+  allRight: boolean;
+  /** Channels whose shift is a left shift (or none): tf_requantize per output. */
+  leftShiftChannels: number;
+  /** The clamp is the whole int8 range. */
+  fullRange: boolean;
+}
+
+/**
+ * The requantization path of a call with per-channel (or one) `shift` and
+ * clamp [actMin, actMax], as tf_requant_prepare and tf_requant_fold_offset
+ * decide it: a right shift e >= 1 is `shift = -e`; the zero point folds into
+ * the 64-bit nudge when e - 1 <= 20.
+ */
+export function requantStats(
+  shift: ArrayLike<number>,
+  actMin: number,
+  actMax: number,
+): RequantStats {
+  let allRight = true;
+  let allFolded = true;
+  let leftShiftChannels = 0;
+  for (let i = 0; i < shift.length; i++) {
+    const s = shift[i] as number;
+    if (s >= 0) {
+      allRight = false;
+      leftShiftChannels++;
+    } else if (-s - 1 > 20) {
+      allFolded = false;
+    }
+  }
+  const fullRange = actMin === -128 && actMax === 127;
+  return { fused: allRight && allFolded && fullRange, allRight, leftShiftChannels, fullRange };
+}
+
+/** Named counts of one call's work; the cost model multiplies each by its coefficient. */
+export type KernelWork = Record<string, number>;
+
+/** A conv 1x1 / KxK or linear layer as the matrix kernels see it. */
+export interface MatrixLayer {
+  /** Output pixels (conv, over the batch) or rows (linear). */
+  pixels: number;
+  outChannels: number;
+  /** Weights per output channel: the reduction length K. */
+  rowLength: number;
+  /** Kernel positions (kh·kw) when the input goes through im2col; undefined for 1x1 and linear. */
+  im2colTaps?: number;
+  requant: RequantStats;
+  /** Stored blocks over all rows, their size and the rows with one: for the sparse kernels. */
+  sparse?: { storedBlocks: number; blockSize: number; storedRows: number };
+}
+
+/**
+ * The counts of the output pass over the accumulators
+ * (tf_nn_requant_rows4_s8): `rowVisits` channel rows of four outputs, of
+ * which `leftShiftRowVisits` shift left. Fused (every channel shifting
+ * right, whole range) costs nothing beyond the kernel's own row count; a
+ * narrow clamp adds its compares on either path.
+ */
+export function requantPass(
+  rowVisits: number,
+  leftShiftRowVisits: number,
+  q: RequantStats,
+): KernelWork {
+  const narrow: KernelWork = q.fullRange ? {} : { narrowRowVisits: rowVisits };
+  return q.allRight ? narrow : { cLoopRowVisits: rowVisits, leftShiftRowVisits, ...narrow };
+}
+
+/**
+ * The work of the dense (`sparse` false) or sparse kernel on `layer`. The
+ * sparse kernel needs `layer.sparse`.
+ */
+export function matrixWork(layer: MatrixLayer, sparse: boolean): KernelWork {
+  const k = layer.rowLength;
+  const o = layer.outChannels;
+  const groups = Math.ceil(layer.pixels / 4);
+  const quads = k >> 2;
+  // Blocks of 1 use the pair layout, whose packing differs (tf_nn_pack_rows4_s16).
+  const pairLayout = sparse && layer.sparse?.blockSize === 1;
+  const work: KernelWork = {
+    calls: 1,
+    channels: o,
+    pixels: layer.pixels,
+    groups,
+    [pairLayout ? "pairPackedQuads" : "packedQuads"]: groups * quads,
+    packedTail: groups * (k & 3),
+  };
+  if (layer.im2colTaps !== undefined) {
+    work.im2colTaps = layer.pixels * layer.im2colTaps;
+    work.im2colBytes = layer.pixels * k;
+  }
+  const q = layer.requant;
+  const rowVisits = groups * o;
+  if (!sparse) {
+    return {
+      ...work,
+      rowVisits,
+      macQuads: rowVisits * quads,
+      macQuadRemainder: rowVisits * (quads & 3),
+      macTail: rowVisits * (k & 3),
+      ...requantPass(rowVisits, groups * q.leftShiftChannels, q),
+    };
+  }
+  if (layer.sparse === undefined)
+    throw new Error("matrixWork: the sparse kernel needs the weight's storage");
+  const { storedBlocks, blockSize, storedRows } = layer.sparse;
+  const weights: KernelWork =
+    blockSize === 1 ? { singleWeights: 1 } : { weightQuads: blockSize / 4 };
+  if (q.fused) {
+    const prefilled = storedRows < o;
+    return {
+      ...work,
+      prefilledGroups: prefilled ? groups : 0,
+      prefilledBytes: prefilled ? 4 * rowVisits : 0,
+      storedRowVisits: groups * storedRows,
+      blockVisits: groups * storedBlocks,
+      ...scale(weights, groups * storedBlocks),
+    };
+  }
+  // Not fused: accumulate every row (bias alone for the empty ones), then the pass.
+  return {
+    ...work,
+    accStoredRowVisits: groups * storedRows,
+    accEmptyRows: groups * (o - storedRows),
+    accBlockVisits: groups * storedBlocks,
+    ...scale(
+      blockSize === 1 ? { accSingleWeights: 1 } : { accWeightQuads: blockSize / 4 },
+      groups * storedBlocks,
+    ),
+    requantRowVisits: rowVisits,
+    ...requantPass(rowVisits, groups * q.leftShiftChannels, q),
+  };
+}
+
+function scale(work: KernelWork, factor: number): KernelWork {
+  return Object.fromEntries(Object.entries(work).map(([key, value]) => [key, value * factor]));
+}
