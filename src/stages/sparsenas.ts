@@ -109,7 +109,7 @@ function isSearch(config: StageConfig): boolean {
 }
 
 export const createSparsenasStage: StageFactory = (options) => ({
-  version: "2",
+  version: "3",
   configKeys: [...TRAINING_STAGE_KEYS, "sparsity"],
   conditionalConfigKeys: (config) => (isSearch(config) ? ["search", ...SEARCH_BOARD_KEYS] : []),
   tools: [createBackendTool(options.backend)],

@@ -6,7 +6,9 @@
  * same seed gives the same bytes, with or without worker processes; a budget
  * edit reruns the search but not the supernet training; and a search killed
  * with SIGKILL resumes from its last finished generation and ends exactly as
- * an uninterrupted one.
+ * an uninterrupted one. Built through to the report, the search's prediction
+ * for its choice meets the linker's SRAM exactly and its flash and QEMU's
+ * instructions within 2 % and 10 %.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -21,6 +23,7 @@ import { loadModel } from "../../src/model-ir/io.js";
 import type { Model } from "../../src/model-ir/types.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
 import { packageRoot } from "../../src/project-paths.js";
+import type { BuildReport } from "../../src/report/types.js";
 import type { SearchRecord } from "../../src/search/evolution.js";
 import type { FinetuneReport } from "../../src/stages/finetune.js";
 import type { ChosenCandidate, SparsenasReport } from "../../src/stages/sparsenas.js";
@@ -294,5 +297,21 @@ describe("search stages, end to end", () => {
     } finally {
       await other.cleanup();
     }
+  });
+
+  test("the whole pipeline: the report sets the search's prediction beside the linker's and QEMU's figures", async () => {
+    const result = await buildProject(await openProject({ cwd: ws.root }));
+    assert.ok(result.ok, JSON.stringify(result.outcomes));
+    const report = JSON.parse(await ws.read("build/test/report/report.json")) as BuildReport;
+    const searched = report.predictions.find((prediction) => prediction.source === "sparsenas");
+    assert.ok(searched, "the search's prediction is in the report");
+    // Predicted on the supernet's weights pruned one-shot; measured after fine-tuning.
+    assert.equal(searched.sram_error, 0, "SRAM exact");
+    assert.ok(Math.abs(searched.flash_error) <= 0.02, `flash error ${searched.flash_error}`);
+    assert.ok(
+      Math.abs(searched.instructions_error) <= 0.1,
+      `instructions error ${searched.instructions_error}`,
+    );
+    assert.equal(report.memory.sram.used_bytes, searched.sram_bytes);
   });
 });
