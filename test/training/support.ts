@@ -11,7 +11,7 @@ import {
   globalAveragePool,
   ParameterSet,
 } from "../../src/training/layers.js";
-import type { TrainableNetwork } from "../../src/training/reference-networks.js";
+import type { TrainableNetwork } from "../../src/training/loop.js";
 import { committedCifar10Subset } from "../support/paths.js";
 
 /** conv-bn-relu x3 (8, 16, 32 channels, stride 2 after the first), GAP, dense. */
