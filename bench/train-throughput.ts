@@ -2,8 +2,9 @@
  * `npm run bench -- train-throughput [--backends wasm,cpu] [--steps N]`
  *
  * Training and inference images/s at 32x32, batch 64, for the three
- * reference networks (ResNet-8, MobileNetV2 x0.35, MobileViT-style) on every
- * backend that loads, side by side. The pure-JS CPU backend is 50-100x slower,
+ * reference networks (ResNet-8, MobileNetV2 x0.35, MobileViT-style, built by
+ * the block library as a recipe's network is) on every backend that loads,
+ * side by side. The pure-JS CPU backend is 50-100x slower,
  * so it runs one small batch (see CPU_BATCH) with no warm-up step (it has
  * no operator setup to amortise).
  *

@@ -36,7 +36,7 @@ import type * as tf from "@tensorflow/tfjs-core";
 import { createModelBuilder } from "../model-ir/builder.js";
 import type { Model } from "../model-ir/types.js";
 import { type ForwardContext, ParameterSet } from "../training/layers.js";
-import type { TrainableNetwork } from "../training/reference-networks.js";
+import type { TrainableNetwork } from "../training/loop.js";
 import { createBasicBlock } from "./basic-block.js";
 import { createClassifierHead } from "./classifier-head.js";
 import { createInvertedResidual } from "./inverted-residual.js";

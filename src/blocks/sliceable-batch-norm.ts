@@ -22,8 +22,9 @@ function checkChannels(layer: string, channels: number, max: number): void {
  * Batch normalisation over the first `channels` of NHWC activations: batch
  * statistics while training (and an exponential update of the active slice
  * of the running ones), running statistics otherwise. The training gradient
- * is hand-written as in `training/layers.ts` (per-channel sums with
- * `sumRows`; tfjs's own FusedBatchNorm gradient is slow on wasm).
+ * is hand-written (`createBatchNormTraining` in `training/layers.ts`:
+ * per-channel sums with `sumRows`; tfjs's own FusedBatchNorm gradient is slow
+ * on wasm).
  */
 export class SliceableBatchNorm {
   readonly name: string;

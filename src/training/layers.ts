@@ -1,10 +1,14 @@
 /**
- * Building blocks for networks trained with a custom loop over tf.variables.
+ * What networks trained with a custom loop over tf.variables are made of:
+ * named, seeded parameters and the few differentiable primitives whose tfjs
+ * gradients are slow on wasm.
  *
  * tf.layers cannot express weight sharing across sub-networks of a supernet,
- * so networks here are plain functions of a `ParameterSet`: parameters are
- * created once, by name, with seeded initialisation, and every forward pass
- * reads them. Blocks avoid tensors of rank above 4 (very slow on wasm) and
+ * so networks are plain functions of a `ParameterSet`: parameters are created
+ * once, by name, with seeded initialisation, and every forward pass reads
+ * them. The layers themselves (conv, depthwise, batch norm, LayerNorm,
+ * linear, attention) are the block library's (`src/blocks/sliceable-*.ts`),
+ * which avoid tensors of rank above 4 (very slow on wasm) and
  * `matMul(transposeA)` (several times slower than the equivalent layout).
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -115,46 +119,17 @@ export class ParameterSet {
 
 let nextSetId = 0;
 
-export type Layer<I extends tf.Tensor = tf.Tensor, O extends tf.Tensor = tf.Tensor> = (
-  x: I,
-  context: ForwardContext,
-) => O;
-
-/** Convolution without bias (batch norm follows). */
-export function conv2d(
-  params: ParameterSet,
-  name: string,
-  options: { inChannels: number; outChannels: number; kernel: number; stride?: number },
-): Layer<tf.Tensor4D, tf.Tensor4D> {
-  const filter = params.weight(
-    `${name}/kernel`,
-    [options.kernel, options.kernel, options.inChannels, options.outChannels],
-    "he-normal",
-  );
-  const stride = options.stride ?? 1;
-  return (x) => tf.conv2d(x, filter as tf.Tensor4D, stride, "same");
-}
-
-/** Depthwise convolution (multiplier 1) without bias. */
-export function depthwiseConv2d(
-  params: ParameterSet,
-  name: string,
-  options: { channels: number; kernel: number; stride?: number },
-): Layer<tf.Tensor4D, tf.Tensor4D> {
-  const filter = params.weight(
-    `${name}/depthwise_kernel`,
-    [options.kernel, options.kernel, options.channels, 1],
-    "he-normal",
-  );
-  const stride = options.stride ?? 1;
-  return (x) => tf.depthwiseConv2d(x, filter as tf.Tensor4D, stride, "same");
-}
-
 /**
  * Batch normalisation of NHWC activations with batch statistics, and its
- * hand-written gradient (see `batchNorm`). `onStatistics` receives each
- * batch's per-channel mean and variance, for running-statistics updates.
- * Shared by `batchNorm` and the block library's sliceable batch norm.
+ * hand-written gradient. `onStatistics` receives each batch's per-channel
+ * mean and variance, for running-statistics updates (the block library's
+ * `SliceableBatchNorm` owns the variables).
+ *
+ * tfjs's FusedBatchNorm gradient tiles the [C] statistics to the full
+ * activation shape and reduces over three axes with transposes, which made it
+ * the single largest cost of a MobileNetV2 training step on wasm. Here every
+ * per-channel reduction is one `sumRows` pass over the activations viewed as
+ * an [N, C] matrix.
  */
 export function createBatchNormTraining(
   epsilon: number,
@@ -203,101 +178,6 @@ export function createBatchNormTraining(
 }
 
 /**
- * Batch normalisation over NHWC channels: batch statistics while training
- * (and an exponential update of the running ones), running statistics
- * otherwise.
- *
- * Training uses a hand-written gradient: tfjs's FusedBatchNorm gradient tiles
- * the [C] statistics to the full activation shape and reduces over three
- * axes with transposes, which made it the single largest cost of a
- * MobileNetV2 training step on wasm. Here every per-channel reduction is one
- * `sumRows` pass over the activations viewed as an [N, C] matrix.
- */
-export function batchNorm(
-  params: ParameterSet,
-  name: string,
-  channels: number,
-  momentum = 0.9,
-  epsilon = 1e-3,
-): Layer<tf.Tensor4D, tf.Tensor4D> {
-  const gamma = params.weight(`${name}/gamma`, [channels], "ones") as tf.Tensor1D;
-  const beta = params.weight(`${name}/beta`, [channels], "zeros") as tf.Tensor1D;
-  const runningMean = params.stateVariable(`${name}/moving_mean`, [channels], "zeros");
-  const runningVariance = params.stateVariable(`${name}/moving_variance`, [channels], "ones");
-  const updateRunning = (mean: tf.Tensor, variance: tf.Tensor): void => {
-    tf.tidy(() => {
-      runningMean.assign(
-        tf.reshape(tf.add(tf.mul(runningMean, momentum), tf.mul(mean, 1 - momentum)), [channels]),
-      );
-      runningVariance.assign(
-        tf.reshape(tf.add(tf.mul(runningVariance, momentum), tf.mul(variance, 1 - momentum)), [
-          channels,
-        ]),
-      );
-    });
-  };
-  const train = createBatchNormTraining(epsilon, updateRunning);
-  return (x, context) => {
-    if (!context.training) {
-      return tf.batchNorm4d(
-        x,
-        runningMean as tf.Tensor1D,
-        runningVariance as tf.Tensor1D,
-        beta,
-        gamma,
-        epsilon,
-      );
-    }
-    return train(x, gamma, beta);
-  };
-}
-
-/** Layer normalisation over the last axis, via moments. */
-export function layerNorm(
-  params: ParameterSet,
-  name: string,
-  features: number,
-  epsilon = 1e-5,
-): Layer<tf.Tensor2D, tf.Tensor2D> {
-  const gamma = params.weight(`${name}/gamma`, [features], "ones");
-  const beta = params.weight(`${name}/beta`, [features], "zeros");
-  return (x) => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
-    return tf.add(tf.mul(normalised, gamma), beta) as tf.Tensor2D;
-  };
-}
-
-/** Fully connected layer on [rows, in] matrices. */
-export function dense(
-  params: ParameterSet,
-  name: string,
-  options: { inFeatures: number; outFeatures: number },
-): Layer<tf.Tensor2D, tf.Tensor2D> {
-  const kernel = params.weight(
-    `${name}/kernel`,
-    [options.inFeatures, options.outFeatures],
-    "glorot-uniform",
-  );
-  const bias = params.weight(`${name}/bias`, [options.outFeatures], "zeros");
-  const filterShape: [number, number, number, number] = [
-    1,
-    1,
-    options.inFeatures,
-    options.outFeatures,
-  ];
-  // Run as a 1x1 convolution over `rows` pixels: same arithmetic as matMul,
-  // but its weight gradient avoids matMul(transposeA), which is several
-  // times slower on wasm than the 1x1 convolution gradient.
-  return (x) => {
-    const rows = x.shape[0];
-    const pixels = tf.reshape(x, [rows, 1, 1, options.inFeatures]) as tf.Tensor4D;
-    const projected = tf.conv2d(pixels, tf.reshape(kernel, filterShape) as tf.Tensor4D, 1, "valid");
-    return addBias(tf.reshape(projected, [rows, options.outFeatures]) as tf.Tensor2D, bias);
-  };
-}
-
-/**
  * x + bias over the rows of a [rows, features] matrix. The gradient of a
  * broadcasting add reduces with `sum(dy, 0)`, which transposes on wasm; this
  * one sums with `sumRows`.
@@ -310,53 +190,7 @@ export const addBias = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) 
   };
 }) as (x: tf.Tensor2D, bias: tf.Tensor) => tf.Tensor2D;
 
-export function relu6<T extends tf.Tensor>(x: T): T {
-  return tf.relu6(x);
-}
-
 /** GELU, exact (erf) form, as the INT8 lookup table will reproduce it. */
 export function gelu<T extends tf.Tensor>(x: T): T {
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-}
-
-/** Global average pooling, NHWC -> [batch, channels]. */
-export function globalAveragePool(x: tf.Tensor4D): tf.Tensor2D {
-  return tf.mean(x, [1, 2]);
-}
-
-/**
- * Multi-head self-attention over [sequences * tokens, dim] rows. Heads are
- * split with a rank-4 transpose, never a rank-5 one.
- */
-export function multiHeadAttention(
-  params: ParameterSet,
-  name: string,
-  options: { dim: number; heads: number; tokens: number },
-): Layer<tf.Tensor2D, tf.Tensor2D> {
-  const { dim, heads, tokens } = options;
-  if (dim % heads !== 0) throw new Error(`${name}: dim ${dim} not divisible by ${heads} heads`);
-  const headDim = dim / heads;
-  // Separate projections rather than one [dim, 3*dim] one: slicing Q, K and
-  // V out of a shared projection goes through wasm's slow Slice kernel.
-  const projections = ["q", "k", "v"].map((part) =>
-    dense(params, `${name}/${part}`, { inFeatures: dim, outFeatures: dim }),
-  );
-  const out = dense(params, `${name}/out`, { inFeatures: dim, outFeatures: dim });
-  const scale = 1 / Math.sqrt(headDim);
-  return (x, context) => {
-    const rows = x.shape[0];
-    const sequences = rows / tokens;
-    const split = (index: number): tf.Tensor3D => {
-      const part = (projections[index] as Layer<tf.Tensor2D, tf.Tensor2D>)(x, context);
-      const heads4 = tf.reshape(part, [sequences, tokens, heads, headDim]);
-      return tf.reshape(tf.transpose(heads4, [0, 2, 1, 3]), [sequences * heads, tokens, headDim]);
-    };
-    const q = split(0);
-    const k = split(1);
-    const v = split(2);
-    const scores = tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale));
-    const attended = tf.reshape(tf.matMul(scores, v), [sequences, heads, tokens, headDim]);
-    const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [rows, dim]) as tf.Tensor2D;
-    return out(merged, context);
-  };
 }

@@ -26,9 +26,20 @@ import {
   restoreCheckpoint,
   writeCheckpoint,
 } from "./checkpoint.js";
+import type { ForwardContext, ParameterSet } from "./layers.js";
 import { createOptimizer, type Optimizer, type OptimizerConfig } from "./optimizers.js";
-import type { TrainableNetwork } from "./reference-networks.js";
 import { computeLearningRate } from "./schedule.js";
+
+/**
+ * What the loop optimises: parameters plus a forward pass. The block
+ * library's networks (`src/blocks/network.ts`) are the ones the pipeline
+ * trains; tests also pass small hand-built ones.
+ */
+export interface TrainableNetwork {
+  readonly parameters: ParameterSet;
+  /** NHWC float images -> [batch, classes] logits. */
+  apply(images: tf.Tensor4D, context: ForwardContext): tf.Tensor2D;
+}
 
 export type TrainingEvent =
   | {

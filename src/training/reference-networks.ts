@@ -1,33 +1,47 @@
 /**
  * Three small reference networks, one per model family the paper studies,
  * sized for 32x32 inputs: a ResNet-8 (MLPerf Tiny's CIFAR-10 model), a
- * MobileNetV2 at width 0.35 and a MobileViT-style hybrid. They exercise
- * every op the trainer must differentiate (conv, depthwise conv, batch norm,
- * ReLU/ReLU6, GELU, attention with softmax, LayerNorm via moments, average
- * pooling, dense) and serve the throughput benchmark and the training tests.
+ * MobileNetV2 at width 0.35 and a MobileViT-style hybrid. Each is a
+ * `search_space` with a single choice everywhere, built by the block library
+ * (`createNetwork` in `src/blocks/network.ts`), so the throughput benchmark
+ * and the training tests run exactly the code a recipe trains. Together they
+ * exercise every op the trainer must differentiate: conv, depthwise conv,
+ * batch norm, ReLU/ReLU6, GELU, attention with softmax, LayerNorm, average
+ * pooling and linear layers.
+ *
+ * Shapes (convolutions are bias-free and followed by batch norm; the
+ * classifier and the transformer's linear layers have biases):
+ *
+ *   resnet     3x3 stem 16; basic-block stages 16 / 32 / 64 (one block each,
+ *              strides 1 / 2 / 2, 1x1 projection shortcuts where the shape
+ *              changes); pool; linear: 78,042 trainable parameters.
+ *   mbv2       MobileNetV2's (t, c, n, s) table at width 0.35 (channels
+ *              rounded to multiples of 8), with the CIFAR strides: stride 1
+ *              in the stem and the second stage, so 32x32 ends at 4x4.
+ *   mobilevit  MobileViT-XXS-like: stem 16, MV2 blocks (expansion 2) to 16
+ *              and 24/2, then a MobileViT stage at 8x8 (32 channels, embed 48)
+ *              and one at 4x4 (48 channels, embed 64), each entered through
+ *              an MV2 transition block with stride 2; 2 transformer layers
+ *              of 4 heads and MLP ratio 2 per stage; patch size 1 (every
+ *              pixel is a token of one sequence per image).
+ *
+ * Where the block library differs from the textbook networks:
+ * - MLPerf Tiny's ResNet-8 gives its convolutions biases and its 1x1
+ *   shortcuts no batch norm (78,666 parameters with the batch-norm
+ *   statistics); here every convolution, shortcuts included, is bias-free
+ *   and followed by batch norm, as the block library builds them.
+ * - The library's classifier head is pooling and one linear layer. MobileNetV2's 1x1
+ *   convolution to 1280 channels before pooling (143,360 weights at x0.35,
+ *   its largest layer) and the MobileViT-style network's 1x1 to 192 are
+ *   absent; the head reads the last stage's 112 and 48 channels.
+ * - MobileViT uses SiLU in its convolutions and patch size 2; the library's
+ *   MobileViT block uses ReLU6 (it fuses into the IR's conv op), and the
+ *   network here keeps patch size 1 so the 4x4 stage still has 16 tokens.
+ * Layer and parameter names are the library's (`stage1.block0.conv1`, ...).
  */
-import * as tf from "@tensorflow/tfjs-core";
-import {
-  batchNorm,
-  conv2d,
-  dense,
-  depthwiseConv2d,
-  type ForwardContext,
-  gelu,
-  globalAveragePool,
-  type Layer,
-  layerNorm,
-  multiHeadAttention,
-  ParameterSet,
-  relu6,
-} from "./layers.js";
-
-/** A network the training loop can optimise: parameters plus a forward pass. */
-export interface TrainableNetwork {
-  readonly parameters: ParameterSet;
-  /** NHWC float images -> [batch, classes] logits. */
-  apply(images: tf.Tensor4D, context: ForwardContext): tf.Tensor2D;
-}
+import { createNetwork, type Network } from "../blocks/network.js";
+import type { SearchSpace } from "../blocks/search-space.js";
+import type { MobileNetV2Stage, MobileViTStage, ResNetStage } from "../config/types.js";
 
 export type ReferenceNetworkName = "resnet" | "mbv2" | "mobilevit";
 
@@ -37,6 +51,9 @@ export const referenceNetworkNames: readonly ReferenceNetworkName[] = [
   "mobilevit",
 ];
 
+/** Square input size the reference networks are shaped for. */
+export const REFERENCE_INPUT_RESOLUTION = 32;
+
 export interface ReferenceNetworkOptions {
   readonly classes: number;
   /** Seeds the weight initialisation. */
@@ -45,232 +62,108 @@ export interface ReferenceNetworkOptions {
   readonly inChannels?: number;
 }
 
+/**
+ * The reference network `name`. Its `parameters` own every variable: dispose
+ * them when done.
+ */
 export function createReferenceNetwork(
   name: ReferenceNetworkName,
   options: ReferenceNetworkOptions,
-): TrainableNetwork {
+): Network {
+  return createNetwork(referenceSearchSpace(name), {
+    classes: options.classes,
+    inputResolution: REFERENCE_INPUT_RESOLUTION,
+    seed: options.seed,
+    ...(options.inChannels === undefined ? {} : { inChannels: options.inChannels }),
+  });
+}
+
+/** The single-choice search space of a reference network (a fresh object). */
+export function referenceSearchSpace(name: ReferenceNetworkName): SearchSpace {
   switch (name) {
     case "resnet":
-      return createResNet8(options);
+      return resnet8SearchSpace();
     case "mbv2":
-      return createMobileNetV2(options, 0.35);
+      return mobileNetV2SearchSpace(0.35);
     case "mobilevit":
-      return createMobileVitStyle(options);
+      return mobileVitStyleSearchSpace();
   }
 }
 
-function convBn(
-  params: ParameterSet,
-  name: string,
-  inChannels: number,
-  outChannels: number,
-  kernel: number,
-  stride = 1,
-): Layer<tf.Tensor4D, tf.Tensor4D> {
-  const conv = conv2d(params, name, { inChannels, outChannels, kernel, stride });
-  const bn = batchNorm(params, `${name}/bn`, outChannels);
-  return (x, context) => bn(conv(x, context), context);
-}
-
-function classifierHead(
-  params: ParameterSet,
-  channels: number,
-  classes: number,
-): Layer<tf.Tensor4D, tf.Tensor2D> {
-  const fc = dense(params, "head/fc", { inFeatures: channels, outFeatures: classes });
-  return (x, context) => fc(globalAveragePool(x), context);
+function resnetStage(channels: number, stride: 1 | 2): ResNetStage {
+  return { block: "resnet", depth: 1, channels, kernel_size: 3, stride };
 }
 
 /** ResNet-8: a 16-channel stem and three basic blocks (16, 32/2, 64/2). */
-export function createResNet8(options: ReferenceNetworkOptions): TrainableNetwork {
-  const params = new ParameterSet(options.seed);
-  const stem = convBn(params, "stem", options.inChannels ?? 3, 16, 3);
-  const blocks: Layer<tf.Tensor4D, tf.Tensor4D>[] = [];
-  let channels = 16;
-  for (const [index, [width, stride]] of [
-    [16, 1],
-    [32, 2],
-    [64, 2],
-  ].entries()) {
-    const name = `block${index}`;
-    const a = convBn(params, `${name}/conv_a`, channels, width as number, 3, stride);
-    const b = convBn(params, `${name}/conv_b`, width as number, width as number, 3);
-    const shortcut =
-      stride === 1 && channels === width
-        ? undefined
-        : convBn(params, `${name}/shortcut`, channels, width as number, 1, stride);
-    blocks.push((x, context) => {
-      const residual = shortcut === undefined ? x : shortcut(x, context);
-      return tf.relu(tf.add(b(tf.relu(a(x, context)), context), residual)) as tf.Tensor4D;
-    });
-    channels = width as number;
-  }
-  const head = classifierHead(params, channels, options.classes);
+function resnet8SearchSpace(): SearchSpace {
   return {
-    parameters: params,
-    apply(images, context) {
-      let x = tf.relu(stem(images, context));
-      for (const block of blocks) x = block(x, context);
-      return head(x, context);
-    },
+    stem: { channels: 16, stride: 1 },
+    stages: [resnetStage(16, 1), resnetStage(32, 2), resnetStage(64, 2)],
+    head: { dropout: 0 },
   };
 }
 
+/** MobileNetV2's channel rounding: to a multiple of `divisor`, never 10 % below `value`. */
 function makeDivisible(value: number, divisor = 8): number {
   const rounded = Math.max(divisor, Math.floor((value + divisor / 2) / divisor) * divisor);
   return rounded < 0.9 * value ? rounded + divisor : rounded;
 }
 
-/** MobileNetV2 inverted residual: 1x1 expand, 3x3 depthwise, 1x1 project. */
-function invertedResidual(
-  params: ParameterSet,
-  name: string,
-  inChannels: number,
-  outChannels: number,
-  stride: number,
-  expansion: number,
-): Layer<tf.Tensor4D, tf.Tensor4D> {
-  const hidden = inChannels * expansion;
-  const expand =
-    expansion === 1 ? undefined : convBn(params, `${name}/expand`, inChannels, hidden, 1);
-  const depthwise = depthwiseConv2d(params, `${name}/depthwise`, {
-    channels: hidden,
-    kernel: 3,
+/** MobileNetV2's stages as (expansion t, channels c, blocks n, stride s), CIFAR strides. */
+const MOBILENET_V2_TABLE: readonly (readonly [number, number, number, 1 | 2])[] = [
+  [1, 16, 1, 1],
+  [6, 24, 2, 1],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
+];
+
+/** MobileNetV2 with its stem (32) and stage widths scaled by `width`; stride 1 in the stem. */
+function mobileNetV2SearchSpace(width: number): SearchSpace {
+  return {
+    stem: { channels: makeDivisible(32 * width), stride: 1 },
+    stages: MOBILENET_V2_TABLE.map(
+      ([expansion, channels, depth, stride]): MobileNetV2Stage => ({
+        block: "mbv2",
+        depth,
+        channels: makeDivisible(channels * width),
+        expansion,
+        kernel_size: 3,
+        stride,
+      }),
+    ),
+    head: { dropout: 0 },
+  };
+}
+
+function mobileVitStage(channels: number, embedDim: number): MobileViTStage {
+  return {
+    block: "mobilevit",
+    depth: 2,
+    channels,
+    embed_dim: embedDim,
+    heads: 4,
+    mlp_ratio: 2,
+    patch_size: 1,
+    stride: 2,
+  };
+}
+
+/** MobileViT-XXS-like: MV2 stages down to 16x16, MobileViT stages at 8x8 and 4x4. */
+function mobileVitStyleSearchSpace(): SearchSpace {
+  const mv2 = (channels: number, stride: 1 | 2): MobileNetV2Stage => ({
+    block: "mbv2",
+    depth: 1,
+    channels,
+    expansion: 2,
+    kernel_size: 3,
     stride,
   });
-  const depthwiseBn = batchNorm(params, `${name}/depthwise/bn`, hidden);
-  const project = convBn(params, `${name}/project`, hidden, outChannels, 1);
-  const residual = stride === 1 && inChannels === outChannels;
-  return (x, context) => {
-    const expanded = expand === undefined ? x : relu6(expand(x, context));
-    const filtered = relu6(depthwiseBn(depthwise(expanded, context), context));
-    const projected = project(filtered, context);
-    return residual ? tf.add(projected, x) : projected;
-  };
-}
-
-/**
- * MobileNetV2 with the standard (t, c, n, s) table scaled by `width`, and
- * the CIFAR adaptation of stride 1 in the stem and the second stage so a
- * 32x32 input ends at 4x4 rather than 1x1.
- */
-export function createMobileNetV2(
-  options: ReferenceNetworkOptions,
-  width: number,
-): TrainableNetwork {
-  const params = new ParameterSet(options.seed);
-  const stemChannels = makeDivisible(32 * width);
-  const stem = convBn(params, "stem", options.inChannels ?? 3, stemChannels, 3, 1);
-  const table: [number, number, number, number][] = [
-    [1, 16, 1, 1],
-    [6, 24, 2, 1],
-    [6, 32, 3, 2],
-    [6, 64, 4, 2],
-    [6, 96, 3, 1],
-    [6, 160, 3, 2],
-    [6, 320, 1, 1],
-  ];
-  const blocks: Layer<tf.Tensor4D, tf.Tensor4D>[] = [];
-  let channels = stemChannels;
-  for (const [stage, [expansion, baseChannels, repeats, firstStride]] of table.entries()) {
-    const outChannels = makeDivisible(baseChannels * width);
-    for (let i = 0; i < repeats; i++) {
-      blocks.push(
-        invertedResidual(
-          params,
-          `stage${stage}/block${i}`,
-          channels,
-          outChannels,
-          i === 0 ? firstStride : 1,
-          expansion,
-        ),
-      );
-      channels = outChannels;
-    }
-  }
-  const lastChannels = 1280;
-  const last = convBn(params, "last", channels, lastChannels, 1);
-  const head = classifierHead(params, lastChannels, options.classes);
   return {
-    parameters: params,
-    apply(images, context) {
-      let x = relu6(stem(images, context));
-      for (const block of blocks) x = block(x, context);
-      return head(relu6(last(x, context)), context);
-    },
-  };
-}
-
-/**
- * A MobileViT block: local 3x3 conv, 1x1 projection to `dim`, transformer
- * layers over the pixels as tokens (pre-norm, GELU MLP), 1x1 projection back
- * and fusion with the input by a 3x3 conv over their concatenation.
- */
-function mobileVitBlock(
-  params: ParameterSet,
-  name: string,
-  options: { channels: number; dim: number; layers: number; heads: number; tokens: number },
-): Layer<tf.Tensor4D, tf.Tensor4D> {
-  const { channels, dim, layers, heads, tokens } = options;
-  const local = convBn(params, `${name}/local`, channels, channels, 3);
-  const toTokens = conv2d(params, `${name}/to_tokens`, {
-    inChannels: channels,
-    outChannels: dim,
-    kernel: 1,
-  });
-  const transformer: Layer<tf.Tensor2D, tf.Tensor2D>[] = [];
-  for (let i = 0; i < layers; i++) {
-    const prefix = `${name}/transformer${i}`;
-    const norm1 = layerNorm(params, `${prefix}/norm1`, dim);
-    const attention = multiHeadAttention(params, `${prefix}/attention`, { dim, heads, tokens });
-    const norm2 = layerNorm(params, `${prefix}/norm2`, dim);
-    const mlpIn = dense(params, `${prefix}/mlp_in`, { inFeatures: dim, outFeatures: 2 * dim });
-    const mlpOut = dense(params, `${prefix}/mlp_out`, { inFeatures: 2 * dim, outFeatures: dim });
-    transformer.push((x, context) => {
-      const attended = tf.add(x, attention(norm1(x, context), context)) as tf.Tensor2D;
-      const mlp = mlpOut(gelu(mlpIn(norm2(attended, context), context)), context);
-      return tf.add(attended, mlp) as tf.Tensor2D;
-    });
-  }
-  const finalNorm = layerNorm(params, `${name}/norm`, dim);
-  const fromTokens = convBn(params, `${name}/from_tokens`, dim, channels, 1);
-  const fuse = convBn(params, `${name}/fuse`, 2 * channels, channels, 3);
-  return (x, context) => {
-    const [batch, height, width] = x.shape;
-    if (height * width !== tokens) {
-      throw new Error(`${name}: expected ${tokens} tokens, got ${height}x${width}`);
-    }
-    const features = toTokens(relu6(local(x, context)), context);
-    let sequence = tf.reshape(features, [batch * tokens, dim]) as tf.Tensor2D;
-    for (const layer of transformer) sequence = layer(sequence, context);
-    sequence = finalNorm(sequence, context);
-    const global = relu6(
-      fromTokens(tf.reshape(sequence, [batch, height, width, dim]) as tf.Tensor4D, context),
-    );
-    return relu6(fuse(tf.concat([x, global], 3), context));
-  };
-}
-
-/** MobileViT-XXS-like: MV2 stages down to 8x8 and 4x4, a MobileViT block at each. */
-export function createMobileVitStyle(options: ReferenceNetworkOptions): TrainableNetwork {
-  const params = new ParameterSet(options.seed);
-  const stem = convBn(params, "stem", options.inChannels ?? 3, 16, 3, 1);
-  const stages: Layer<tf.Tensor4D, tf.Tensor4D>[] = [
-    invertedResidual(params, "mv2_0", 16, 16, 1, 2),
-    invertedResidual(params, "mv2_1", 16, 24, 2, 2),
-    invertedResidual(params, "mv2_2", 24, 32, 2, 2),
-    mobileVitBlock(params, "vit_0", { channels: 32, dim: 48, layers: 2, heads: 4, tokens: 64 }),
-    invertedResidual(params, "mv2_3", 32, 48, 2, 2),
-    mobileVitBlock(params, "vit_1", { channels: 48, dim: 64, layers: 2, heads: 4, tokens: 16 }),
-  ];
-  const last = convBn(params, "last", 48, 192, 1);
-  const head = classifierHead(params, 192, options.classes);
-  return {
-    parameters: params,
-    apply(images, context) {
-      let x = relu6(stem(images, context));
-      for (const stage of stages) x = stage(x, context);
-      return head(relu6(last(x, context)), context);
-    },
+    stem: { channels: 16, stride: 1 },
+    stages: [mv2(16, 1), mv2(24, 2), mobileVitStage(32, 48), mobileVitStage(48, 64)],
+    head: { dropout: 0 },
   };
 }

@@ -20,9 +20,8 @@ const EPOCHS = 10;
 test("a trained CNN keeps its accuracy within 1 point after INT8 quantization", async (t) => {
   const { createTrainingBackend } = await import("../../src/training/backend.js");
   const { tf } = await createTrainingBackend({ backend: "wasm" });
-  const { ParameterSet, conv2d, dense, globalAveragePool } = await import(
-    "../../src/training/layers.js"
-  );
+  const { ParameterSet } = await import("../../src/training/layers.js");
+  const { SliceableConv2d, SliceableLinear } = await import("../../src/blocks/sliceable-layers.js");
   const { trainNetwork, evaluateNetwork } = await import("../../src/training/loop.js");
 
   const { files, manifest } = await computeDatasetArtifacts({
@@ -43,17 +42,24 @@ test("a trained CNN keeps its accuracy within 1 point after INT8 quantization", 
     { name: "conv1", in: 3, out: 16, stride: 1 },
     { name: "conv2", in: 16, out: 32, stride: 2 },
     { name: "conv3", in: 32, out: 32, stride: 2 },
-  ];
-  const convs = shapes.map((s) =>
-    conv2d(params, s.name, { inChannels: s.in, outChannels: s.out, kernel: 3, stride: s.stride }),
-  );
-  const classifier = dense(params, "classifier", { inFeatures: 32, outFeatures: 10 });
+  ] as const;
+  const convs = shapes.map((s) => ({
+    conv: new SliceableConv2d(params, s.name, {
+      maxInChannels: s.in,
+      maxOutChannels: s.out,
+      maxKernel: 3,
+      stride: s.stride,
+    }),
+    choice: { kernelSize: 3, inChannels: s.in, outChannels: s.out },
+  }));
+  const classifier = new SliceableLinear(params, "classifier", 32, 10);
   const network = {
     parameters: params,
-    apply(images: import("@tensorflow/tfjs-core").Tensor4D, context: { training: boolean }) {
+    apply(images: import("@tensorflow/tfjs-core").Tensor4D) {
       let x = images;
-      for (const conv of convs) x = tf.relu(conv(x, context));
-      return classifier(globalAveragePool(x), context);
+      for (const { conv, choice } of convs) x = tf.relu(conv.apply(x, choice));
+      const pooled = tf.mean(x, [1, 2]) as import("@tensorflow/tfjs-core").Tensor2D;
+      return classifier.apply(pooled, { inFeatures: 32, outFeatures: 10 });
     },
   };
   await trainNetwork({
@@ -100,7 +106,7 @@ test("a trained CNN keeps its accuracy within 1 point after INT8 quantization", 
 
 /** tfjs layouts to IR layouts: conv [kh,kw,in,out] → OHWI, dense [in,out] → [out,in]. */
 function exportToIr(
-  shapes: { name: string; in: number; out: number; stride: number }[],
+  shapes: readonly { name: string; in: number; out: number; stride: number }[],
   variable: (name: string) => { dataSync(): Float32Array; shape: number[] },
 ): Model {
   const b = createModelBuilder("trained-cnn");

@@ -14,3 +14,6 @@ export const sharedCifar10Directory = fileURLToPath(
 export const committedCifar10Subset = fileURLToPath(
   new URL("data/cifar10-subset/", repositoryRoot),
 );
+
+/** The recipes the repository ships (`recipes/`). */
+export const shippedRecipesDirectory = fileURLToPath(new URL("recipes/", repositoryRoot));
