@@ -11,8 +11,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type ImageDataset, imageSize } from "../datasets/image-dataset.js";
 import type { ChannelStatistics } from "../datasets/normalize.js";
+import type { TrainableNetwork } from "../training/loop.js";
 import { createBatchTensors } from "../training/loop.js";
-import type { TrainableNetwork } from "../training/reference-networks.js";
 
 export interface RecalibrationOptions {
   /** The images whose statistics are used, in batches of `batchSize` (a last partial batch is dropped unless it is the only one). */
