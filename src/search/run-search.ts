@@ -104,6 +104,8 @@ export async function runSearch(options: {
   readonly finalists: number;
   /** INT8 validation accuracy of a candidate (see int8-accuracy.ts). */
   readonly measureInt8Accuracy: (candidate: Candidate) => number;
+  /** Called before searching when finished generations were found in the resume directory. */
+  readonly onResume?: (generations: number) => void;
   readonly onGeneration?: (summary: {
     generation: number;
     best: SearchRecord | undefined;
@@ -112,6 +114,8 @@ export async function runSearch(options: {
 }): Promise<SearchOutcome> {
   const identity = digestText(canonicalJson({ settings: options.settings, job: options.identity }));
   const resumeFrom = await loadState(options.resumeDirectory, identity);
+  if (resumeFrom !== undefined && resumeFrom.generation > 0)
+    options.onResume?.(resumeFrom.generation);
   const result = await runEvolution(
     options.settings,
     {

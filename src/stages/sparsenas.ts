@@ -311,6 +311,8 @@ async function runStageSearch(
       signal: context.signal,
       finalists: searchSettings.finalists,
       measureInt8Accuracy: (candidate) => search.measureInt8Accuracy(pieces.assessment, candidate),
+      onResume: (generations) =>
+        context.progress(`resumed after ${generations} finished generation(s)`),
       onGeneration: ({ generation, best, assessed }) =>
         context.progress(
           `generation ${generation + 1}/${total}: ${assessed} assessed${best === undefined ? "" : `; best so far ${percent(best.accuracy ?? 0)} (flash ${best.predicted.flashBytes.toLocaleString("en-US")} B, ${best.predicted.instructions.toLocaleString("en-US")} instructions)`}`,
@@ -321,8 +323,6 @@ async function runStageSearch(
       context.progress(
         `finalists in INT8: ${outcome.finalists.map((f) => `candidate ${f.index} ${percent(f.int8Accuracy)} (float ${percent(f.accuracy)})`).join(", ")}`,
       );
-    if (outcome.resumedGenerations > 0)
-      context.progress(`resumed after ${outcome.resumedGenerations} finished generation(s)`);
     await writeSearchOutputs(context.outDir, outcome.records, outcome.paretoFront);
     context.progress(
       `chose candidate ${outcome.chosen.index}: ${outcome.reason}; predicted flash ${outcome.chosen.predicted.flashBytes.toLocaleString("en-US")} B, SRAM ${outcome.chosen.predicted.sramBytes.toLocaleString("en-US")} B, ${outcome.chosen.predicted.instructions.toLocaleString("en-US")} instructions`,
