@@ -1,12 +1,13 @@
 /**
- * `npm run bench -- nas [--train N] [--test N]`: what the search buys, on
+ * `npm run bench -- nas [--train N] [--test N] [--quick]`: what the search buys, on
  * CIFAR-10 from ../shared/datasets/cifar10 (the first N training images,
  * default 4000, and the first N test images, default 2000: a subset so the
  * whole benchmark fits in about 40 minutes on two cores), at the STM32F746's
  * budgets. Three arms, each with the same number of training steps, built by
  * the same pipeline (trained, pruned, quantized, compiled, verified):
  *
- *   searched  the search recipe below: supernet, evolutionary search, fine-tuning
+ *   searched  the default recipe's space and settings at the board's budgets:
+ *             supernet, evolutionary search, fine-tuning
  *   random    the same supernet (cached), a random search with as many
  *             evaluated candidates (one generation), the same fine-tuning
  *   baseline  the shipped ResNet-style and MobileNetV2-style fixed networks,
@@ -20,7 +21,9 @@
  * {...}, "prediction_error": {"flash", "sram", "instructions"},
  * "evaluations", "search_s"}; prediction errors are |predicted - measured| /
  * measured for the searched model (the search's prediction against the
- * linker and the emulator).
+ * linker and the emulator). `--quick` is a smoke run (one epoch each, a
+ * small search, 600 training and 200 test images): it checks the benchmark
+ * works, its figures mean nothing.
  */
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -36,19 +39,28 @@ import type { SparsenasReport } from "../src/stages/sparsenas.js";
 
 const DATASET = join(packageRoot, "..", "shared", "datasets", "cifar10");
 
+/** The default recipe's space (recipes/default.yaml), without its latency budget. */
 const SEARCH_SPACE = `search_space:
-  stem: { channels: [16, 24], stride: 1 }
+  stem: { channels: [12, 16], stride: 1 }
   stages:
     - { block: mbv2, depth: [1, 2], channels: [16, 24], expansion: [2, 3], kernel_size: [3, 5], stride: 2 }
-    - { block: mbv2, depth: [1, 2], channels: [24, 32, 40], expansion: [2, 3], kernel_size: 3, stride: 2 }
-    - { block: mobilevit, depth: [1, 2], channels: [48, 64], embed_dim: [48, 64], heads: [2, 4], mlp_ratio: [1, 2], patch_size: 2, stride: 1 }
+    - { block: mbv2, depth: [1, 2], channels: [24, 32], expansion: [2, 3], kernel_size: 3, stride: 2 }
+    - { block: mobilevit, depth: [1, 2], channels: [32, 48], embed_dim: [32, 48], heads: [2, 4], mlp_ratio: [1, 2], patch_size: 2, stride: 1 }
 sparsity:
   global_target: [0.3, 0.5, 0.7, 0.9]
   block_sizes: [1, 4, 8, 16]
 `;
 
-const SUPERNET_EPOCHS = 8;
-const FINETUNE_EPOCHS = 4;
+/** Training and search sizes: the benchmark's, or a smoke run's (`--quick`). */
+interface Scale {
+  readonly supernetEpochs: number;
+  readonly finetuneEpochs: number;
+  readonly population: number;
+  readonly generations: number;
+}
+
+const FULL: Scale = { supernetEpochs: 8, finetuneEpochs: 4, population: 16, generations: 6 };
+const QUICK: Scale = { supernetEpochs: 1, finetuneEpochs: 1, population: 6, generations: 2 };
 
 function datasetSection(train: number, test: number): string {
   return `dataset:
@@ -62,14 +74,14 @@ verification: { host_images: 20, target_images: 2 }
 `;
 }
 
-function searchRecipe(train: number, test: number, search: string): string {
+function searchRecipe(train: number, test: number, scale: Scale, search: string): string {
   return `seed: 1
 board: stm32f746
 backend: wasm
 ${datasetSection(train, test)}${SEARCH_SPACE}search: ${search}
 training:
-  supernas: { epochs: ${SUPERNET_EPOCHS}, batch_size: 64, learning_rate: 0.003, sandwich_random_subnets: 1 }
-  sparsenas: { epochs: ${FINETUNE_EPOCHS}, batch_size: 64, learning_rate: 0.0005, ramp_fraction: 0.5 }
+  supernas: { epochs: ${scale.supernetEpochs}, batch_size: 64, learning_rate: 0.003, sandwich_random_subnets: 1 }
+  sparsenas: { epochs: ${scale.finetuneEpochs}, batch_size: 64, learning_rate: 0.0005, warmup_epochs: 1, ramp_fraction: 0.5 }
 `;
 }
 
@@ -173,6 +185,7 @@ async function baselineRecipe(
   flash: number,
   train: number,
   test: number,
+  scale: Scale,
 ): Promise<{ text: string; factor: number; predictedFlash: number }> {
   const { recipe } = await loadRecipe(join(packageRoot, "recipes", file), {
     workspaceRoot: packageRoot,
@@ -191,7 +204,7 @@ backend: wasm
 ${datasetSection(train, test)}search_space: ${JSON.stringify(space)}
 sparsity: { global_target: 0 }
 training:
-  supernas: { epochs: ${SUPERNET_EPOCHS + FINETUNE_EPOCHS - 1}, batch_size: 64, optimizer: ${run.optimizer}, learning_rate: ${run.learning_rate}, warmup_epochs: 1 }
+  supernas: { epochs: ${Math.max(1, scale.supernetEpochs + scale.finetuneEpochs - 1)}, batch_size: 64, optimizer: ${run.optimizer}, learning_rate: ${run.learning_rate}, warmup_epochs: 1 }
   sparsenas: { epochs: 1, batch_size: 64, learning_rate: 0.0005 }
 `;
   return { text, ...chosen };
@@ -208,8 +221,10 @@ export async function main(args: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify({ skipped: "no CIFAR-10 beside the checkout" })}\n`);
     return;
   }
-  const train = option(args, "--train", 4000);
-  const test = option(args, "--test", 2000);
+  const quick = args.includes("--quick");
+  const scale = quick ? QUICK : FULL;
+  const train = option(args, "--train", quick ? 600 : 4000);
+  const test = option(args, "--test", quick ? 200 : 2000);
   const root = await mkdtemp(join(tmpdir(), "tinyformer-nas-"));
   try {
     await writeFile(join(root, "tinyformer.yaml"), "cache_dir: .tinyformer/cache\njobs: 2\n");
@@ -225,7 +240,12 @@ export async function main(args: string[]): Promise<void> {
     process.stderr.write(`nas: searched arm (${train} training, ${test} test images)\n`);
     await write(
       "searched",
-      searchRecipe(train, test, "{ population: 16, generations: 6, parents: 4 }"),
+      searchRecipe(
+        train,
+        test,
+        scale,
+        `{ population: ${scale.population}, generations: ${scale.generations}, parents: 4 }`,
+      ),
     );
     let searchStart = 0;
     let searchEnd = 0;
@@ -242,6 +262,7 @@ export async function main(args: string[]): Promise<void> {
       searchRecipe(
         train,
         test,
+        scale,
         `{ population: ${evaluations}, generations: 1, parents: 1, crossover_fraction: 0 }`,
       ),
     );
@@ -250,7 +271,7 @@ export async function main(args: string[]): Promise<void> {
     const flash = searched.report.memory.flash.used_bytes;
     const baselines: { recipe: string; factor: number; arm: ArmResult }[] = [];
     for (const file of ["resnet-cifar10.yaml", "mobilenetv2-cifar10.yaml"]) {
-      const baseline = await baselineRecipe(file, flash, train, test);
+      const baseline = await baselineRecipe(file, flash, train, test, scale);
       const name = `baseline-${file.replace(/-cifar10\.yaml$/, "")}`;
       process.stderr.write(
         `nas: ${name} at width x${baseline.factor} (predicted flash ${baseline.predictedFlash} B)\n`,
@@ -279,6 +300,7 @@ export async function main(args: string[]): Promise<void> {
       evaluations,
       search_s: Math.round((searchEnd - searchStart) / 100) / 10,
       images: { train, test },
+      ...(quick ? { quick: true } : {}),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
