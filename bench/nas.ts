@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- nas [--train N] [--test N] [--quick]`: what the search buys, on
+ * `npm run bench -- nas [--train N] [--test N] [--quick] [--arms searched,random,baseline]`:
+ * what the search buys, on
  * CIFAR-10 from ../shared/datasets/cifar10 (the first N training images,
  * default 4000, and the first N test images, default 2000: a subset so the
  * whole benchmark fits in about 40 minutes on two cores), at the STM32F746's
@@ -222,6 +223,11 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   const quick = args.includes("--quick");
+  // The searched arm always runs: the others are sized from it.
+  const armsAt = args.indexOf("--arms");
+  const arms = new Set(
+    armsAt >= 0 ? (args[armsAt + 1] ?? "").split(",") : ["searched", "random", "baseline"],
+  );
   const scale = quick ? QUICK : FULL;
   const train = option(args, "--train", quick ? 600 : 4000);
   const test = option(args, "--test", quick ? 200 : 2000);
@@ -256,21 +262,26 @@ export async function main(args: string[]): Promise<void> {
     });
     const evaluations = searched.sparsenas.search?.evaluated ?? 0;
 
-    process.stderr.write(`nas: random arm (${evaluations} random candidates)\n`);
-    await write(
-      "random",
-      searchRecipe(
-        train,
-        test,
-        scale,
-        `{ population: ${evaluations}, generations: 1, parents: 1, crossover_fraction: 0 }`,
-      ),
-    );
-    const random = await buildArm(root, "recipes/random.yaml");
+    let random: ArmResult | null = null;
+    if (arms.has("random")) {
+      process.stderr.write(`nas: random arm (${evaluations} random candidates)\n`);
+      await write(
+        "random",
+        searchRecipe(
+          train,
+          test,
+          scale,
+          `{ population: ${evaluations}, generations: 1, parents: 1, crossover_fraction: 0 }`,
+        ),
+      );
+      random = armOf((await buildArm(root, "recipes/random.yaml")).report);
+    }
 
     const flash = searched.report.memory.flash.used_bytes;
     const baselines: { recipe: string; factor: number; arm: ArmResult }[] = [];
-    for (const file of ["resnet-cifar10.yaml", "mobilenetv2-cifar10.yaml"]) {
+    for (const file of arms.has("baseline")
+      ? ["resnet-cifar10.yaml", "mobilenetv2-cifar10.yaml"]
+      : []) {
       const baseline = await baselineRecipe(file, flash, train, test, scale);
       const name = `baseline-${file.replace(/-cifar10\.yaml$/, "")}`;
       process.stderr.write(
@@ -291,7 +302,7 @@ export async function main(args: string[]): Promise<void> {
       searched: measured,
       baseline:
         best === undefined ? null : { ...best.arm, recipe: best.recipe, width: best.factor },
-      random: armOf(random.report),
+      random,
       prediction_error: {
         flash: error(predicted?.flashBytes, measured.flash_bytes),
         sram: error(predicted?.sramBytes, measured.sram_bytes),

@@ -2,7 +2,9 @@
  * SparseNAS's evolutionary search over sub-network × per-layer sparsity ×
  * block size:
  *
- *   generation 0:  `population` random candidates
+ *   generation 0:  a few seeds (whole sub-networks at one sparsity for every
+ *                  layer: the corners a random draw over every layer's
+ *                  choices almost never hits), then random candidates
  *   generation g:  the `parents` most accurate of generation g-1, then
  *                  children: crossover of two parents, random ones, and
  *                  mutations of one parent, in the recipe's shares
@@ -54,7 +56,7 @@ export interface Assessment {
   readonly accuracy: number | null;
 }
 
-export type CandidateOrigin = "random" | "mutation" | "crossover";
+export type CandidateOrigin = "seed" | "random" | "mutation" | "crossover";
 
 /** One line of the search log (JSON Lines). */
 export interface SearchRecord {
@@ -81,6 +83,11 @@ export interface SearchState {
 
 export interface EvolutionHooks {
   readonly space: OperatorSpace;
+  /**
+   * Candidates generation 0 starts with (at most half of it; a seed over a
+   * budget is replaced by a random candidate).
+   */
+  readonly seeds?: readonly Candidate[];
   /** Assesses candidates (in order); may run them in parallel. */
   assess(candidates: readonly Candidate[]): Promise<Assessment[]>;
   /** Called after every generation with the state to save. */
@@ -169,9 +176,13 @@ export async function runEvolution(
     hooks.signal?.throwIfAborted();
     const random = createSeededRandom(deriveSeed(settings.seed, `generation/${generation}`));
     const parents = [...population].sort(compareRecords).slice(0, settings.parents);
+    const seeds = generation === 0 ? (hooks.seeds ?? []).slice(0, settings.population >> 1) : [];
     const plan: CandidateOrigin[] =
       generation === 0 || parents.length === 0
-        ? new Array<CandidateOrigin>(settings.population).fill("random")
+        ? [
+            ...seeds.map((): CandidateOrigin => "seed"),
+            ...new Array<CandidateOrigin>(settings.population - seeds.length).fill("random"),
+          ]
         : breedingPlan(settings);
     const members: SearchRecord[] = generation === 0 ? [] : [...parents];
     const assessedBefore = records.length;
@@ -181,6 +192,11 @@ export async function runEvolution(
     while (open.length > 0) {
       hooks.signal?.throwIfAborted();
       const proposals = open.map((entry) => {
+        if (entry.origin === "seed") {
+          const seed = seeds[entry.slot] as Candidate;
+          seen.add(candidateKey(seed));
+          return { ...entry, candidate: seed };
+        }
         let candidate = propose(entry.origin, parents, hooks.space, random, settings);
         // A candidate seen before would add nothing: redraw it a few times.
         for (let retry = 0; retry < ATTEMPTS_PER_SLOT && seen.has(candidateKey(candidate)); retry++)
@@ -207,7 +223,9 @@ export async function runEvolution(
           byKey.set(candidateKey(record.candidate), record);
           members.push(record);
         } else if (proposal.attempts + 1 < ATTEMPTS_PER_SLOT) {
-          retry.push({ ...proposal, attempts: proposal.attempts + 1 });
+          // A seed over budget makes room for a random candidate.
+          const origin = proposal.origin === "seed" ? "random" : proposal.origin;
+          retry.push({ ...proposal, origin, attempts: proposal.attempts + 1 });
         }
       });
       open = retry;
@@ -246,6 +264,7 @@ function propose(
 ): Candidate {
   const parent = () => (parents[random.nextInt(parents.length)] as SearchRecord).candidate;
   switch (origin) {
+    case "seed":
     case "random":
       return sampleCandidate(space, random);
     case "mutation":

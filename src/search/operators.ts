@@ -10,9 +10,11 @@
  */
 import {
   type ArchitectureChoice,
+  largestArchitecture,
   pickArchitecture,
   type SearchSpace,
   sampleArchitecture,
+  smallestArchitecture,
 } from "../blocks/search-space.js";
 import type { SeededRandom } from "../datasets/seeded-random.js";
 import { type Candidate, type LayerOptions, type LayerPlan, planLayer } from "./candidate.js";
@@ -109,4 +111,34 @@ export function crossCandidates(
     return planLayer(options, chosen.target, chosen.blockSize ?? 0);
   });
   return { architecture, layers };
+}
+
+/**
+ * Whole sub-networks at one sparsity target in every layer, each layer with
+ * the largest block size it allows: for each target (lowest first) the
+ * largest sub-network, then the smallest at the lowest target. Random
+ * per-layer draws almost never produce these corners (the densest largest
+ * network, say), which are often good starting points.
+ */
+export function seedCandidates(space: OperatorSpace): Candidate[] {
+  const uniform = (architecture: ArchitectureChoice, target: number): Candidate => ({
+    architecture,
+    layers: space
+      .layerOptions(architecture)
+      .map((options) => planLayer(options, target, Math.max(0, ...options.blockSizes))),
+  });
+  const largest = largestArchitecture(space.searchSpace);
+  const targets = [
+    ...new Set(
+      space
+        .layerOptions(largest)
+        .filter((options) => options.denseReason === undefined)
+        .flatMap((options) => options.targets),
+    ),
+  ].sort((a, b) => a - b);
+  const seeds = targets.map((target) => uniform(largest, target));
+  const lowest = targets[0];
+  if (lowest !== undefined) seeds.push(uniform(smallestArchitecture(space.searchSpace), lowest));
+  const unique = new Map(seeds.map((seed) => [JSON.stringify(seed), seed]));
+  return [...unique.values()];
 }

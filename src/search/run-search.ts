@@ -25,7 +25,7 @@ import {
   type SearchState,
 } from "./evolution.js";
 import type { CandidateExecutor } from "./executor.js";
-import type { OperatorSpace } from "./operators.js";
+import { type OperatorSpace, seedCandidates } from "./operators.js";
 
 /** A finalist: its log index, float and INT8 validation accuracy. */
 export interface Finalist {
@@ -120,6 +120,7 @@ export async function runSearch(options: {
     options.settings,
     {
       space: options.space,
+      seeds: seedCandidates(options.space),
       assess: (candidates: readonly Candidate[]) => options.executor.assess(candidates),
       saveState: (state) => saveState(options.resumeDirectory, identity, state),
       ...(options.onGeneration === undefined ? {} : { onGeneration: options.onGeneration }),

@@ -17,6 +17,7 @@ import {
   type SearchRecord,
   type SearchState,
 } from "../../src/search/evolution.js";
+import { seedCandidates } from "../../src/search/operators.js";
 import { fakeAssess, fakeOperatorSpace } from "./fake-space.js";
 
 const SETTINGS: EvolutionSettings = {
@@ -31,6 +32,7 @@ const SETTINGS: EvolutionSettings = {
 
 const hooks = (flashBudget = Number.POSITIVE_INFINITY, states: SearchState[] = []) => ({
   space: fakeOperatorSpace,
+  seeds: seedCandidates(fakeOperatorSpace),
   assess: async (candidates: readonly Parameters<typeof fakeAssess>[0][]) =>
     candidates.map((candidate) => fakeAssess(candidate, flashBudget)),
   saveState: async (state: SearchState) => {
@@ -57,7 +59,27 @@ describe("evolutionary search", () => {
     const { records } = await runEvolution(SETTINGS, hooks());
     const first = records.filter((record) => record.generation === 0);
     assert.equal(first.length, 8);
-    assert.ok(first.every((record) => record.origin === "random"));
+    assert.deepEqual(
+      first.map((record) => record.origin),
+      ["seed", "seed", "seed", "seed", "random", "random", "random", "random"],
+    );
+    // The seeds: the largest sub-network at each target in every prunable layer, then the smallest.
+    const seeds = first.slice(0, 4).map((record) => record.candidate);
+    assert.deepEqual(
+      seeds.map((seed) => [
+        seed.architecture.stem.channels,
+        [...new Set(seed.layers.filter((l) => l.blockSize !== null).map((l) => l.target))],
+      ]),
+      [
+        [16, [0.25]],
+        [16, [0.5]],
+        [16, [0.75]],
+        [8, [0.25]],
+      ],
+    );
+    for (const seed of seeds)
+      for (const layer of seed.layers.filter((l) => l.blockSize !== null))
+        assert.equal(layer.blockSize, layer.name.includes("mlp") ? 16 : 8, layer.name);
     const second = records.filter((record) => record.generation === 1);
     assert.deepEqual(
       second.map((record) => record.origin),
@@ -104,7 +126,9 @@ describe("evolutionary search", () => {
     assert.equal(
       records.filter((r) => r.generation === 0 && r.feasible).length,
       SETTINGS.population,
+      "rejected candidates are replaced (a seed over budget by a random one)",
     );
+    assert.ok(records.some((r) => r.origin === "seed" && !r.feasible));
     const best = [...evaluated].sort(compareRecords)[0];
     assert.ok(best !== undefined && best.predicted.flashBytes <= budget);
   });
