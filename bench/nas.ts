@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- nas [--train N] [--test N] [--quick] [--arms searched,random,baseline]`:
+ * `npm run bench -- nas [--train N] [--test N] [--quick] [--space default]
+ *   [--arms searched,random,baseline]`:
  * what the search buys, on
  * CIFAR-10 from ../shared/datasets/cifar10 (the first N training images,
  * default 4000, and the first N test images, default 2000: a subset so the
@@ -7,8 +8,9 @@
  * budgets. Three arms, each with the same number of training steps, built by
  * the same pipeline (trained, pruned, quantized, compiled, verified):
  *
- *   searched  the default recipe's space and settings at the board's budgets:
- *             supernet, evolutionary search, fine-tuning
+ *   searched  a ResNet + MobileViT space (or, with `--space default`, the
+ *             default recipe's) at the board's budgets: supernet,
+ *             evolutionary search, fine-tuning, as the default recipe sets them
  *   random    the same supernet (cached), a random search with as many
  *             evaluated candidates (one generation), the same fine-tuning
  *   baseline  the shipped ResNet-style and MobileNetV2-style fixed networks,
@@ -40,14 +42,29 @@ import type { SparsenasReport } from "../src/stages/sparsenas.js";
 
 const DATASET = join(packageRoot, "..", "shared", "datasets", "cifar10");
 
+/**
+ * A hybrid of the paper's families: ResNet stages at full and half
+ * resolution, a MobileViT stage at a quarter (the default recipe's space is
+ * MobileNetV2 + MobileViT; `--space default` uses it instead).
+ */
+const HYBRID_SPACE = `search_space:
+  stem: { channels: [16, 24], stride: 1 }
+  stages:
+    - { block: resnet, depth: 1, channels: [16, 24], kernel_size: 3, stride: 1 }
+    - { block: resnet, depth: [1, 2], channels: [32, 48], kernel_size: 3, stride: 2 }
+    - { block: mobilevit, depth: [1, 2], channels: [48, 64], embed_dim: [48, 64], heads: [2, 4], mlp_ratio: [1, 2], patch_size: 2, stride: 2 }
+`;
+
 /** The default recipe's space (recipes/default.yaml), without its latency budget. */
-const SEARCH_SPACE = `search_space:
+const DEFAULT_SPACE = `search_space:
   stem: { channels: [12, 16], stride: 1 }
   stages:
     - { block: mbv2, depth: [1, 2], channels: [16, 24], expansion: [2, 3], kernel_size: [3, 5], stride: 2 }
     - { block: mbv2, depth: [1, 2], channels: [24, 32], expansion: [2, 3], kernel_size: 3, stride: 2 }
     - { block: mobilevit, depth: [1, 2], channels: [32, 48], embed_dim: [32, 48], heads: [2, 4], mlp_ratio: [1, 2], patch_size: 2, stride: 1 }
-sparsity:
+`;
+
+const SPARSITY = `sparsity:
   global_target: [0.3, 0.5, 0.7, 0.9]
   block_sizes: [1, 4, 8, 16]
 `;
@@ -75,11 +92,17 @@ verification: { host_images: 20, target_images: 2 }
 `;
 }
 
-function searchRecipe(train: number, test: number, scale: Scale, search: string): string {
+function searchRecipe(
+  train: number,
+  test: number,
+  scale: Scale,
+  space: string,
+  search: string,
+): string {
   return `seed: 1
 board: stm32f746
 backend: wasm
-${datasetSection(train, test)}${SEARCH_SPACE}search: ${search}
+${datasetSection(train, test)}${space}${SPARSITY}search: ${search}
 training:
   supernas: { epochs: ${scale.supernetEpochs}, batch_size: 64, learning_rate: 0.003, sandwich_random_subnets: 1 }
   sparsenas: { epochs: ${scale.finetuneEpochs}, batch_size: 64, learning_rate: 0.0005, warmup_epochs: 1, ramp_fraction: 0.5 }
@@ -223,6 +246,8 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   const quick = args.includes("--quick");
+  const spaceAt = args.indexOf("--space");
+  const space = spaceAt >= 0 && args[spaceAt + 1] === "default" ? DEFAULT_SPACE : HYBRID_SPACE;
   // The searched arm always runs: the others are sized from it.
   const armsAt = args.indexOf("--arms");
   const arms = new Set(
@@ -250,6 +275,7 @@ export async function main(args: string[]): Promise<void> {
         train,
         test,
         scale,
+        space,
         `{ population: ${scale.population}, generations: ${scale.generations}, parents: 4 }`,
       ),
     );
@@ -271,6 +297,7 @@ export async function main(args: string[]): Promise<void> {
           train,
           test,
           scale,
+          space,
           `{ population: ${evaluations}, generations: 1, parents: 1, crossover_fraction: 0 }`,
         ),
       );
