@@ -248,7 +248,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       const { gcCache } = await import("../api/cache.js");
       const report = await gcCache(await loadWorkspace(common(command).cwd), opts.maxBytes);
       output.out(
-        `removed ${report.entriesRemoved} entries, ${report.objectsRemoved} objects (${report.bytesFreed} bytes), ${report.tempDirsRemoved} leftover work dirs; ${report.bytesRemaining} bytes remain`,
+        `removed ${report.entriesRemoved} entries, ${report.objectsRemoved} objects (${report.bytesFreed} bytes), ${report.tempDirsRemoved} leftover work dirs, ${report.resumeDirsRemoved} resume dirs; ${report.bytesRemaining} bytes remain`,
       );
     });
   cache

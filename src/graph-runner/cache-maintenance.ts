@@ -58,11 +58,16 @@ export interface GcReport {
   bytesFreed: number;
   bytesRemaining: number;
   tempDirsRemoved: number;
+  /** Resume directories of interrupted runs removed (see below). */
+  resumeDirsRemoved: number;
 }
 
 /**
  * Removes objects no entry references, leftovers of killed builds, and, with
  * `maxBytes`, the least recently used entries until the objects fit.
+ * Resume directories (what an interrupted long stage left to continue from)
+ * go when their key already has an entry, and, with `maxBytes`, all but
+ * those of runs in progress: the next run of such a key starts over.
  */
 export async function collectGarbage(
   store: ObjectStore,
@@ -98,7 +103,39 @@ export async function collectGarbage(
     objectsRemoved++;
     bytesFreed += object.size;
   }
-  return { entriesRemoved, objectsRemoved, bytesFreed, bytesRemaining: keptBytes, tempDirsRemoved };
+  const resumeDirsRemoved = await removeResumeDirs(store.root, {
+    finished: new Set(entries.map(({ entry }) => `${entry.stage}/${entry.key}`)),
+    all: options.maxBytes !== undefined,
+  });
+  return {
+    entriesRemoved,
+    objectsRemoved,
+    bytesFreed,
+    bytesRemaining: keptBytes,
+    tempDirsRemoved,
+    resumeDirsRemoved,
+  };
+}
+
+/** `<cache>/resume/<stage>/<key>/`: see collectGarbage. A key locked by a live process is kept. */
+async function removeResumeDirs(
+  cacheRoot: string,
+  options: { finished: ReadonlySet<string>; all: boolean },
+): Promise<number> {
+  let removed = 0;
+  const root = join(cacheRoot, "resume");
+  for (const stage of await readdirOrEmpty(root)) {
+    for (const key of await readdirOrEmpty(join(root, stage))) {
+      const owner = await readFile(join(cacheRoot, "locks", `${key}.lock`), "utf8")
+        .then((text) => (JSON.parse(text) as { pid: number }).pid)
+        .catch(() => undefined);
+      if (owner !== undefined && isProcessAlive(owner)) continue;
+      if (!options.all && !options.finished.has(`${stage}/${key}`)) continue;
+      await rm(join(root, stage, key), { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 /** Work directories are named `.tmp-<pid>-…`; those of dead processes are garbage. */

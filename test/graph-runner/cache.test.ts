@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { chmod, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { gcCache, verifyWorkspaceCache } from "../../src/api/cache.js";
@@ -75,6 +76,27 @@ describe("cache maintenance and explanations", () => {
     assert.equal(squeezed.bytesRemaining, 0);
     const run = await harness.build();
     assert.deepEqual(run.ran, ["a", "b", "c"]);
+  });
+
+  test("cache gc removes resume directories of finished keys, and with max-bytes every idle one", async () => {
+    const harness = createHarness(ws, CHAIN);
+    await harness.build();
+    const project = await openProject({ cwd: ws.root, createStages: harness.createStages });
+    const store = new ObjectStore(project.workspace.cacheDir);
+    const [finished] = (await store.listEntries()).filter(({ entry }) => entry.stage === "b");
+    assert.ok(finished);
+    const resume = join(project.workspace.cacheDir, "resume", "b");
+    const unfinished = "0".repeat(64);
+    for (const key of [finished.entry.key, unfinished]) {
+      await mkdir(join(resume, key), { recursive: true });
+      await writeFile(join(resume, key, "state.json"), "{}");
+    }
+    const first = await gcCache(project.workspace);
+    assert.equal(first.resumeDirsRemoved, 1);
+    assert.deepEqual(await readdir(resume), [unfinished], "an interrupted run's state is kept");
+    const squeezed = await gcCache(project.workspace, 1_000_000_000);
+    assert.equal(squeezed.resumeDirsRemoved, 1);
+    assert.deepEqual(await readdir(resume), []);
   });
 
   test("status and why name the first differing key component", async () => {
