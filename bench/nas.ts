@@ -105,7 +105,7 @@ backend: wasm
 ${datasetSection(train, test)}${space}${SPARSITY}search: ${search}
 training:
   supernas: { epochs: ${scale.supernetEpochs}, batch_size: 64, learning_rate: 0.003, sandwich_random_subnets: 1 }
-  sparsenas: { epochs: ${scale.finetuneEpochs}, batch_size: 64, learning_rate: 0.0005, warmup_epochs: 1, ramp_fraction: 0.5 }
+  sparsenas: { epochs: ${scale.finetuneEpochs}, batch_size: 64, learning_rate: 0.004, warmup_epochs: 1, ramp_fraction: 0.5 }
 `;
 }
 
