@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- nas [--train N] [--test N] [--quick] [--space default]
- *   [--arms searched,random,baseline]`:
+ *   [--arms searched,random,baseline] [--epochs S,F]`:
  * what the search buys, on
  * CIFAR-10 from ../shared/datasets/cifar10 (the first N training images,
  * default 4000, and the first N test images, default 2000: a subset so the
@@ -24,7 +24,9 @@
  * {...}, "prediction_error": {"flash", "sram", "instructions"},
  * "evaluations", "search_s"}; prediction errors are |predicted - measured| /
  * measured for the searched model (the search's prediction against the
- * linker and the emulator). `--quick` is a smoke run (one epoch each, a
+ * linker and the emulator). `--epochs S,F` moves the searched and random
+ * arms' training between the supernet (S epochs, default 8) and fine-tuning
+ * (F, default 4); the baselines get S + F. `--quick` is a smoke run (one epoch each, a
  * small search, 600 training and 200 test images): it checks the benchmark
  * works, its figures mean nothing.
  */
@@ -234,6 +236,22 @@ training:
   return { text, ...chosen };
 }
 
+/** `--epochs S,F`: the supernet's and fine-tuning's epochs instead of the scale's. */
+function withEpochs(scale: Scale, args: string[]): Scale {
+  const at = args.indexOf("--epochs");
+  if (at < 0) return scale;
+  const epochs = (args[at + 1] ?? "").split(",").map(Number);
+  const [supernetEpochs, finetuneEpochs] = epochs;
+  if (
+    epochs.length !== 2 ||
+    supernetEpochs === undefined ||
+    finetuneEpochs === undefined ||
+    !epochs.every((n) => Number.isInteger(n) && n >= 1)
+  )
+    throw new Error(`nas: --epochs takes two positive integers S,F, not ${args[at + 1]}`);
+  return { ...scale, supernetEpochs, finetuneEpochs };
+}
+
 function option(args: string[], name: string, fallback: number): number {
   const at = args.indexOf(name);
   return at >= 0 ? Number(args[at + 1]) : fallback;
@@ -253,7 +271,7 @@ export async function main(args: string[]): Promise<void> {
   const arms = new Set(
     armsAt >= 0 ? (args[armsAt + 1] ?? "").split(",") : ["searched", "random", "baseline"],
   );
-  const scale = quick ? QUICK : FULL;
+  const scale = withEpochs(quick ? QUICK : FULL, args);
   const train = option(args, "--train", quick ? 600 : 4000);
   const test = option(args, "--test", quick ? 200 : 2000);
   const root = await mkdtemp(join(tmpdir(), "tinyformer-nas-"));
