@@ -60,15 +60,6 @@ const HYBRID_SPACE = `search_space:
     - { block: mobilevit, depth: [1, 2], channels: [48, 64], embed_dim: [48, 64], heads: [2, 4], mlp_ratio: [1, 2], patch_size: 2, stride: 2 }
 `;
 
-/** The default recipe's space (recipes/default.yaml), without its latency budget. */
-const DEFAULT_SPACE = `search_space:
-  stem: { channels: [12, 16], stride: 1 }
-  stages:
-    - { block: mbv2, depth: [1, 2], channels: [16, 24], expansion: [2, 3], kernel_size: [3, 5], stride: 2 }
-    - { block: mbv2, depth: [1, 2], channels: [24, 32], expansion: [2, 3], kernel_size: 3, stride: 2 }
-    - { block: mobilevit, depth: [1, 2], channels: [32, 48], embed_dim: [32, 48], heads: [2, 4], mlp_ratio: [1, 2], patch_size: 2, stride: 1 }
-`;
-
 const SPARSITY = `sparsity:
   global_target: [0.3, 0.5, 0.7, 0.9]
   block_sizes: [1, 4, 8, 16]
@@ -239,6 +230,14 @@ training:
   return { text, ...chosen };
 }
 
+/** The default recipe's search space (recipes/default.yaml), without its latency budget. */
+async function defaultRecipeSpace(): Promise<string> {
+  const { recipe } = await loadRecipe(join(packageRoot, "recipes", "default.yaml"), {
+    workspaceRoot: packageRoot,
+  });
+  return `search_space: ${JSON.stringify(recipe.search_space)}\n`;
+}
+
 /** `--epochs S,F`: the supernet's and fine-tuning's epochs instead of the scale's. */
 function withEpochs(scale: Scale, args: string[]): Scale {
   const at = args.indexOf("--epochs");
@@ -268,7 +267,8 @@ export async function main(args: string[]): Promise<void> {
   }
   const quick = args.includes("--quick");
   const spaceAt = args.indexOf("--space");
-  const space = spaceAt >= 0 && args[spaceAt + 1] === "default" ? DEFAULT_SPACE : HYBRID_SPACE;
+  const space =
+    spaceAt >= 0 && args[spaceAt + 1] === "default" ? await defaultRecipeSpace() : HYBRID_SPACE;
   // The searched arm always runs: the others are sized from it.
   const armsAt = args.indexOf("--arms");
   const arms = new Set(

@@ -3,10 +3,10 @@
  * trimming the store. Both take the store as it is on disk; neither needs
  * to know what the stages compute.
  */
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type ContentDigest, digestFile } from "./digest.js";
-import { isProcessAlive } from "./key-lock.js";
+import { isProcessAlive, lockFilePath, readLockOwner } from "./key-lock.js";
 import { type ObjectStore, readdirOrEmpty } from "./object-store.js";
 
 export interface VerifyReport {
@@ -126,9 +126,7 @@ async function removeResumeDirs(
   const root = join(cacheRoot, "resume");
   for (const stage of await readdirOrEmpty(root)) {
     for (const key of await readdirOrEmpty(join(root, stage))) {
-      const owner = await readFile(join(cacheRoot, "locks", `${key}.lock`), "utf8")
-        .then((text) => (JSON.parse(text) as { pid: number }).pid)
-        .catch(() => undefined);
+      const owner = await readLockOwner(lockFilePath(join(cacheRoot, "locks"), key));
       if (owner !== undefined && isProcessAlive(owner)) continue;
       if (!options.all && !options.finished.has(`${stage}/${key}`)) continue;
       await rm(join(root, stage, key), { recursive: true, force: true });
@@ -152,9 +150,7 @@ async function removeDeadTempDirs(cacheRoot: string): Promise<number> {
   const locks = join(cacheRoot, "locks");
   for (const name of await readdirOrEmpty(locks)) {
     const path = join(locks, name);
-    const owner = await readFile(path, "utf8")
-      .then((text) => (JSON.parse(text) as { pid: number }).pid)
-      .catch(() => undefined);
+    const owner = await readLockOwner(path);
     if (owner !== undefined && !isProcessAlive(owner)) await rm(path, { force: true });
   }
   return removed;

@@ -43,7 +43,7 @@ export class KeyLocks {
         await abortable(mine, signal);
         continue;
       }
-      const path = join(this.#dir, `${key}.lock`);
+      const path = lockFilePath(this.#dir, key);
       if (await tryCreateLockFile(path)) {
         let release!: () => void;
         this.#held.set(
@@ -84,12 +84,22 @@ async function tryCreateLockFile(path: string): Promise<boolean> {
   }
 }
 
+/** Where the lock of `key` lives in a lock directory. */
+export function lockFilePath(dir: string, key: string): string {
+  return join(dir, `${key}.lock`);
+}
+
+/** The pid a lock file names; undefined when it is missing or not (yet) readable. */
+export async function readLockOwner(path: string): Promise<number | undefined> {
+  return readFile(path, "utf8")
+    .then((text) => (JSON.parse(text) as { pid: number }).pid)
+    .catch(() => undefined);
+}
+
 /** A lock file whose owner process no longer exists. */
 async function isStale(path: string): Promise<boolean> {
-  let pid: number;
-  try {
-    pid = (JSON.parse(await readFile(path, "utf8")) as { pid: number }).pid;
-  } catch {
+  const pid = await readLockOwner(path);
+  if (pid === undefined) {
     // Being written right now (not stale), already gone (look again), or left
     // empty by an owner killed between create and write (stale once old).
     try {

@@ -37,8 +37,8 @@ describe("distillation step", () => {
       student.parameters.trainable.map((v) => [v.name, (v.dataSync() as Float32Array).slice()]),
     );
 
-    // The loss and gradients, by hand; evaluated in inference mode so the
-    // step's own batch-statistics pass sees the same state.
+    // The loss and gradients, by hand; the student's pass leaves its running
+    // statistics alone so that the step below starts from the same state.
     const expected = { loss: 0, grads: new Map<string, Float32Array>() };
     tf.tidy(() => {
       const soft = tf.softmax(teacher.apply(x, { training: false }));
