@@ -4,8 +4,10 @@ import { join } from "node:path";
 import type { Workspace } from "../config/load-workspace.js";
 import { CONFIG_MEMO_DIR } from "../config/project-config.js";
 import {
+  type CacheListing,
   collectGarbage,
   type GcReport,
+  listCache,
   type VerifyReport,
   verifyCache,
 } from "../graph-runner/cache-maintenance.js";
@@ -18,11 +20,24 @@ export async function cleanWorkspace(workspace: Workspace): Promise<string[]> {
   return removed;
 }
 
-export function gcCache(workspace: Workspace, maxBytes?: number): Promise<GcReport> {
-  return collectGarbage(
-    new ObjectStore(workspace.cacheDir),
-    maxBytes === undefined ? {} : { maxBytes },
-  );
+export interface GcCacheOptions {
+  /** Evict least recently used entries until the objects fit in this many bytes. */
+  maxBytes?: number;
+  /** Report what would be removed; remove nothing. */
+  dryRun?: boolean;
+}
+
+/** Trims the cache; never removes what a running build uses, nor a recipe's outputs. */
+export function gcCache(workspace: Workspace, options: GcCacheOptions = {}): Promise<GcReport> {
+  return collectGarbage(new ObjectStore(workspace.cacheDir), {
+    ...options,
+    outputRoots: [workspace.outputDir],
+  });
+}
+
+/** The cache's entries, most recently used first. */
+export function listWorkspaceCache(workspace: Workspace): Promise<CacheListing[]> {
+  return listCache(new ObjectStore(workspace.cacheDir));
 }
 
 export function verifyWorkspaceCache(workspace: Workspace, repair: boolean): Promise<VerifyReport> {

@@ -22,7 +22,7 @@ export interface WhyReport {
 
 /**
  * Explains one stage against its last build: the first differing component
- * (recipe keys, input digests, tool versions, implementation version), or,
+ * (recipe keys, input digests, tool versions, the stage's code), or,
  * when an upstream stage must run first, the chain back to the stage whose
  * own inputs changed and why that one did.
  */

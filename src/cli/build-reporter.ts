@@ -27,6 +27,15 @@ export function createBuildReporter(
       case "stage-cached":
         output.out(`${label("cached")}${event.stage}`);
         return;
+      case "cache-damaged":
+        for (const problem of event.problems) {
+          const what =
+            problem.output === ""
+              ? `cache entry ${problem.digest.slice(0, 12)}`
+              : `cached output ${problem.output} (object ${problem.digest.slice(0, 12)})`;
+          output.err(`${label("DAMAGED")}${event.stage}: ${what}: ${problem.problem}; evicted`);
+        }
+        return;
       case "stage-start": {
         const tools = Object.entries(event.tools).map(([name, version]) => `${name} ${version}`);
         output.out(

@@ -45,6 +45,19 @@ const positiveInt = (value: string) => {
   return n;
 };
 
+/** Bytes as a person reads them: `812 B`, `63.1 KB`, `27.4 MB` (powers of 1000). */
+function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
 export async function runCli(argv: readonly string[], options: CliOptions = {}): Promise<number> {
   const output: ReporterOutput = options.output ?? {
     out: (line) => process.stdout.write(`${line}\n`),
@@ -243,12 +256,50 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
         );
       return n;
     })
+    .option("--dry-run", "say what would be removed; remove nothing")
     .action(async (opts, command: Command) => {
       const { loadWorkspace } = await import("../config/load-workspace.js");
       const { gcCache } = await import("../api/cache.js");
-      const report = await gcCache(await loadWorkspace(common(command).cwd), opts.maxBytes);
+      const report = await gcCache(await loadWorkspace(common(command).cwd), {
+        ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes as number }),
+        dryRun: Boolean(opts.dryRun),
+      });
+      const verb = report.dryRun ? "would remove" : "removed";
+      for (const entry of report.removedEntries) {
+        output.out(
+          `  ${verb} ${entry.stage} ${entry.key.slice(0, 12)} (${formatBytes(entry.bytes)}, last used ${entry.lastUsed})`,
+        );
+      }
+      const inUse =
+        report.entriesInUse > 0 ? `; kept ${report.entriesInUse} entries a running build uses` : "";
       output.out(
-        `removed ${report.entriesRemoved} entries, ${report.objectsRemoved} objects (${report.bytesFreed} bytes), ${report.tempDirsRemoved} leftover work dirs, ${report.resumeDirsRemoved} resume dirs; ${report.bytesRemaining} bytes remain`,
+        `${verb} ${report.entriesRemoved} entries, ${report.objectsRemoved} objects (${formatBytes(report.bytesFreed)}), ${report.tempDirsRemoved} leftover work dirs, ${report.resumeDirsRemoved} resume dirs; ${formatBytes(report.bytesRemaining)} remain${inUse}`,
+      );
+    });
+  cache
+    .command("ls")
+    .description("list cache entries: stage, key, size, when last used")
+    .option("--json", "print the listing as JSON")
+    .action(async (opts, command: Command) => {
+      const { loadWorkspace } = await import("../config/load-workspace.js");
+      const { listWorkspaceCache } = await import("../api/cache.js");
+      const rows = await listWorkspaceCache(await loadWorkspace(common(command).cwd));
+      if (opts.json) {
+        output.out(JSON.stringify(rows, null, 2));
+        return;
+      }
+      const width = Math.max(5, ...rows.map((row) => row.stage.length));
+      output.out(
+        `${"stage".padEnd(width)}  key           files       size  last used                 built in`,
+      );
+      for (const row of rows) {
+        output.out(
+          `${row.stage.padEnd(width)}  ${row.key.slice(0, 12)}  ${String(row.files).padStart(5)}  ${formatBytes(row.bytes).padStart(9)}  ${row.lastUsed}  ${(row.durationMs / 1000).toFixed(1)} s`,
+        );
+      }
+      const total = rows.reduce((sum, row) => sum + row.bytes, 0);
+      output.out(
+        `${rows.length} entries, ${formatBytes(total)} of outputs (objects shared between entries count once on disk)`,
       );
     });
   cache

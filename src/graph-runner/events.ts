@@ -3,12 +3,15 @@
  * runner itself never writes to the console.
  */
 import type { CacheKey } from "./digest.js";
+import type { CacheProblem } from "./object-store.js";
 
 export type BuildEvent =
   /** A build started over these stages, in topological order. */
   | { type: "build-start"; stages: readonly string[] }
   /** The stage's key is in the cache; its outputs were restored. */
   | { type: "stage-cached"; stage: string; key: CacheKey }
+  /** A cached result failed its integrity checks; it was evicted and the stage runs again. */
+  | { type: "cache-damaged"; stage: string; key: CacheKey; problems: readonly CacheProblem[] }
   /** The stage started running; `reason` says why it was not a hit. */
   | {
       type: "stage-start";

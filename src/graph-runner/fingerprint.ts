@@ -12,8 +12,8 @@ export interface Fingerprint {
   format: typeof FINGERPRINT_FORMAT;
   /** Entries of different stages never collide, even with equal inputs. */
   stage: string;
-  /** The stage implementation's own version: bump it when its outputs change. */
-  version: string;
+  /** Digest of the stage's code: every module its implementation can load (code-identity.ts). */
+  code: ContentDigest;
   /** Identity (version line) of each external tool the stage runs. */
   tools: Record<string, string>;
   /** Value of each configuration key the stage declares, by dotted path; absent keys are null. */
@@ -27,7 +27,7 @@ export interface Fingerprint {
   upstream: Record<string, ContentDigest>;
 }
 
-export const FINGERPRINT_FORMAT = 1;
+export const FINGERPRINT_FORMAT = 2;
 
 export function computeCacheKey(fingerprint: Fingerprint): CacheKey {
   return digestText(canonicalJson(fingerprint)) as string as CacheKey;
@@ -38,14 +38,14 @@ export function computeCacheKey(fingerprint: Fingerprint): CacheKey {
  * Watch mode compares these to find the first stages an edit affects.
  */
 export function computeLocalDigest(fingerprint: Omit<Fingerprint, "upstream">): ContentDigest {
-  const { format, stage, version, tools, config, files } = fingerprint;
-  return digestText(canonicalJson({ format, stage, version, tools, config, files }));
+  const { format, stage, code, tools, config, files } = fingerprint;
+  return digestText(canonicalJson({ format, stage, code, tools, config, files }));
 }
 
 /** One component in which two fingerprints differ, in words a user can act on. */
 export interface FingerprintDifference {
-  component: "format" | "version" | "tools" | "config" | "files" | "upstream";
-  /** Dotted config key, file path, tool or upstream stage name ("" for format/version). */
+  component: "format" | "code" | "tools" | "config" | "files" | "upstream";
+  /** Dotted config key, file path, tool or upstream stage name ("" for format/code). */
   name: string;
   before: unknown;
   after: unknown;
@@ -60,13 +60,8 @@ export function diffFingerprints(before: Fingerprint, after: Fingerprint): Finge
   if (before.format !== after.format) {
     differences.push({ component: "format", name: "", before: before.format, after: after.format });
   }
-  if (before.version !== after.version) {
-    differences.push({
-      component: "version",
-      name: "",
-      before: before.version,
-      after: after.version,
-    });
+  if (before.code !== after.code) {
+    differences.push({ component: "code", name: "", before: before.code, after: after.code });
   }
   for (const component of ["tools", "config", "files", "upstream"] as const) {
     const a = before[component] as Record<string, unknown>;
@@ -93,8 +88,8 @@ export function describeDifference(difference: FingerprintDifference): string {
   switch (difference.component) {
     case "format":
       return `cache key format changed (${show(difference.before)} → ${show(difference.after)})`;
-    case "version":
-      return `stage implementation version ${show(difference.before)} → ${show(difference.after)}`;
+    case "code":
+      return `the stage's code changed (${shortDigest(difference.before)} → ${shortDigest(difference.after)})`;
     case "tools":
       return `tool ${difference.name}: ${show(difference.before)} → ${show(difference.after)}`;
     case "config": {

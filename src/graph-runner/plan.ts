@@ -13,6 +13,7 @@ import {
   type FingerprintDifference,
 } from "./fingerprint.js";
 import { topologicalOrder } from "./graph.js";
+import { describeDamage } from "./object-store.js";
 import type { BuildOptions } from "./runner.js";
 import { gatherStageInputs } from "./stage-inputs.js";
 
@@ -104,9 +105,8 @@ export async function planBuild(options: PlanOptions): Promise<StagePlan[]> {
       record === undefined ? undefined : diffFingerprints(record.fingerprint, fingerprint);
     const withDiff = differences === undefined ? {} : { differences };
     const forced = options.force?.includes(stage.name) ?? false;
-    const hit = await context.store
-      .readEntry(stage.name, key)
-      .then((entry) => (entry === undefined ? undefined : context.store.lookup(stage.name, key)));
+    const found = await context.store.lookup(stage.name, key, { evict: false });
+    const hit = found.kind === "hit" ? found.entry : undefined;
     if (hit !== undefined) {
       outputsDigests.set(stage.name, hit.outputsDigest);
       plans.set(stage.name, {
@@ -125,11 +125,13 @@ export async function planBuild(options: PlanOptions): Promise<StagePlan[]> {
       action: "run",
       state: record === undefined ? "never-built" : "stale",
       reason:
-        record === undefined
-          ? "never built"
-          : first === undefined
-            ? "cache entry was removed"
-            : describeDifference(first),
+        found.kind === "damaged"
+          ? describeDamage(found.problems)
+          : record === undefined
+            ? "never built"
+            : first === undefined
+              ? "cache entry was removed"
+              : describeDifference(first),
       key,
       ...withDiff,
     });

@@ -1,11 +1,12 @@
 /**
  * The long-lived state of one cache directory: object store, stat memo, tool
- * probe, key locks and last-build records. A single build creates one; watch
+ * probe, code-identity memo, key locks and last-build records. A single build creates one; watch
  * mode keeps one across rebuilds so memos stay warm and in-process locks see
  * each other.
  */
 import { join } from "node:path";
 import { BuildRecords } from "./build-records.js";
+import { CodeIdentityMemo } from "./code-identity.js";
 import { KeyLocks } from "./key-lock.js";
 import { ObjectStore } from "./object-store.js";
 import { StatMemo } from "./stat-memo.js";
@@ -16,6 +17,8 @@ export interface RunnerContext {
   store: ObjectStore;
   memo: StatMemo;
   tools: ToolProbe;
+  /** Stage code digests, valid while the code's files keep their stat. */
+  code: CodeIdentityMemo;
   locks: KeyLocks;
   records: BuildRecords;
   /** Persists memos; call after a build (cheap when nothing changed). */
@@ -25,15 +28,17 @@ export interface RunnerContext {
 export async function createRunnerContext(cacheDir: string): Promise<RunnerContext> {
   const memo = await StatMemo.load(join(cacheDir, "stat-memo.json"));
   const tools = new ToolProbe(join(cacheDir, "tool-memo.json"));
+  const code = await CodeIdentityMemo.load(join(cacheDir, "code-memo.json"));
   return {
     cacheDir,
-    store: new ObjectStore(cacheDir),
+    store: new ObjectStore(cacheDir, memo),
     memo,
     tools,
+    code,
     locks: new KeyLocks(join(cacheDir, "locks")),
     records: new BuildRecords(join(cacheDir, "records")),
     async flush() {
-      await Promise.all([memo.save(), tools.save()]);
+      await Promise.all([memo.save(), tools.save(), code.save()]);
     },
   };
 }

@@ -11,8 +11,10 @@
  */
 import { mkdir, readdir, rm, stat, symlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
+import { removeDeadTempSiblings } from "./atomic-write.js";
+import { BuildPins } from "./build-pins.js";
 import { canonicalJson } from "./canonical-json.js";
-import { type CacheKey, digestText } from "./digest.js";
+import { type CacheKey, digestFile, digestText } from "./digest.js";
 import type { BuildEvent, BuildResult, StageOutcome } from "./events.js";
 import {
   computeCacheKey,
@@ -22,7 +24,7 @@ import {
 } from "./fingerprint.js";
 import { topologicalOrder } from "./graph.js";
 import { materializeOutputs } from "./materialize.js";
-import { type CacheEntry, ENTRY_FORMAT, type OutputFile } from "./object-store.js";
+import { type CacheEntry, describeDamage, ENTRY_FORMAT, type OutputFile } from "./object-store.js";
 import type { RunnerContext } from "./runner-context.js";
 import { Semaphore } from "./semaphore.js";
 import type { ConfigTree, StageContext, StageDefinition, UpstreamOutputs } from "./stage.js";
@@ -73,6 +75,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
   const controllers = new Map<string, AbortController>();
   const results = new Map<string, Promise<StageResult>>();
   const startedAt = Date.now();
+  const pins = new BuildPins(options.context.cacheDir);
 
   emit({ type: "build-start", stages: order.map((stage) => stage.name) });
   for (const stage of order) {
@@ -135,8 +138,19 @@ export function startBuild(options: BuildOptions): BuildHandle {
       const forced = options.force?.includes(stage.name) ?? false;
       const { store, locks } = options.context;
 
+      let damage: string | undefined;
+      const lookup = async (): Promise<CacheEntry | undefined> => {
+        const found = await store.lookup(stage.name, key);
+        if (found.kind === "hit") return found.entry;
+        if (found.kind === "damaged") {
+          emit({ type: "cache-damaged", stage: stage.name, key, problems: found.problems });
+          damage = `${describeDamage(found.problems)}; evicted, rerunning`;
+        }
+        return undefined;
+      };
+      await pins.pinEntry(stage.name, key, signal);
       if (!forced) {
-        const hit = await store.lookup(stage.name, key);
+        const hit = await lookup();
         if (hit !== undefined) return await finishWithEntry(stage, hit, "cached");
       }
       const lock = await locks.acquire(key, signal, () =>
@@ -144,12 +158,14 @@ export function startBuild(options: BuildOptions): BuildHandle {
       );
       try {
         if (!forced) {
-          const hit = await store.lookup(stage.name, key);
+          const hit = await lookup();
           if (hit !== undefined) return await finishWithEntry(stage, hit, "cached");
         }
         await slots.acquire(signal);
         try {
-          const reason = forced ? "forced with --force" : await explainMiss(stage, fingerprint);
+          const reason = forced
+            ? "forced with --force"
+            : (damage ?? (await explainMiss(stage, fingerprint)));
           emit({ type: "stage-start", stage: stage.name, key, reason, tools: fingerprint.tools });
           const entry = await executeStage(
             stage,
@@ -242,7 +258,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
       await (stage.run as NonNullable<StageDefinition["run"]>)(context);
       // A run that ignored its signal and finished anyway is still discarded.
       signal.throwIfAborted();
-      const outputs = await storeOutputs(outDir);
+      const outputs = await storeOutputs(outDir, signal);
       const entry: CacheEntry = {
         format: ENTRY_FORMAT,
         stage: stage.name,
@@ -296,7 +312,10 @@ export function startBuild(options: BuildOptions): BuildHandle {
     };
   }
 
-  async function storeOutputs(outDir: string): Promise<Record<string, OutputFile>> {
+  async function storeOutputs(
+    outDir: string,
+    signal: AbortSignal,
+  ): Promise<Record<string, OutputFile>> {
     const entries = await readdir(outDir, { withFileTypes: true, recursive: true });
     const outputs: Record<string, OutputFile> = {};
     const files = entries
@@ -308,11 +327,15 @@ export function startBuild(options: BuildOptions): BuildHandle {
         return join(entry.parentPath ?? entry.path, entry.name);
       })
       .sort();
-    for (const file of files) {
+    // Pinned before they enter the store, so a concurrent gc never takes an
+    // object whose entry is not written yet.
+    const digests = await Promise.all(files.map((file) => digestFile(file)));
+    await pins.pinObjects(digests, signal);
+    for (const [i, file] of files.entries()) {
       const info = await stat(file);
       const relativePath = relative(outDir, file).split(sep).join("/");
       outputs[relativePath] = {
-        digest: await options.context.store.adoptFile(file),
+        digest: await options.context.store.adoptFile(file, digests[i]),
         size: info.size,
         executable: (info.mode & 0o111) !== 0,
       };
@@ -325,6 +348,9 @@ export function startBuild(options: BuildOptions): BuildHandle {
     for (const stage of order) {
       outcomes[stage.name] = (await results.get(stage.name))?.outcome ?? "skipped";
     }
+    await pins.close();
+    // Staging folders a killed build left beside the outputs (see materialize.ts).
+    if (options.outputDir !== undefined) await removeDeadTempSiblings(options.outputDir);
     await options.context.flush();
     const values = Object.values(outcomes);
     const buildResult: BuildResult = {

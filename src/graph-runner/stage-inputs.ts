@@ -4,6 +4,7 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { codeDigest } from "./code-identity.js";
 import type { ContentDigest } from "./digest.js";
 import { FINGERPRINT_FORMAT, type Fingerprint } from "./fingerprint.js";
 import type { RunnerContext } from "./runner-context.js";
@@ -119,7 +120,8 @@ export async function gatherStageInputs(
   workspaceRoot: string,
 ): Promise<StageInputs> {
   const slice = selectStageConfig(config, stage);
-  const [inputFiles, toolList] = await Promise.all([
+  const [code, inputFiles, toolList] = await Promise.all([
+    codeDigest(stage.implementation, context.code),
     expandInputFiles(stage, slice, workspaceRoot),
     Promise.all((stage.tools ?? []).map((tool) => context.tools.identify(tool))),
   ]);
@@ -128,7 +130,7 @@ export async function gatherStageInputs(
   const local: LocalFingerprint = {
     format: FINGERPRINT_FORMAT,
     stage: stage.name,
-    version: stage.version,
+    code,
     tools: Object.fromEntries(toolList.map((tool) => [tool.name, tool.version])),
     config: slice as Record<string, unknown>,
     files,

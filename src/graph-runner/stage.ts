@@ -14,8 +14,13 @@ export interface StageDefinition {
   name: string;
   /** One line for `graph` and `status`. */
   description: string;
-  /** Bump whenever a change to the implementation can change its outputs. */
-  version: string;
+  /**
+   * The module that implements the stage (its `import.meta.url`): the digest
+   * of everything it can load is part of the key (see code-identity.ts), so
+   * any change to the code reruns the stage. Templates and other sources it
+   * reads at run time are declared in `fileInputs`.
+   */
+  implementation: string;
   /** Stages whose outputs this one reads. */
   upstream: readonly string[];
   /**

@@ -86,6 +86,24 @@ export class StatMemo {
     return digest;
   }
 
+  /**
+   * Records `digest` for `path` without reading it: for a caller that just
+   * hashed the bytes itself and owns the file (the object store, storing an
+   * output it hashed a moment ago).
+   */
+  remember(path: string, digest: ContentDigest): void {
+    const info = statSync(path);
+    this.#entries.set(path, {
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+      ctimeMs: info.ctimeMs,
+      ino: info.ino,
+      digest,
+      hashedAtMs: Date.now(),
+    });
+    this.#dirty = true;
+  }
+
   /** Files actually read and hashed by this memo so far (a no-op build should read none). */
   get hashedFiles(): number {
     return this.#hashedFiles;

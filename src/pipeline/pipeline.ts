@@ -110,7 +110,7 @@ export function createPipeline(options: PipelineOptions): StageDefinition[] {
       name,
       description: place.description,
       upstream: place.upstream,
-      version: "0",
+      implementation: import.meta.url,
       configKeys: [],
     };
   });

@@ -21,7 +21,7 @@ import { INT8_MODEL_STEM } from "./quantize.js";
 export const CODEGEN_SUMMARY = CODEGEN_SUMMARY_FILE;
 
 export const createCodegenStage: StageFactory = () => ({
-  version: "3",
+  implementation: import.meta.url,
   // Recorded in codegen.json beside the board the cost model was measured
   // on; the kernels choose their DSP or portable path from the target flags.
   // The resource estimate codegen.json carries is the tables' board's: the

@@ -20,7 +20,7 @@ export const HOST_EXECUTABLE = "tf_model_host";
 export const HOST_DEBUG_EXECUTABLE = "tf_model_host_debug";
 
 export const createCompileHostStage: StageFactory = () => ({
-  version: "2",
+  implementation: import.meta.url,
   configKeys: [],
   fileInputs: () => [join(cTemplatesDir, "model", "tf_model_host.c")],
   tools: [HOST_CC],

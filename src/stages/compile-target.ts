@@ -103,7 +103,7 @@ function formatBytes(n: number): string {
 }
 
 export const createCompileTargetStage: StageFactory = () => ({
-  version: "3",
+  implementation: import.meta.url,
   configKeys: [...TARGET_BOARD_KEYS],
   fileInputs: () => [harnessDir, deviceHarness, targetHarness],
   tools: [TARGET_CC, TARGET_SIZE],

@@ -29,7 +29,7 @@ const KEYS = {
 } as const;
 
 export const createDatasetStage: StageFactory = () => ({
-  version: "1",
+  implementation: import.meta.url,
   configKeys: Object.values(KEYS),
   fileInputs: (config) => [config[KEYS.path] as string, ...optionalString(config, KEYS.testPath)],
   describeMissingInput: (path, config) =>

@@ -65,7 +65,7 @@ export interface FinetuneReport {
 }
 
 export const createFinetuneStage: StageFactory = (options) => ({
-  version: "1",
+  implementation: import.meta.url,
   configKeys: [...TRAINING_STAGE_KEYS, "training.sparsenas"],
   tools: [createBackendTool(options.backend)],
   async run(context) {

@@ -1,6 +1,6 @@
 /**
  * Stage implementations by name. Each lives in its own module here and
- * declares its version, the configuration keys and files it reads, the tools
+ * declares its module (its code is part of its key), the configuration keys and files it reads, the tools
  * it runs and its `run` function; `src/pipeline/pipeline.ts` places it in the
  * graph. A stage absent from this table is not implemented yet.
  */

@@ -28,7 +28,7 @@ export interface QuantizeReport {
 }
 
 export const createQuantizeStage: StageFactory = () => ({
-  version: "1",
+  implementation: import.meta.url,
   configKeys: [
     "quantization.calibration_images",
     "quantization.activation_range",

@@ -21,7 +21,7 @@ import type { StageFactory } from "./index.js";
 export const REPORT_FILE = "report.json";
 
 export const createReportStage: StageFactory = () => ({
-  version: "2",
+  implementation: import.meta.url,
   // board.compiler: whether each prediction's tables were measured with these flags.
   configKeys: ["name", "board.name", "board.clock_hz", "board.compiler"],
   async run(context) {

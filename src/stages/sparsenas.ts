@@ -109,7 +109,7 @@ function isSearch(config: StageConfig): boolean {
 }
 
 export const createSparsenasStage: StageFactory = (options) => ({
-  version: "3",
+  implementation: import.meta.url,
   configKeys: [...TRAINING_STAGE_KEYS, "sparsity"],
   conditionalConfigKeys: (config) => (isSearch(config) ? ["search", ...SEARCH_BOARD_KEYS] : []),
   tools: [createBackendTool(options.backend)],

@@ -90,7 +90,7 @@ export interface SupernasReport {
 }
 
 export const createSupernasStage: StageFactory = (options) => ({
-  version: "2",
+  implementation: import.meta.url,
   configKeys: [...TRAINING_STAGE_KEYS, "training.supernas"],
   tools: [createBackendTool(options.backend)],
   async run(context) {

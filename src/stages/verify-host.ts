@@ -29,7 +29,7 @@ export interface VerifyHostReport {
 }
 
 export const createVerifyHostStage: StageFactory = () => ({
-  version: "1",
+  implementation: import.meta.url,
   configKeys: ["verification.host_images", "dataset.normalization"],
   async run(context) {
     const { readLayerKernels, verifyHost } = await import("../codegen/index.js");

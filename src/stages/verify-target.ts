@@ -21,12 +21,14 @@
  * Inputs:  dataset (test split, or validation), quantize/model-int8.*,
  *          compile-target/tf_model_target.elf, tf_model_target_debug.elf,
  *          tf_model_target_profile.elf, compile-target.json (layer kernels,
- *          for the diagnosis and the profile's length)
+ *          for the diagnosis and the profile's length);
+ *          templates/c/qemu-plugin/insn_count.c (the plugin's source)
  * Outputs: verify-target.json ({ images, instructions_per_inference,
  *          instructions, layer_instructions })
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { qemuPluginSource } from "../toolchain/c-sources.js";
 import { HOST_CC, QEMU_SYSTEM_ARM, TARGET_NM } from "../toolchain/tools.js";
 import {
   boardFromConfig,
@@ -97,12 +99,15 @@ export function describeOutputMismatch(
 }
 
 export const createVerifyTargetStage: StageFactory = () => ({
-  version: "2",
+  implementation: import.meta.url,
   configKeys: [
     "verification.target_images",
     "dataset.normalization",
     ...TARGET_BOARD_KEYS.filter((key) => key === "board.name" || key === "board.emulator"),
   ],
+  // The instruction-counting plugin is compiled from this source on first
+  // use; an edit to it changes what verify-target measures.
+  fileInputs: () => [qemuPluginSource],
   tools: [QEMU_SYSTEM_ARM, TARGET_NM, HOST_CC],
   async run(context) {
     const [{ runInt8 }, { runEmulatorModel }, { product }, layerTrace] = await Promise.all([

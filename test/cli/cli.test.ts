@@ -208,7 +208,7 @@ describe("command line", () => {
       {
         name: "report",
         description: "writes a report",
-        version: "1",
+        implementation: import.meta.url,
         upstream: [],
         configKeys: [],
         async run(context: { outDir: string }) {
@@ -224,7 +224,7 @@ describe("command line", () => {
         createStages: stages,
         output: { out: (line) => out.push(line), err: (line) => out.push(line) },
       });
-      assert.equal(code, 0);
+      assert.equal(code, 0, out.join("\n"));
       const text = out.join("\n").replaceAll(`${ws.root}/`, "");
       assert.match(text, new RegExp(`${expectedAction}\\s+report`));
       assert.match(text, /report build\/test\/report\/report\.json/);

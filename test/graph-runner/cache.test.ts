@@ -71,7 +71,7 @@ describe("cache maintenance and explanations", () => {
     const project = await openProject({ cwd: ws.root, createStages: harness.createStages });
     const untouched = await gcCache(project.workspace);
     assert.equal(untouched.objectsRemoved, 0);
-    const squeezed = await gcCache(project.workspace, 0);
+    const squeezed = await gcCache(project.workspace, { maxBytes: 0 });
     assert.equal(squeezed.entriesRemoved, 6);
     assert.equal(squeezed.bytesRemaining, 0);
     const run = await harness.build();
@@ -94,7 +94,7 @@ describe("cache maintenance and explanations", () => {
     const first = await gcCache(project.workspace);
     assert.equal(first.resumeDirsRemoved, 1);
     assert.deepEqual(await readdir(resume), [unfinished], "an interrupted run's state is kept");
-    const squeezed = await gcCache(project.workspace, 1_000_000_000);
+    const squeezed = await gcCache(project.workspace, { maxBytes: 1_000_000_000 });
     assert.equal(squeezed.resumeDirsRemoved, 1);
     assert.deepEqual(await readdir(resume), []);
   });

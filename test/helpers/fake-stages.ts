@@ -38,7 +38,7 @@ export function createFakeStages(spec: FakePipelineSpec): StageDefinition[] {
     (stage): StageDefinition => ({
       name: stage.name,
       description: `fake stage ${stage.name}`,
-      version: "1",
+      implementation: import.meta.url,
       upstream: stage.upstream ?? [],
       configKeys: stage.configKeys ?? [],
       fileInputs: () => stage.inputs ?? [],

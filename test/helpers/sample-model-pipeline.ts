@@ -14,7 +14,7 @@ const sampleFinetune: StageDefinition = {
   name: "finetune",
   description: "a fixed float model standing in for the searched one",
   upstream: [],
-  version: "1",
+  implementation: import.meta.url,
   configKeys: [],
   async run(context) {
     const model = buildMobileVitSample({ dim: 32, heads: 2, layers: 1, resolution: 32 });

@@ -60,7 +60,7 @@ function stagesWithCorruptWeight(corrupted: { layer?: number }): () => StageDefi
       if (stage.name !== "codegen" || run === undefined) return stage;
       return {
         ...stage,
-        version: `${stage.version}-corrupt-weight`,
+        implementation: import.meta.url,
         async run(context) {
           await run(context);
           const source = join(context.outDir, "tf_model.c");
