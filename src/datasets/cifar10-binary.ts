@@ -29,6 +29,9 @@ export const cifar10SplitFiles = {
 
 export type Cifar10Split = keyof typeof cifar10SplitFiles;
 
+/** Images per split in the official release (five training batches of 10000). */
+export const CIFAR10_OFFICIAL_IMAGES = { train: 50_000, test: 10_000 } as const;
+
 export interface Cifar10LoadOptions {
   /** Directory holding the `.bin` files and `batches.meta.txt`. */
   readonly directory: string;
