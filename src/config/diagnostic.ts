@@ -32,11 +32,13 @@ export interface Position {
   column: number;
 }
 
+/** YAML breaks lines at LF, CRLF and a lone CR; so do positions. */
 export function positionOf(text: string, offset: number): Position {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
+    const code = text.charCodeAt(i);
+    if (code === 10 || (code === 13 && text.charCodeAt(i + 1) !== 10)) {
       line++;
       lineStart = i + 1;
     }
@@ -63,8 +65,8 @@ export function renderDiagnostic(diagnostic: Diagnostic): string {
   const { text } = diagnostic.source;
   const { line, column } = positionOf(text, diagnostic.offset);
   const lineStart = diagnostic.offset - (column - 1);
-  const newline = text.indexOf("\n", lineStart);
-  const sourceLine = text.slice(lineStart, newline === -1 ? undefined : newline).replace(/\r$/, "");
+  const lineEnd = /\r|\n/.exec(text.slice(lineStart))?.index;
+  const sourceLine = text.slice(lineStart, lineEnd === undefined ? undefined : lineStart + lineEnd);
   const width = Math.max(1, Math.min(diagnostic.length, sourceLine.length - (column - 1)));
   const gutter = `${line} | `;
   return [

@@ -11,6 +11,7 @@ import { basename, dirname, extname, isAbsolute, resolve } from "node:path";
 import { DATASET_CHECKS } from "./dataset-checks.js";
 import { ConfigError, createDiagnostic, type Diagnostic } from "./diagnostic.js";
 import { loadBoardProfile } from "./load-board.js";
+import { defineKey, ownValue } from "./own-keys.js";
 import { readYamlFile } from "./read-source.js";
 import { validateAgainstSchema } from "./schema-validation.js";
 import { SEARCH_SETTINGS_CHECKS } from "./search-settings-checks.js";
@@ -240,10 +241,13 @@ function deepMerge(base: unknown, override: unknown): Record<string, unknown> {
   return mergeValue(base, override) as Record<string, unknown>;
 }
 
+/** By own keys only (own-keys.ts): a `__proto__` key merges as data and is reported unknown. */
 function mergeValue(base: unknown, override: unknown): unknown {
   if (isMap(base) && isMap(override)) {
     const result: Record<string, unknown> = { ...base };
-    for (const [key, value] of Object.entries(override)) result[key] = mergeValue(base[key], value);
+    for (const [key, value] of Object.entries(override)) {
+      defineKey(result, key, mergeValue(ownValue(base, key), value));
+    }
     return result;
   }
   return structuredClone(override);

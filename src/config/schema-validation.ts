@@ -59,7 +59,7 @@ export async function validateAgainstSchema(
  * Drops errors that only repeat or mislead. With `oneOf`, ajv reports the
  * failure of every branch and then "must match exactly one schema":
  *
- *   - a field that takes a value or a list of values (`intChoice`) given a
+ *   - a field that takes a value or a list of values (`widthChoice`) given a
  *     list fails the single-value branch too ("must be integer"), which says
  *     nothing useful; only the branch of the value's kind (list or not)
  *     speaks about it;
@@ -171,10 +171,14 @@ function describeError(error: ErrorObject): string {
     case "required":
       return at(`missing required key "${String(params.missingProperty)}"`);
     case "type":
-      return at(`must be ${String(params.type)}, got ${typeName(error.data)}`);
+      return at(
+        isNonFinite(error.data)
+          ? `must be a finite ${String(params.type)}, got ${showValue(error.data)}`
+          : `must be ${String(params.type)}, got ${typeName(error.data)}`,
+      );
     case "enum":
       return at(
-        `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(error.data)}`,
+        `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${showValue(error.data)}`,
       );
     case "const":
       return at(`must be ${JSON.stringify(params.allowedValue)}`);
@@ -198,7 +202,7 @@ function describeError(error: ErrorObject): string {
       const later = laterDuplicate(error);
       const earlier = Math.min(Number(params.i), Number(params.j));
       const value = Array.isArray(error.data) ? error.data[later] : undefined;
-      return `${path}[${later}]: ${JSON.stringify(value)} is already listed (at [${earlier}]); list each value once`;
+      return `${path}[${later}]: ${showValue(value)} is already listed (at [${earlier}]); list each value once`;
     }
     default:
       return at(error.message ?? `fails ${error.keyword}`);
@@ -207,7 +211,7 @@ function describeError(error: ErrorObject): string {
 
 /**
  * The list branch of a field that takes one value or a list of choices
- * (`intChoice`, `kernelChoice`, `sparsity.global_target`): a `oneOf` whose
+ * (`widthChoice` and the other `*Choice` definitions, `sparsity.global_target`): a `oneOf` whose
  * second branch is the list.
  */
 const CHOICE_LIST = /\/oneOf\/\d+\/minItems$/;
@@ -224,6 +228,17 @@ function discriminatorValues(error: ErrorObject): string[] {
       ?.oneOf ?? [];
   const tag = String((error.params as { tag: string }).tag);
   return branches.map((branch) => String(branch.properties?.[tag]?.const));
+}
+
+/** YAML's `.nan` and `.inf` parse to numbers JSON cannot hold (JSON.stringify says null). */
+function isNonFinite(value: unknown): value is number {
+  return typeof value === "number" && !Number.isFinite(value);
+}
+
+/** A value as users wrote it: JSON, except the non-finite numbers, spelt as in YAML. */
+function showValue(value: unknown): string {
+  if (isNonFinite(value)) return Number.isNaN(value) ? ".nan" : value > 0 ? ".inf" : "-.inf";
+  return JSON.stringify(value) ?? String(value);
 }
 
 function typeName(value: unknown): string {

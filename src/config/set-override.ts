@@ -4,14 +4,15 @@
  * source layer, so schema errors in it point into the argument itself:
  * `<--set #1>:1:17: sparsity.global_target: must be <= 0.99`.
  */
-import { type Node, parseDocument } from "yaml";
+import type { Node } from "yaml";
 import { createDiagnostic, type Diagnostic, type SourceText } from "./diagnostic.js";
+import { defineKey, ownValue } from "./own-keys.js";
 import {
-  cleanYamlMessage,
   collectLocations,
   escapePointerSegment,
   type LocatedDocument,
   type NodeLocation,
+  parseYamlText,
 } from "./yaml-source.js";
 
 export interface SetOverride {
@@ -49,20 +50,24 @@ export function parseSetOverride(
       ],
     };
   }
-  const document = valueText === "" ? undefined : parseDocument(valueText);
-  const [syntaxError] = document?.errors ?? [];
-  if (syntaxError !== undefined) {
+  const parsed = valueText === "" ? undefined : parseYamlText(source, valueText, equals + 1);
+  const [problem] = parsed?.diagnostics ?? [];
+  if (parsed?.document === undefined && problem !== undefined) {
+    // A syntax error underlines the whole value; a limit (nesting, aliases), the place.
     return {
       diagnostics: [
-        createDiagnostic(
-          source,
-          { offset: equals + 1, length: valueText.length },
-          `value is not valid YAML: ${cleanYamlMessage(syntaxError.message)}`,
-        ),
+        parsed?.syntax === true
+          ? createDiagnostic(
+              source,
+              { offset: equals + 1, length: valueText.length },
+              `value is not valid YAML: ${problem.message}`,
+            )
+          : problem,
       ],
     };
   }
-  const value: unknown = document === undefined ? "" : document.toJS();
+  const document = parsed?.document;
+  const value: unknown = parsed === undefined ? "" : parsed.value;
   const locations = new Map<string, NodeLocation>();
   let pointer = "";
   let keyStart = 0;
@@ -87,7 +92,11 @@ export function parseSetOverride(
   };
 }
 
-/** Sets `path` in `target` (a merged configuration), creating maps as needed. */
+/**
+ * Sets `path` in `target` (a merged configuration), creating maps as needed.
+ * Only own keys are followed and written: `--set __proto__.x=1` names a key
+ * like any other (the schema rejects it), never Object.prototype.
+ */
 export function applySetOverride(
   target: Record<string, unknown>,
   override: SetOverride,
@@ -114,10 +123,10 @@ export function applySetOverride(
       }
       continue;
     }
-    if (isLast) container[segment] = override.value;
+    if (isLast) defineKey(container, segment, override.value);
     else {
-      if (!isPlainContainer(container[segment])) container[segment] = {};
-      node = container[segment];
+      if (!isPlainContainer(ownValue(container, segment))) defineKey(container, segment, {});
+      node = ownValue(container, segment);
     }
   }
   return undefined;

@@ -2,9 +2,14 @@
  * Parses YAML while keeping, for every value, where it came from: a map from
  * JSON Pointer (the form ajv reports) to the source ranges of the value and
  * of its key. Later checks use it to point at the exact line and column.
+ * Hostile text (nesting thousands deep, alias bombs, `__proto__` keys) gives
+ * diagnostics like any other mistake: see yaml-nesting.ts and
+ * yaml-plain-value.ts.
  */
-import { isMap, isPair, isScalar, isSeq, type Node, parseDocument } from "yaml";
+import { type Document, isMap, isPair, isScalar, isSeq, type Node, parseDocument } from "yaml";
 import { createDiagnostic, type Diagnostic, type SourceText } from "./diagnostic.js";
+import { findTooDeepNesting, NESTING_MESSAGE } from "./yaml-nesting.js";
+import { plainKeyText, toPlainValue } from "./yaml-plain-value.js";
 
 export interface Range {
   offset: number;
@@ -38,20 +43,70 @@ export function escapePointerSegment(segment: string): string {
 }
 
 export function parseYamlSource(source: SourceText): LocatedDocument {
-  const document = parseDocument(source.text, { prettyErrors: false, uniqueKeys: true });
-  const diagnostics = [...document.errors, ...document.warnings].map((problem) =>
-    createDiagnostic(
-      source,
-      { offset: problem.pos[0], length: Math.max(0, problem.pos[1] - problem.pos[0]) },
-      cleanYamlMessage(problem.message),
-    ),
-  );
   const locations = new Map<string, NodeLocation>();
-  if (diagnostics.length > 0) return { source, value: undefined, locations, diagnostics };
-  const root = document.contents as Node | null;
+  const parsed = parseYamlText(source, source.text, 0);
+  if (parsed.document === undefined) {
+    return { source, value: undefined, locations, diagnostics: parsed.diagnostics };
+  }
+  const root = parsed.document.contents as Node | null;
   locations.set("", { value: rangeOf(root, 0) ?? { offset: 0, length: 0 }, replaces: false });
   if (root !== null) collectLocations(root, "", locations);
-  return { source, value: document.toJS({ maxAliasCount: 1000 }) ?? null, locations, diagnostics };
+  return { source, value: parsed.value, locations, diagnostics: [] };
+}
+
+export type ParsedYaml =
+  | { document: Document; value: unknown; diagnostics: [] }
+  | {
+      document?: undefined;
+      value?: undefined;
+      diagnostics: Diagnostic[];
+      /** The yaml parser's own syntax errors, rather than a limit of ours. */
+      syntax: boolean;
+    };
+
+/**
+ * `text` (found at `shift` in `source`, for a `--set` value) as a document
+ * and its plain value, or the problems that stop it: nesting past the limit
+ * (checked first: deeper text would exhaust the parser's stack), syntax
+ * errors, then what the plain value refuses.
+ */
+export function parseYamlText(source: SourceText, text: string, shift: number): ParsedYaml {
+  // The yaml package reads a lone CR as no line break at all: the whole file
+  // would be one line, and its errors make no sense.
+  const loneCr = /\r(?!\n)/.exec(text);
+  if (loneCr !== null) {
+    const message =
+      "a line break here is a carriage return alone (old Mac line ends): save the file with LF or CRLF line ends";
+    return {
+      diagnostics: [createDiagnostic(source, { offset: loneCr.index + shift, length: 1 }, message)],
+      syntax: false,
+    };
+  }
+  const tooDeep = findTooDeepNesting(text);
+  if (tooDeep !== undefined) {
+    const range = { offset: tooDeep.offset + shift, length: tooDeep.length };
+    return { diagnostics: [createDiagnostic(source, range, NESTING_MESSAGE)], syntax: false };
+  }
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const problems = [...document.errors, ...document.warnings];
+  if (problems.length > 0) {
+    return {
+      diagnostics: problems.map((problem) =>
+        createDiagnostic(
+          source,
+          { offset: problem.pos[0] + shift, length: Math.max(0, problem.pos[1] - problem.pos[0]) },
+          cleanYamlMessage(problem.message),
+        ),
+      ),
+      syntax: true,
+    };
+  }
+  const plain = toPlainValue(document, shift);
+  if (!plain.ok) {
+    const problem = createDiagnostic(source, plain.problem.range, plain.problem.message);
+    return { diagnostics: [problem], syntax: false };
+  }
+  return { document, value: plain.value, diagnostics: [] };
 }
 
 function rangeOf(node: Node | null | undefined, shift: number): Range | undefined {
@@ -75,7 +130,8 @@ export function collectLocations(
     for (const item of node.items) {
       if (!isPair(item)) continue;
       const keyNode = item.key as Node | null;
-      const keyText = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      // Non-scalar keys never get this far: yaml-plain-value.ts refuses them.
+      const keyText = isScalar(keyNode) ? plainKeyText(keyNode.value) : String(keyNode);
       const childPointer = `${pointer}/${escapePointerSegment(keyText)}`;
       const keyRange = rangeOf(keyNode, shift);
       const valueNode = item.value as Node | null;

@@ -148,6 +148,12 @@ export async function computeDatasetArtifacts(
     validationFraction,
     seed: options.seed,
   });
+  // Rounding per class can hold out every image of a tiny source; training on none fails late.
+  if (indices.train.length === 0) {
+    throw new Error(
+      `no training images: validation_fraction ${validationFraction} holds out all ${full.count} images of the training source`,
+    );
+  }
   const splits: [SplitName, ImageDataset][] = [
     ["train", selectImages(full, indices.train)],
     ["validation", selectImages(full, indices.validation)],

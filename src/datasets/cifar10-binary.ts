@@ -4,7 +4,7 @@
  * each a row-major 32x32 plane). No header, no delimiter. We return NHWC
  * (interleaved) pixels, the layout the trainer and the C engine use.
  */
-import { access, readFile } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { assertSha256, loadSha256Sums } from "./checksum.js";
 import type { ImageDataset } from "./image-dataset.js";
@@ -29,6 +29,9 @@ export const cifar10SplitFiles = {
 
 export type Cifar10Split = keyof typeof cifar10SplitFiles;
 
+/** Images per split in the official release (five training batches of 10000). */
+export const CIFAR10_OFFICIAL_IMAGES = { train: 50_000, test: 10_000 } as const;
+
 export interface Cifar10LoadOptions {
   /** Directory holding the `.bin` files and `batches.meta.txt`. */
   readonly directory: string;
@@ -43,23 +46,37 @@ export interface Cifar10LoadOptions {
 }
 
 /**
- * Decodes CIFAR-10 binary records. A length that is not a whole number of
- * records, or a label outside 0-9, is an error naming `source` and the
- * record index.
+ * Why a CIFAR-10 file of `length` bytes cannot be read, naming `source`, or
+ * undefined when it holds whole records. The check does not depend on how
+ * many records are used: a file cut short is corrupt even when a limit stops
+ * reading before its end, and an empty one would make an empty split whose
+ * accuracy is 0 / 0.
+ */
+export function cifar10LengthProblem(length: number, source: string): string | undefined {
+  if (length === 0) {
+    return `${source}: empty file, expected ${CIFAR10_RECORD_BYTES}-byte CIFAR-10 records (1 label byte + 3072 pixel bytes)`;
+  }
+  if (length % CIFAR10_RECORD_BYTES === 0) return undefined;
+  const whole = Math.floor(length / CIFAR10_RECORD_BYTES);
+  return (
+    `${source}: truncated at record ${whole} (${length} bytes is not a multiple of ` +
+    `the ${CIFAR10_RECORD_BYTES}-byte record size)`
+  );
+}
+
+/**
+ * Decodes CIFAR-10 binary records. A length that is not a whole, non-zero
+ * number of records, or a label outside 0-9, is an error naming `source` and
+ * the record index.
  */
 export function decodeCifar10Records(
   bytes: Uint8Array,
   source: string,
   limit = Number.POSITIVE_INFINITY,
 ): { images: Uint8Array; labels: Uint8Array } {
-  const whole = Math.floor(bytes.length / CIFAR10_RECORD_BYTES);
-  if (bytes.length % CIFAR10_RECORD_BYTES !== 0 && whole < limit) {
-    throw new Error(
-      `${source}: truncated at record ${whole} (${bytes.length} bytes is not a multiple of ` +
-        `the ${CIFAR10_RECORD_BYTES}-byte record size)`,
-    );
-  }
-  const count = Math.min(whole, limit);
+  const problem = cifar10LengthProblem(bytes.length, source);
+  if (problem !== undefined) throw new Error(problem);
+  const count = Math.min(bytes.length / CIFAR10_RECORD_BYTES, limit);
   const plane = CIFAR10_SIDE * CIFAR10_SIDE;
   const images = new Uint8Array(count * plane * CIFAR10_CHANNELS);
   const labels = new Uint8Array(count);
@@ -170,6 +187,12 @@ export async function loadCifar10Binary(options: Cifar10LoadOptions): Promise<Im
         ? undefined
         : options.checksums;
   const classNames = await loadCifar10ClassNames(directory);
+  // Every file of the split, also those a limit leaves unread.
+  for (const name of present) {
+    const path = join(directory, name);
+    const problem = cifar10LengthProblem((await stat(path)).size, path);
+    if (problem !== undefined) throw new Error(problem);
+  }
   const imageParts: Uint8Array[] = [];
   const labelParts: Uint8Array[] = [];
   let remaining = options.limit ?? Number.POSITIVE_INFINITY;

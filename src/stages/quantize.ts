@@ -86,6 +86,8 @@ export const createQuantizeStage: StageFactory = () => ({
       config.evaluationImages > 0
         ? Math.min(config.evaluationImages, evaluation.count)
         : evaluation.count;
+    // An accuracy over no images is 0 / 0: say which split is empty instead.
+    if (count === 0) throw new Error(`the dataset's ${splitName(dataset)} split has no images`);
     let floatCorrect = 0;
     let int8Correct = 0;
     for (let i = 0; i < count; i++) {
@@ -104,7 +106,7 @@ export const createQuantizeStage: StageFactory = () => ({
         float: floatCorrect / count,
         int8: int8Correct / count,
         images: count,
-        split: dataset.splits.test !== undefined ? "test" : "validation",
+        split: splitName(dataset),
       },
       calibration: {
         images: calibrationCount,
@@ -124,6 +126,11 @@ export const createQuantizeStage: StageFactory = () => ({
     );
   },
 });
+
+/** The split accuracy is measured on: test, or validation when there is no test split. */
+function splitName(dataset: { splits: { test?: unknown } }): "test" | "validation" {
+  return dataset.splits.test !== undefined ? "test" : "validation";
+}
 
 function readConfig(context: StageContext) {
   const { config } = context;

@@ -102,6 +102,14 @@ describe("dataset artifacts", () => {
     assert.equal(counted, 300);
   });
 
+  test("a split that holds out every training image is an error, not an empty training set", async () => {
+    // One image, half held out per class: round(0.5) = 1 goes to validation.
+    await assert.rejects(
+      computeDatasetArtifacts({ ...options, validationFraction: 0.5, limit: { train: 1 } }),
+      /^Error: no training images: validation_fraction 0\.5 holds out all 1 images of the training source$/,
+    );
+  });
+
   test("is deterministic, and the seed changes the split", async () => {
     const a = await computeDatasetArtifacts(options);
     const b = await computeDatasetArtifacts(options);

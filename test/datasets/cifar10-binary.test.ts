@@ -115,6 +115,49 @@ describe("CIFAR-10 binary loader", () => {
     );
   });
 
+  test("a truncated file is an error even when a limit stops reading before its end", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "cifar-truncated-limit-"));
+    const raw = new Uint8Array(await readFile(join(committedCifar10Subset, "test_batch.bin")));
+    await writeFile(
+      join(directory, "test_batch.bin"),
+      raw.subarray(0, 5 * CIFAR10_RECORD_BYTES + 7),
+    );
+    await assert.rejects(
+      loadCifar10Binary({ directory, split: "test", limit: 2 }),
+      (error: Error) =>
+        error.message.includes(join(directory, "test_batch.bin")) &&
+        /truncated at record 5 \(15372 bytes is not a multiple of the 3073-byte record size\)/.test(
+          error.message,
+        ),
+    );
+  });
+
+  test("a truncated batch that a limit leaves unread is still an error", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "cifar-truncated-later-"));
+    const raw = new Uint8Array(await readFile(join(committedCifar10Subset, "data_batch_1.bin")));
+    await writeFile(join(directory, "data_batch_1.bin"), raw.subarray(0, 4 * CIFAR10_RECORD_BYTES));
+    await writeFile(join(directory, "data_batch_2.bin"), raw.subarray(0, 100));
+    await assert.rejects(
+      loadCifar10Binary({ directory, split: "train", limit: 3 }),
+      (error: Error) =>
+        error.message.startsWith(`${join(directory, "data_batch_2.bin")}: truncated at record 0`),
+    );
+  });
+
+  test("an empty split file is an error naming it, not an empty split", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "cifar-empty-"));
+    await writeFile(join(directory, "test_batch.bin"), new Uint8Array(0));
+    for (const limit of [undefined, 10]) {
+      await assert.rejects(
+        loadCifar10Binary({ directory, split: "test", ...(limit ? { limit } : {}) }),
+        {
+          message: `${join(directory, "test_batch.bin")}: empty file, expected 3073-byte CIFAR-10 records (1 label byte + 3072 pixel bytes)`,
+        },
+      );
+    }
+    assert.throws(() => decodeCifar10Records(new Uint8Array(0), "x.bin"), /x\.bin: empty file/);
+  });
+
   test("an impossible label is an error naming the record", () => {
     const images = new Uint8Array(3 * 3072);
     const bytes = encodeCifar10Records(images, Uint8Array.from([1, 2, 3]));

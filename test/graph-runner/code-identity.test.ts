@@ -30,7 +30,8 @@ describe("code identity", () => {
         'import "some-lib/sub/path.js";',
         "export async function run(name) {",
         '  const { heavy } = await import("../lib/heavy.js");',
-        "  return import(`./validators/${name}.js`);",
+        // A template-literal import, written as text (no interpolation here).
+        `  return import(\`./validators/\${name}.js\`);`,
         "}",
       ].join("\n"),
     );

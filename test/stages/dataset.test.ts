@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { buildProject } from "../../src/api/build.js";
@@ -75,5 +76,21 @@ describe("dataset stage", () => {
     assert.deepEqual(result.outcomes, { dataset: "failed" });
     const failure = events.find((event) => event.type === "stage-failed");
     assert.match(failure?.type === "stage-failed" ? failure.error : "", /data_batch_1\.bin/);
+  });
+
+  test("an empty test_batch.bin fails the stage naming the file, before any accuracy of 0 / 0", async () => {
+    const copy = join(ws.root, "cifar-empty-test");
+    await ws.write("cifar-empty-test/test_batch.bin", "");
+    await copyFile(join(subset, "batches.meta.txt"), join(copy, "batches.meta.txt"));
+    const train = await readFile(join(subset, "data_batch_1.bin"));
+    await writeFile(join(copy, "data_batch_1.bin"), train.subarray(0, 100 * 3073));
+    await ws.write("recipes/test.yaml", recipe().replace(subset, copy));
+    const { result, events } = await build(ws);
+    assert.deepEqual(result.outcomes, { dataset: "failed" });
+    const failure = events.find((event) => event.type === "stage-failed");
+    assert.match(
+      failure?.type === "stage-failed" ? failure.error : "",
+      /cifar-empty-test\/test_batch\.bin: empty file, expected 3073-byte CIFAR-10 records/,
+    );
   });
 });
