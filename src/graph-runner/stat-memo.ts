@@ -74,15 +74,7 @@ export class StatMemo {
     const hashedAtMs = Date.now();
     const digest = await digestFile(path);
     this.#hashedFiles++;
-    this.#entries.set(path, {
-      size: info.size,
-      mtimeMs: info.mtimeMs,
-      ctimeMs: info.ctimeMs,
-      ino: info.ino,
-      digest,
-      hashedAtMs,
-    });
-    this.#dirty = true;
+    this.#record(path, info, digest, hashedAtMs);
     return digest;
   }
 
@@ -92,15 +84,17 @@ export class StatMemo {
    * output it hashed a moment ago).
    */
   remember(path: string, digest: ContentDigest): void {
-    const info = statSync(path);
-    this.#entries.set(path, {
-      size: info.size,
-      mtimeMs: info.mtimeMs,
-      ctimeMs: info.ctimeMs,
-      ino: info.ino,
-      digest,
-      hashedAtMs: Date.now(),
-    });
+    this.#record(path, statSync(path), digest, Date.now());
+  }
+
+  #record(
+    path: string,
+    info: { size: number; mtimeMs: number; ctimeMs: number; ino: number },
+    digest: ContentDigest,
+    hashedAtMs: number,
+  ): void {
+    const { size, mtimeMs, ctimeMs, ino } = info;
+    this.#entries.set(path, { size, mtimeMs, ctimeMs, ino, digest, hashedAtMs });
     this.#dirty = true;
   }
 

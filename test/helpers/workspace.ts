@@ -50,6 +50,35 @@ training:
   supernas: { epochs: 1, sandwich_random_subnets: 2 }
 `;
 
+/**
+ * Every real stage in about five seconds: 16 px images from the committed
+ * CIFAR-10 subset, a few hundred of them, one epoch each.
+ */
+export const TINY_RECIPE = `seed: 3
+backend: wasm
+dataset:
+  format: cifar10-binary
+  path: ${join(packageRoot, "data", "cifar10-subset")}
+  train_limit: 256
+  test_limit: 64
+  validation_fraction: 0.25
+  input_resolution_px: 16
+search_space:
+  stem: { channels: 8, stride: 1 }
+  stages:
+    - { block: mbv2, depth: 1, channels: 16, expansion: 2, kernel_size: 3, stride: 2 }
+sparsity:
+  global_target: 0.5
+training:
+  supernas: { epochs: 1, batch_size: 32, learning_rate: 0.01 }
+  sparsenas: { epochs: 1, batch_size: 32, learning_rate: 0.005, ramp_fraction: 0.5 }
+quantization:
+  calibration_images: 16
+verification:
+  host_images: 8
+  target_images: 2
+`;
+
 export interface TestWorkspace {
   root: string;
   recipe: string;

@@ -15,37 +15,12 @@ import type { BuildEvent } from "../../src/graph-runner/events.js";
 import { packageRoot } from "../../src/project-paths.js";
 import type { BuildReport } from "../../src/report/types.js";
 import { validateReport } from "../../src/report/validate-report.js";
-import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
-
-const RECIPE = `seed: 3
-backend: wasm
-dataset:
-  format: cifar10-binary
-  path: ${join(packageRoot, "data", "cifar10-subset")}
-  train_limit: 256
-  test_limit: 64
-  validation_fraction: 0.25
-  input_resolution_px: 16
-search_space:
-  stem: { channels: 8, stride: 1 }
-  stages:
-    - { block: mbv2, depth: 1, channels: 16, expansion: 2, kernel_size: 3, stride: 2 }
-sparsity:
-  global_target: 0.5
-training:
-  supernas: { epochs: 1, batch_size: 32, learning_rate: 0.01 }
-  sparsenas: { epochs: 1, batch_size: 32, learning_rate: 0.005, ramp_fraction: 0.5 }
-quantization:
-  calibration_images: 16
-verification:
-  host_images: 8
-  target_images: 2
-`;
+import { createTestWorkspace, type TestWorkspace, TINY_RECIPE } from "../helpers/workspace.js";
 
 describe("the whole pipeline on a tiny recipe", () => {
   let ws: TestWorkspace;
   before(async () => {
-    ws = await createTestWorkspace(RECIPE);
+    ws = await createTestWorkspace(TINY_RECIPE);
   });
   after(async () => {
     await ws.cleanup();
