@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { removeDeadTempSiblings } from "./atomic-write.js";
 import { GC_LOCK_NAME, pinsDir, readLivePins } from "./build-pins.js";
 import { type ContentDigest, digestFile } from "./digest.js";
-import { breakIfStale, isLockHeld, KeyLocks, lockFilePath } from "./key-lock.js";
+import { isLockHeld, KeyLocks, lockFilePath } from "./key-lock.js";
 import { type CacheEntry, type ObjectStore, readdirOrEmpty } from "./object-store.js";
 
 export interface VerifyReport {
@@ -225,9 +225,6 @@ async function removeDeadTempDirs(cacheRoot: string): Promise<number> {
   let removed = await removeDeadTempSiblings(join(cacheRoot, "tmp"));
   removed += await removeDeadTempSiblings(pinsDir(cacheRoot));
   // Locks of dead owners would be broken by the next build anyway; tidy them now.
-  const locks = join(cacheRoot, "locks");
-  for (const name of await readdirOrEmpty(locks)) {
-    if (name.endsWith(".lock")) await breakIfStale(join(locks, name));
-  }
+  await new KeyLocks(join(cacheRoot, "locks")).breakStaleLocks();
   return removed;
 }

@@ -15,7 +15,7 @@
  * pending releases avoids polling.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   currentProcess,
@@ -46,6 +46,18 @@ export class KeyLocks {
 
   constructor(dir: string) {
     this.#dir = dir;
+  }
+
+  /**
+   * Removes every lock in the directory whose owner is certainly gone (a
+   * build killed after storing a result but before releasing its lock leaves
+   * one that no later build needs to take). Cheap: the directory holds only
+   * the locks of running or killed builds.
+   */
+  async breakStaleLocks(): Promise<void> {
+    for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
+      if (name.endsWith(".lock")) await breakIfStale(join(this.#dir, name));
+    }
   }
 
   /** Resolves once this process holds the lock for `key`. Rejects if `signal` aborts. */

@@ -349,8 +349,10 @@ export function startBuild(options: BuildOptions): BuildHandle {
       outcomes[stage.name] = (await results.get(stage.name))?.outcome ?? "skipped";
     }
     await pins.close();
-    // Staging folders a killed build left beside the outputs (see materialize.ts).
+    // What killed builds left: staging folders beside the outputs (see
+    // materialize.ts), and locks of results they stored but never released.
     if (options.outputDir !== undefined) await removeDeadTempSiblings(options.outputDir);
+    await options.context.locks.breakStaleLocks();
     await options.context.flush();
     const values = Object.values(outcomes);
     const buildResult: BuildResult = {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmod, mkdir, readdir, readFile, truncate, utimes, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { buildProject } from "../../src/api/build.js";
@@ -244,6 +245,20 @@ describe("cache integrity", () => {
       assert.ok(row.bytes > 0);
       assert.ok(!Number.isNaN(Date.parse(row.lastUsed)));
     }
+  });
+
+  test("a lock a killed build never released is removed by the next build, even one that takes no lock", async () => {
+    const harness = createHarness(ws, CHAIN);
+    await harness.build();
+    const locks = join(ws.root, ".tinyformer", "cache", "locks");
+    await mkdir(locks, { recursive: true });
+    const owner = { pid: deadPid(), host: hostname(), token: "t", startedAt: "" };
+    await writeFile(join(locks, `${"b".repeat(64)}.lock`), JSON.stringify(owner));
+    const live = { ...owner, pid: process.pid, token: "u" };
+    await writeFile(join(locks, `${"c".repeat(64)}.lock`), JSON.stringify(live));
+    const run = await harness.build();
+    assert.deepEqual(run.ran, [], "everything was a hit");
+    assert.deepEqual(await readdir(locks), [`${"c".repeat(64)}.lock`], "a live owner's lock stays");
   });
 
   test("staging folders a killed build left beside the outputs go with the next build and with gc", async () => {
