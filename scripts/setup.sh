@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Sets up a TinyFormer checkout on Debian: the C toolchains (host gcc,
 # arm-none-eabi-gcc with newlib, qemu-system-arm, clang-format for the C
-# sources' formatting), the npm packages from the
+# sources' formatting), nginx (for the remote cache tests), the npm packages from the
 # lockfile, and the compiled CLI. Safe to run again: it installs only what is
 # missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang-format)
+# nginx: the remote cache tests serve a cache with it (deploy/nginx-remote-cache.conf).
+apt_packages=(gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang-format nginx)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -17,7 +18,17 @@ if ((${#missing[@]} > 0)); then
   sudo_cmd=()
   if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
   "${sudo_cmd[@]}" apt-get update -qq
+  # Installing nginx would start it as a system service on port 80, which
+  # nothing here needs (the tests start their own on 127.0.0.1) and which
+  # fails the install where port 80 is taken: deny service starts meanwhile.
+  deny_starts=()
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    deny_starts=(/usr/sbin/policy-rc.d)
+    printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${sudo_cmd[@]}" chmod +x /usr/sbin/policy-rc.d
+  fi
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ((${#deny_starts[@]} > 0)); then "${sudo_cmd[@]}" rm -f "${deny_starts[@]}"; fi
 fi
 
 echo "setup: installing npm packages"

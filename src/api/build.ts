@@ -4,6 +4,7 @@ import { planBuild, type StagePlan } from "../graph-runner/plan.js";
 import { type BuildOptions, build } from "../graph-runner/runner.js";
 import { createRunnerContext, type RunnerContext } from "../graph-runner/runner-context.js";
 import { type Project, requireStage } from "./project.js";
+import { openRemoteCache } from "./remote-cache.js";
 
 export interface BuildProjectOptions {
   /** @default the workspace's `jobs` */
@@ -34,11 +35,17 @@ export function runnerOptionsFor(
   };
 }
 
+/** The runner's state for a project's cache directory, with the workspace's remote cache. */
+export async function createProjectContext(project: Project): Promise<RunnerContext> {
+  const remote = await openRemoteCache(project.workspace);
+  return createRunnerContext(project.workspace.cacheDir, remote === undefined ? {} : { remote });
+}
+
 export async function buildProject(
   project: Project,
   options: BuildProjectOptions = {},
 ): Promise<BuildResult> {
-  const context = options.context ?? (await createRunnerContext(project.workspace.cacheDir));
+  const context = options.context ?? (await createProjectContext(project));
   return build({
     ...runnerOptionsFor(project, context, options),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -55,7 +62,7 @@ export async function planProject(
   project: Project,
   options: Pick<BuildProjectOptions, "force"> = {},
 ): Promise<StagePlan[]> {
-  const context = await createRunnerContext(project.workspace.cacheDir);
+  const context = await createProjectContext(project);
   return planBuild(runnerOptionsFor(project, context, options));
 }
 

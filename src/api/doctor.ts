@@ -60,3 +60,17 @@ export async function describeTrainingBackend(choice: BackendPreference): Promis
     };
   }
 }
+
+/** The workspace's remote cache, when `cwd` is in a workspace that has one. */
+export async function describeRemoteCache(cwd: string): Promise<DoctorCheck[]> {
+  const { loadWorkspace } = await import("../config/load-workspace.js");
+  const { openRemoteCache } = await import("./remote-cache.js");
+  let remote: Awaited<ReturnType<typeof openRemoteCache>>;
+  try {
+    remote = await openRemoteCache(await loadWorkspace(cwd));
+  } catch (error) {
+    if (error instanceof Error && error.name === "WorkspaceNotFoundError") return [];
+    return [{ name: "remote cache", ok: false, detail: (error as Error).message }];
+  }
+  return remote === undefined ? [] : remote.probe();
+}

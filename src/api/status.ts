@@ -58,6 +58,11 @@ export async function explainStage(project: Project, name: string): Promise<WhyR
       }
       break;
   }
+  if (plan.fromRemote) {
+    lines.push(
+      `the remote cache has ${name}'s result for key ${plan.key?.slice(0, 12)}: the next build downloads it instead of running it`,
+    );
+  }
   return { stage: name, state: plan.state, lines };
 }
 

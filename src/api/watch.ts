@@ -17,6 +17,7 @@ import {
 } from "../graph-runner/watch.js";
 import { runnerOptionsFor } from "./build.js";
 import { type OpenProjectOptions, openProject, type Project } from "./project.js";
+import { openRemoteCache } from "./remote-cache.js";
 
 export interface WatchProjectOptions extends OpenProjectOptions {
   jobs?: number;
@@ -29,7 +30,11 @@ export interface WatchProjectOptions extends OpenProjectOptions {
 export async function watchProject(options: WatchProjectOptions): Promise<void> {
   const cwd = options.cwd ?? process.cwd();
   const workspace = await loadWorkspace(cwd);
-  const context = await createRunnerContext(workspace.cacheDir);
+  const remote = await openRemoteCache(workspace);
+  const context = await createRunnerContext(
+    workspace.cacheDir,
+    remote === undefined ? {} : { remote },
+  );
   let lastGoodPaths: string[] = [];
 
   const load = async (): Promise<WatchLoad> => {

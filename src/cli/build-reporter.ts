@@ -36,6 +36,21 @@ export function createBuildReporter(
           output.err(`${label("DAMAGED")}${event.stage}: ${what}: ${problem.problem}; evicted`);
         }
         return;
+      case "stage-downloaded":
+        output.out(
+          `${label("remote")}${event.stage} (${(event.bytes / 1e6).toFixed(1)} MB in ${seconds(event.durationMs)})`,
+        );
+        return;
+      case "remote-rejected":
+        output.err(
+          `${label("REJECTED")}${event.stage}: remote cache entry: ${event.why}; building locally`,
+        );
+        return;
+      case "remote-warning":
+        output.err(`warning: ${event.message}`);
+        return;
+      case "stage-uploaded":
+        return;
       case "stage-start": {
         const tools = Object.entries(event.tools).map(([name, version]) => `${name} ${version}`);
         output.out(

@@ -277,6 +277,22 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       );
     });
   cache
+    .command("keygen")
+    .description("create an Ed25519 key pair for signing remote cache entries")
+    .argument("<name>", "names the files: <dir>/<name>.key (secret) and <dir>/<name>.pub")
+    .option("--dir <dir>", "where to write them", "keys")
+    .action(async (name: string, opts: { dir: string }) => {
+      const { createSigningKeyFiles } = await import("../api/remote-cache.js");
+      const made = await createSigningKeyFiles(opts.dir, name);
+      output.out(`wrote ${made.publicFile} (key ${made.id}) and ${made.privateFile} (mode 600)`);
+      output.out(
+        `trust it: add ${made.publicFile} to remote_cache.trusted_keys in tinyformer.yaml and commit it`,
+      );
+      output.out(
+        `sign with it: keep ${made.privateFile} secret (never commit it); point TINYFORMER_REMOTE_CACHE_SIGNING_KEY at it, or put its contents there (a CI secret)`,
+      );
+    });
+  cache
     .command("ls")
     .description("list cache entries: stage, key, size, when last used")
     .option("--json", "print the listing as JSON")
@@ -331,12 +347,19 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
 
   program
     .command("doctor")
-    .description("check Node, the ML backend and the C toolchains, with versions")
+    .description(
+      "check Node, the ML backend, the C toolchains (with versions) and the remote cache, if any",
+    )
     .addOption(backendOption())
     .action(async (opts, command: Command) => {
-      const { runDoctor, describeTrainingBackend } = await import("../api/doctor.js");
+      const { runDoctor, describeTrainingBackend, describeRemoteCache } = await import(
+        "../api/doctor.js"
+      );
       const backend = await doctorBackendPreference(opts.backend, common(command).cwd);
-      const checks = await runDoctor({ describeBackend: () => describeTrainingBackend(backend) });
+      const checks = [
+        ...(await runDoctor({ describeBackend: () => describeTrainingBackend(backend) })),
+        ...(await describeRemoteCache(common(command).cwd)),
+      ];
       for (const check of checks)
         output.out(
           `  ${check.ok ? "ok     " : "MISSING"} ${check.name.padEnd(18)} ${check.detail}`,
@@ -368,7 +391,11 @@ function reportError(error: unknown, output: ReporterOutput): number {
     output.err(`${error.diagnostics.length} problem(s); nothing was built`);
     return EXIT_INVALID;
   }
-  if (error instanceof WorkspaceNotFoundError || error instanceof UnknownStageError) {
+  if (
+    error instanceof WorkspaceNotFoundError ||
+    error instanceof UnknownStageError ||
+    (error instanceof Error && error.name === "RemoteCacheConfigError")
+  ) {
     output.err(`error: ${error.message}`);
     return EXIT_INVALID;
   }

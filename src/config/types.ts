@@ -13,6 +13,18 @@ export interface WorkspaceConfig {
   jobs: number;
   backend: BackendPreference;
   search_workers: number;
+  remote_cache?: RemoteCacheConfig;
+}
+
+/** `remote_cache` in tinyformer.yaml (defaults filled in by the schema). */
+export interface RemoteCacheConfig {
+  url?: string;
+  namespace: string;
+  mode: "read-only" | "read-write";
+  timeout_ms: number;
+  trusted_keys: string[];
+  credentials_env: string;
+  signing_key_env: string;
 }
 
 /** A search-space field: one value, or the choices a search may pick from. */

@@ -12,6 +12,14 @@ export type BuildEvent =
   | { type: "stage-cached"; stage: string; key: CacheKey }
   /** A cached result failed its integrity checks; it was evicted and the stage runs again. */
   | { type: "cache-damaged"; stage: string; key: CacheKey; problems: readonly CacheProblem[] }
+  /** Not in the local cache; restored from the remote cache instead of running. */
+  | { type: "stage-downloaded"; stage: string; key: CacheKey; bytes: number; durationMs: number }
+  /** The remote cache offered an entry that failed verification; the stage runs locally. */
+  | { type: "remote-rejected"; stage: string; key: CacheKey; why: string }
+  /** The remote cache is failing or refusing; the build goes on locally. Said once. */
+  | { type: "remote-warning"; message: string }
+  /** The stage's result was published to the remote cache. */
+  | { type: "stage-uploaded"; stage: string; key: CacheKey }
   /** The stage started running; `reason` says why it was not a hit. */
   | {
       type: "stage-start";

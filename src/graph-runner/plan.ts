@@ -2,7 +2,9 @@
  * Predicts what a build would do without running anything: `status`,
  * `build --dry-run` and `why` all read this. A stage downstream of one that
  * will run cannot know its key yet (its upstream outputs do not exist), so
- * it is reported as stale because of that upstream.
+ * it is reported as stale because of that upstream. A stage the remote cache
+ * has a verified entry for is reported as coming from there, and its
+ * downstream stages are planned with that entry's outputs.
  */
 import type { CacheKey } from "./digest.js";
 import {
@@ -31,6 +33,8 @@ export interface StagePlan {
   differences?: FingerprintDifference[];
   /** The upstream stage that will run first and makes this one stale. */
   staleBecauseOf?: string;
+  /** Not in the local cache, but a verified entry is in the remote cache. */
+  fromRemote?: true;
 }
 
 export type PlanOptions = Pick<
@@ -120,6 +124,24 @@ export async function planBuild(options: PlanOptions): Promise<StagePlan[]> {
       continue;
     }
     const first = differences?.[0];
+    const remote =
+      forced || context.remote === undefined
+        ? undefined
+        : await context.remote.fetchEntry(stage.name, key);
+    if (remote?.kind === "hit") {
+      // Downstream keys follow from the remote entry's outputs, as after a download.
+      outputsDigests.set(stage.name, remote.entry.outputsDigest);
+      plans.set(stage.name, {
+        name: stage.name,
+        action: "cached",
+        state: record === undefined ? "never-built" : "stale",
+        reason: "in the remote cache: will be downloaded, not run",
+        fromRemote: true,
+        key,
+        ...withDiff,
+      });
+      continue;
+    }
     plans.set(stage.name, {
       name: stage.name,
       action: "run",

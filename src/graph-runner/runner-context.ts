@@ -9,6 +9,7 @@ import { BuildRecords } from "./build-records.js";
 import { CodeIdentityMemo } from "./code-identity.js";
 import { KeyLocks } from "./key-lock.js";
 import { ObjectStore } from "./object-store.js";
+import type { RemoteCache } from "./remote-cache.js";
 import { StatMemo } from "./stat-memo.js";
 import { ToolProbe } from "./tool-probe.js";
 
@@ -21,11 +22,16 @@ export interface RunnerContext {
   code: CodeIdentityMemo;
   locks: KeyLocks;
   records: BuildRecords;
+  /** The shared remote cache, when the workspace has one. */
+  remote?: RemoteCache;
   /** Persists memos; call after a build (cheap when nothing changed). */
   flush(): Promise<void>;
 }
 
-export async function createRunnerContext(cacheDir: string): Promise<RunnerContext> {
+export async function createRunnerContext(
+  cacheDir: string,
+  options: { remote?: RemoteCache } = {},
+): Promise<RunnerContext> {
   const memo = await StatMemo.load(join(cacheDir, "stat-memo.json"));
   const tools = new ToolProbe(join(cacheDir, "tool-memo.json"));
   const code = await CodeIdentityMemo.load(join(cacheDir, "code-memo.json"));
@@ -37,6 +43,7 @@ export async function createRunnerContext(cacheDir: string): Promise<RunnerConte
     code,
     locks: new KeyLocks(join(cacheDir, "locks")),
     records: new BuildRecords(join(cacheDir, "records")),
+    ...(options.remote === undefined ? {} : { remote: options.remote }),
     async flush() {
       await Promise.all([memo.save(), tools.save(), code.save()]);
     },

@@ -76,6 +76,10 @@ export function startBuild(options: BuildOptions): BuildHandle {
   const results = new Map<string, Promise<StageResult>>();
   const startedAt = Date.now();
   const pins = new BuildPins(options.context.cacheDir);
+  const uploads: Promise<void>[] = [];
+  if (options.context.remote !== undefined) {
+    options.context.remote.onWarning = (message) => emit({ type: "remote-warning", message });
+  }
 
   emit({ type: "build-start", stages: order.map((stage) => stage.name) });
   for (const stage of order) {
@@ -158,7 +162,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
       );
       try {
         if (!forced) {
-          const hit = await lookup();
+          const hit = (await lookup()) ?? (await restoreFromRemote(stage.name, key, signal));
           if (hit !== undefined) return await finishWithEntry(stage, hit, "cached");
         }
         await slots.acquire(signal);
@@ -175,6 +179,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
             key,
             signal,
           );
+          publishToRemote(entry);
           return await finishWithEntry(stage, entry, "built");
         } finally {
           slots.release();
@@ -190,6 +195,54 @@ export function startBuild(options: BuildOptions): BuildHandle {
       emit({ type: "stage-failed", stage: stage.name, error: errorMessage(error) });
       return { outcome: "failed" };
     }
+  }
+
+  /** The remote's verified entry for `key`, its objects downloaded into the store. */
+  async function restoreFromRemote(
+    stageName: string,
+    key: CacheKey,
+    signal: AbortSignal,
+  ): Promise<CacheEntry | undefined> {
+    const remote = options.context.remote;
+    if (remote === undefined) return undefined;
+    const started = Date.now();
+    const found = await remote.fetchEntry(stageName, key, signal);
+    if (found.kind === "rejected") {
+      emit({ type: "remote-rejected", stage: stageName, key, why: found.why });
+      return undefined;
+    }
+    if (found.kind !== "hit") return undefined;
+    try {
+      const { bytes } = await remote.restore(
+        found.entry,
+        options.context.store,
+        (digests) => pins.pinObjects(digests, signal),
+        signal,
+      );
+      emit({
+        type: "stage-downloaded",
+        stage: stageName,
+        key,
+        bytes,
+        durationMs: Date.now() - started,
+      });
+      return found.entry;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      emit({ type: "remote-rejected", stage: stageName, key, why: errorMessage(error) });
+      return undefined;
+    }
+  }
+
+  /** Uploads run beside the build; the build waits for them before it ends. */
+  function publishToRemote(entry: CacheEntry): void {
+    const remote = options.context.remote;
+    if (remote === undefined || !remote.canPublish) return;
+    uploads.push(
+      remote.publish(entry, options.context.store, buildSignal).then((published) => {
+        if (published) emit({ type: "stage-uploaded", stage: entry.stage, key: entry.key });
+      }),
+    );
   }
 
   async function explainMiss(stage: StageDefinition, fingerprint: Fingerprint): Promise<string> {
@@ -348,6 +401,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
     for (const stage of order) {
       outcomes[stage.name] = (await results.get(stage.name))?.outcome ?? "skipped";
     }
+    await Promise.allSettled(uploads);
     await pins.close();
     // What killed builds left: staging folders beside the outputs (see
     // materialize.ts), and locks of results they stored but never released.
