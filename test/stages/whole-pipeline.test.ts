@@ -7,12 +7,10 @@
  * edit: shrinking the SRAM budget reruns only what reads the memory map.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { buildProject } from "../../src/api/build.js";
 import { openProject } from "../../src/api/project.js";
 import type { BuildEvent } from "../../src/graph-runner/events.js";
-import { packageRoot } from "../../src/project-paths.js";
 import type { BuildReport } from "../../src/report/types.js";
 import { validateReport } from "../../src/report/validate-report.js";
 import { createTestWorkspace, type TestWorkspace, TINY_RECIPE } from "../helpers/workspace.js";
