@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { createSigningKeyFiles } from "../../src/api/remote-cache.js";
+import { createSigningKeyFiles, openRemoteCache } from "../../src/api/remote-cache.js";
 import { canonicalJson } from "../../src/graph-runner/canonical-json.js";
 import { CircuitBreaker } from "../../src/graph-runner/circuit-breaker.js";
 import type { CacheKey } from "../../src/graph-runner/digest.js";
@@ -119,4 +119,60 @@ test("cache keygen writes a secret private key and a public key, and never overw
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+describe("the workspace's remote cache settings", () => {
+  const workspace = (remote_cache?: Record<string, unknown>) =>
+    ({
+      root: "/nonexistent",
+      file: "/nonexistent/tinyformer.yaml",
+      config: { remote_cache },
+    }) as never;
+
+  test("no URL anywhere, or `off`: no remote cache", async () => {
+    assert.equal(await openRemoteCache(workspace(), {}), undefined);
+    assert.equal(
+      await openRemoteCache(workspace({ url: "http://x/cache" }), {
+        TINYFORMER_REMOTE_CACHE: "off",
+      }),
+      undefined,
+    );
+  });
+
+  test("the environment sets the URL, namespace and mode; credentials become a header", async () => {
+    const remote = await openRemoteCache(workspace({ url: "http://from-file/cache" }), {
+      TINYFORMER_REMOTE_CACHE: "http://from-env/cache/",
+      TINYFORMER_REMOTE_CACHE_NAMESPACE: "pr",
+      TINYFORMER_REMOTE_CACHE_MODE: "read-write",
+      TINYFORMER_REMOTE_CACHE_AUTH: "ci:secret",
+    });
+    assert.equal(remote?.entryUrl("k"), "http://from-env/cache/pr/ac/k");
+    assert.equal(remote?.options.mode, "read-write");
+    assert.equal(
+      remote?.options.authorization,
+      `Basic ${Buffer.from("ci:secret").toString("base64")}`,
+    );
+  });
+
+  test("bad settings are errors that say which setting", async () => {
+    await assert.rejects(
+      openRemoteCache(workspace(), { TINYFORMER_REMOTE_CACHE: "ftp://x" }),
+      /TINYFORMER_REMOTE_CACHE: "ftp:\/\/x" is not an http\(s\) URL/,
+    );
+    await assert.rejects(
+      openRemoteCache(workspace({ url: "http://x" }), { TINYFORMER_REMOTE_CACHE_MODE: "write" }),
+      /TINYFORMER_REMOTE_CACHE_MODE: "write" is neither read-only nor read-write/,
+    );
+    await assert.rejects(
+      openRemoteCache(workspace({ url: "http://x", trusted_keys: ["keys/missing.pub"] }), {}),
+      /remote_cache.trusted_keys\[0\] \(keys\/missing.pub\): cannot read the file/,
+    );
+    await assert.rejects(
+      openRemoteCache(workspace({ url: "http://x" }), {
+        TINYFORMER_REMOTE_CACHE_SIGNING_KEY:
+          "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----",
+      }),
+      /TINYFORMER_REMOTE_CACHE_SIGNING_KEY: not a PEM private key/,
+    );
+  });
 });
