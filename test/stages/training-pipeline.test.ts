@@ -13,34 +13,16 @@ import { readTensorData } from "../../src/model-ir/blob.js";
 import { loadModel } from "../../src/model-ir/io.js";
 import type { Model } from "../../src/model-ir/types.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
-import { packageRoot } from "../../src/project-paths.js";
 import type { FinetuneReport } from "../../src/stages/finetune.js";
 import type { QuantizeReport } from "../../src/stages/quantize.js";
 import type { SupernasReport } from "../../src/stages/supernas.js";
-import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
+import { createTestWorkspace, type TestWorkspace, TINY_RECIPE } from "../helpers/workspace.js";
 
-const RECIPE = `seed: 3
-backend: wasm
-dataset:
-  format: cifar10-binary
-  path: ${join(packageRoot, "data", "cifar10-subset")}
-  train_limit: 256
-  test_limit: 64
-  validation_fraction: 0.25
-  input_resolution_px: 16
-search_space:
-  stem: { channels: 8, stride: 1 }
-  stages:
-    - { block: mbv2, depth: 1, channels: 16, expansion: 2, kernel_size: 3, stride: 2 }
-sparsity:
-  global_target: 0.5
-  per_layer: { stage0.block0.project: 0.75 }
-training:
-  supernas: { epochs: 1, batch_size: 32, learning_rate: 0.01 }
-  sparsenas: { epochs: 1, batch_size: 32, learning_rate: 0.005, ramp_fraction: 0.5 }
-quantization:
-  calibration_images: 16
-`;
+/** The tiny recipe, with one layer pruned harder than the rest. */
+const RECIPE = TINY_RECIPE.replace(
+  "  global_target: 0.5\n",
+  "  global_target: 0.5\n  per_layer: { stage0.block0.project: 0.75 }\n",
+);
 
 const STAGES = new Set(["dataset", "supernas", "sparsenas", "finetune", "quantize"]);
 const stages = (): StageDefinition[] =>
