@@ -4,6 +4,7 @@
  * 1 a stage failed or the build was interrupted, 2 invalid configuration or
  * usage.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { UnknownStageError } from "../api/project.js";
@@ -13,6 +14,7 @@ import type { BackendPreference } from "../config/types.js";
 import { WorkspaceNotFoundError } from "../config/workspace-root.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
 import type { PipelineOptions } from "../pipeline/pipeline.js";
+import { packageRoot } from "../project-paths.js";
 import { createBuildReporter, type ReporterOutput } from "./build-reporter.js";
 
 export interface CliOptions {
@@ -66,6 +68,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
   let exitCode = EXIT_OK;
   const program = new Command("tinyformer")
     .description("Build sparse INT8 inference engines for microcontrollers from YAML recipes.")
+    .version(packageVersion(), "-V, --version", "print the version of tinyformer")
     .option("-C, --workspace <dir>", "run as if started in <dir>")
     .exitOverride()
     .configureOutput({
@@ -368,11 +371,32 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     });
 
   try {
-    await program.parseAsync([...argv], { from: "user" });
+    await program.parseAsync(withDryRunFormat(argv), { from: "user" });
     return exitCode;
   } catch (error) {
     return reportError(error, output);
   }
+}
+
+/**
+ * `--dry-run` takes an optional format (`--dry-run json`), so the parser would
+ * read `build --dry-run recipes/x.yaml` as a format and reject it. A bare
+ * `--dry-run` not followed by a format is therefore spelled out as
+ * `--dry-run=text` before parsing.
+ */
+function withDryRunFormat(argv: readonly string[]): string[] {
+  return argv.map((arg, i) =>
+    arg === "--dry-run" && argv[i + 1] !== "text" && argv[i + 1] !== "json"
+      ? "--dry-run=text"
+      : arg,
+  );
+}
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as {
+    version: string;
+  };
+  return manifest.version;
 }
 
 function reportError(error: unknown, output: ReporterOutput): number {

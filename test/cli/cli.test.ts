@@ -46,6 +46,30 @@ describe("command line", () => {
     });
   });
 
+  test("build --dry-run takes a recipe after it; --dry-run json and --dry-run=json still choose JSON", async () => {
+    await ws.write("recipes/other.yaml", MINIMAL_RECIPE);
+    const text = await cli(ws, ["build", "--dry-run", "recipes/other.yaml"]);
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, /^ {2}run {13}a: never built$/m);
+    for (const args of [["--dry-run", "json"], ["--dry-run=json"]]) {
+      const json = await cli(ws, ["build", ...args, "recipes/other.yaml"]);
+      assert.equal(JSON.parse(json.out).stages.length, 2);
+    }
+    assert.deepEqual(ws.invocations(), []);
+  });
+
+  test("--version prints the package's version", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const { packageRoot } = await import("../../src/project-paths.js");
+    const { version } = JSON.parse(await readFile(join(packageRoot, "package.json"), "utf8"));
+    for (const flag of ["--version", "-V"]) {
+      const run = await cli(ws, [flag]);
+      assert.equal(run.code, 0);
+      assert.equal(run.out, version);
+    }
+  });
+
   test("the real pipeline: all eleven stages in graph, not implemented ones say so", async () => {
     const graph = await cli(ws, ["graph", "--json"], null);
     assert.equal(graph.code, 0);
