@@ -14,12 +14,36 @@ export interface ReporterOutput {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 
+/**
+ * `normal`: a line per stage and its progress, batches left out; `verbose`:
+ * batches too; `quiet`: only problems (failures, damage, warnings) and the
+ * closing line of each build.
+ */
+export type Verbosity = "quiet" | "normal" | "verbose";
+
+/** Events a quiet build does not print: everything that is neither a problem nor the verdict. */
+const CHATTY = new Set<string>([
+  "stage-cached",
+  "stage-start",
+  "stage-progress",
+  "stage-waiting",
+  "stage-done",
+  "stage-downloaded",
+  "stage-skipped",
+  "stage-cancelled",
+]);
+
 export function createBuildReporter(
   output: ReporterOutput,
+  verbosity: Verbosity = "normal",
 ): (event: BuildEvent | WatchEvent) => void {
   let notImplemented: string[] = [];
   const label = (word: string) => `  ${word.padEnd(9)} `;
   return (event) => {
+    if (verbosity === "quiet" && CHATTY.has(event.type)) return;
+    if (event.type === "stage-progress" && event.level === "detail" && verbosity !== "verbose") {
+      return;
+    }
     switch (event.type) {
       case "build-start":
         notImplemented = [];

@@ -15,7 +15,7 @@ import { WorkspaceNotFoundError } from "../config/workspace-root.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
 import type { PipelineOptions } from "../pipeline/pipeline.js";
 import { packageRoot } from "../project-paths.js";
-import { createBuildReporter, type ReporterOutput } from "./build-reporter.js";
+import { createBuildReporter, type ReporterOutput, type Verbosity } from "./build-reporter.js";
 
 export interface CliOptions {
   /** Replaces the TinyFormer pipeline (tests and benchmarks). */
@@ -36,6 +36,12 @@ export const EXIT_FAILED = 1;
 export const EXIT_INVALID = 2;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+const verboseOption = () =>
+  new Option("-v, --verbose", "also print every training batch line").conflicts("quiet");
+const quietOption = () =>
+  new Option("-q, --quiet", "print only problems and the final line of each build");
+const verbosityOf = (opts: { verbose?: boolean; quiet?: boolean }): Verbosity =>
+  opts.quiet ? "quiet" : opts.verbose ? "verbose" : "normal";
 const positiveInt = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
@@ -104,6 +110,8 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     )
     .option("-j, --jobs <n>", "stages run at once", positiveInt)
     .option("--force <stage>", "rerun this stage even if cached (repeatable)", collect, [])
+    .addOption(verboseOption())
+    .addOption(quietOption())
     .addOption(
       new Option("--dry-run [format]", "print what would run, run nothing").choices([
         "text",
@@ -126,7 +134,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       const result = await buildProject(project, {
         ...(opts.jobs ? { jobs: opts.jobs } : {}),
         force: opts.force,
-        onEvent: createBuildReporter(output),
+        onEvent: createBuildReporter(output, verbosityOf(opts)),
         signal: options.signal ?? interruptSignal(),
       });
       if (!result.ok) exitCode = EXIT_FAILED;
@@ -222,6 +230,8 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     .addOption(backendOption())
     .option("--set <key=value>", "override a recipe key (repeatable)", collect, [])
     .option("-j, --jobs <n>", "stages run at once", positiveInt)
+    .addOption(verboseOption())
+    .addOption(quietOption())
     .action(async (recipe: string | undefined, opts, command: Command) => {
       const { watchProject } = await import("../api/watch.js");
       await watchProject({
@@ -229,7 +239,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
         ...withRecipe(recipe),
         ...(opts.jobs ? { jobs: opts.jobs } : {}),
         signal: options.signal ?? interruptSignal(),
-        onEvent: createBuildReporter(output),
+        onEvent: createBuildReporter(output, verbosityOf(opts)),
       });
     });
 

@@ -30,7 +30,14 @@ export type BuildEvent =
       tools: Record<string, string>;
     }
   /** Progress reported by the stage itself. */
-  | { type: "stage-progress"; stage: string; message: string; data?: Record<string, unknown> }
+  | {
+      type: "stage-progress";
+      stage: string;
+      message: string;
+      data?: Record<string, unknown>;
+      /** `detail`: fine-grained (a batch); shown with `--verbose`. */
+      level?: "detail";
+    }
   /** Another build holds this key; waiting for it. */
   | { type: "stage-waiting"; stage: string; key: CacheKey }
   /** The stage ran and its outputs are stored. */

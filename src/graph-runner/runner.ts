@@ -300,12 +300,13 @@ export function startBuild(options: BuildOptions): BuildHandle {
         resumeDir,
         toolCacheDir: join(options.context.cacheDir, "tools"),
         signal,
-        progress: (message, data) =>
+        progress: (message, data, level) =>
           emit({
             type: "stage-progress",
             stage: stage.name,
             message,
             ...(data === undefined ? {} : { data }),
+            ...(level === undefined ? {} : { level }),
           }),
       };
       await (stage.run as NonNullable<StageDefinition["run"]>)(context);

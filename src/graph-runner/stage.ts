@@ -83,8 +83,11 @@ export interface StageContext {
   toolCacheDir: string;
   /** Aborted when the build is cancelled or an edit invalidates this run. */
   signal: AbortSignal;
-  /** Progress for the CLI (epoch, loss, …); free-form but JSON-serialisable. */
-  progress(message: string, data?: Record<string, unknown>): void;
+  /**
+   * Progress for the CLI (epoch, loss, …); free-form but JSON-serialisable.
+   * `detail` marks fine-grained lines (batches) a terminal shows only when asked.
+   */
+  progress(message: string, data?: Record<string, unknown>, level?: "detail"): void;
 }
 
 export interface InputFile {

@@ -171,7 +171,7 @@ export const createFinetuneStage: StageFactory = (options) => ({
           // The stream fine-tuning drew from when it was part of the search stage.
           seed: deriveSeed(settings.seed, "sparsenas"),
           signal: context.signal,
-          onProgress: createTrainingProgress(context, "finetune"),
+          onProgress: createTrainingProgress(context),
           afterStep: pruner.afterStep,
           stopAfterEpoch: budget.stopAfterEpoch,
           ...(teacherNetwork === undefined

@@ -136,7 +136,7 @@ export const createSupernasStage: StageFactory = (options) => ({
         augment: settings.augmentation,
         seed: settings.seed,
         signal: context.signal,
-        onProgress: createTrainingProgress(context, "supernas"),
+        onProgress: createTrainingProgress(context),
         stopAfterEpoch: budget.stopAfterEpoch,
         ...(fixed
           ? {}

@@ -84,17 +84,24 @@ export function createEpochBudget(budgetMinutes: number, epochs: number) {
   };
 }
 
-/** Progress events for the runner: every epoch, and about ten times per epoch for batches. */
-export function createTrainingProgress(context: StageContext, label: string) {
+/**
+ * Progress events for the runner: every epoch, and about ten times per epoch
+ * for batches (detail: shown with `--verbose`). The reporter prefixes the
+ * stage's name; `phase` names the part of a stage that trains, when a stage
+ * has more than one.
+ */
+export function createTrainingProgress(context: StageContext, phase?: string) {
+  const prefix = phase === undefined ? "" : `${phase} `;
   return (event: TrainingEvent) => {
     switch (event.kind) {
       case "batch": {
         const every = Math.max(1, Math.ceil(event.batches / 10));
         if ((event.batch + 1) % every !== 0 && event.batch + 1 !== event.batches) return;
         context.progress(
-          `${label} epoch ${event.epoch + 1} batch ${event.batch + 1}/${event.batches}: loss ${event.loss.toFixed(3)}, accuracy ${percent(event.accuracy)}, ${event.imagesPerSecond.toFixed(0)} images/s`,
+          `${prefix}epoch ${event.epoch + 1}/${event.epochs} batch ${event.batch + 1}/${event.batches}: loss ${event.loss.toFixed(3)}, accuracy ${percent(event.accuracy)}, ${event.imagesPerSecond.toFixed(0)} images/s`,
           {
             epoch: event.epoch + 1,
+            epochs: event.epochs,
             batch: event.batch + 1,
             batches: event.batches,
             loss: event.loss,
@@ -102,14 +109,16 @@ export function createTrainingProgress(context: StageContext, label: string) {
             imagesPerSecond: event.imagesPerSecond,
             learningRate: event.learningRate,
           },
+          "detail",
         );
         return;
       }
       case "epoch":
         context.progress(
-          `${label} epoch ${event.epoch + 1}: loss ${event.loss.toFixed(3)}, accuracy ${percent(event.accuracy)}${event.validationAccuracy === undefined ? "" : `, validation ${percent(event.validationAccuracy)}`} (${event.seconds.toFixed(1)} s)`,
+          `${prefix}epoch ${event.epoch + 1}/${event.epochs}: loss ${event.loss.toFixed(3)}, accuracy ${percent(event.accuracy)}${event.validationAccuracy === undefined ? "" : `, validation ${percent(event.validationAccuracy)}`} (${event.seconds.toFixed(1)} s)`,
           {
             epoch: event.epoch + 1,
+            epochs: event.epochs,
             loss: event.loss,
             accuracy: event.accuracy,
             ...(event.validationAccuracy === undefined

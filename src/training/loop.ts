@@ -46,6 +46,8 @@ export type TrainingEvent =
       readonly kind: "batch";
       /** 0-based epoch. */
       readonly epoch: number;
+      /** Epochs in the run. */
+      readonly epochs: number;
       /** 0-based batch within the epoch. */
       readonly batch: number;
       readonly batches: number;
@@ -57,6 +59,7 @@ export type TrainingEvent =
   | {
       readonly kind: "epoch";
       readonly epoch: number;
+      readonly epochs: number;
       /** Mean training loss and accuracy over the epoch's batches. */
       readonly loss: number;
       readonly accuracy: number;
@@ -356,6 +359,7 @@ async function runEpochs(
       options.onProgress?.({
         kind: "batch",
         epoch,
+        epochs,
         batch,
         batches,
         loss,
@@ -374,6 +378,7 @@ async function runEpochs(
     history.push(summary);
     options.onProgress?.({
       kind: "epoch",
+      epochs,
       ...summary,
       seconds: (performance.now() - epochStart) / 1000,
     });

@@ -49,3 +49,40 @@ test("build events render as the lines the README describes", () => {
     "FAILED in 96.1 s: 1 built, 1 cached, 1 failed, 1 skipped",
   ]);
 });
+
+test("batch lines only with --verbose; --quiet keeps problems and the verdict", () => {
+  const key = "0".repeat(64) as CacheKey;
+  const events = [
+    { type: "stage-start", stage: "supernas", key, reason: "never built", tools: {} },
+    {
+      type: "stage-progress",
+      stage: "supernas",
+      message: "epoch 1/6 batch 3/28: loss 2.1",
+      level: "detail",
+    },
+    { type: "stage-progress", stage: "supernas", message: "epoch 1/6: loss 1.92" },
+    { type: "stage-done", stage: "supernas", key, durationMs: 1000, outputs: 3 },
+    { type: "remote-warning", message: "remote cache x is not answering" },
+    {
+      type: "build-done",
+      result: { ok: true, durationMs: 1000, outcomes: { supernas: "built" } },
+    },
+  ] as const;
+  const render = (verbosity: "quiet" | "normal" | "verbose") => {
+    const lines: string[] = [];
+    const report = createBuildReporter(
+      { out: (line) => lines.push(line), err: (line) => lines.push(`ERR ${line}`) },
+      verbosity,
+    );
+    for (const event of events) report(event);
+    return lines;
+  };
+  const normal = render("normal");
+  assert.ok(normal.includes("            supernas: epoch 1/6: loss 1.92"));
+  assert.ok(!normal.some((line) => line.includes("batch 3/28")));
+  assert.ok(render("verbose").includes("            supernas: epoch 1/6 batch 3/28: loss 2.1"));
+  assert.deepEqual(render("quiet"), [
+    "ERR warning: remote cache x is not answering",
+    "done in 1.00 s: 1 built",
+  ]);
+});
