@@ -113,6 +113,12 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     .addOption(verboseOption())
     .addOption(quietOption())
     .addOption(
+      new Option(
+        "--json",
+        "print the build's events as JSON Lines, one per line (schemas/build-event.schema.json)",
+      ).conflicts(["verbose", "quiet"]),
+    )
+    .addOption(
       new Option("--dry-run [format]", "print what would run, run nothing").choices([
         "text",
         "json",
@@ -130,14 +136,17 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
             output.out(`  ${plan.action.padEnd(15)} ${plan.name}: ${plan.reason}`);
         return;
       }
-      output.out(`building ${project.scope} → ${displayPath(project.outputDir)}`);
+      if (!opts.json) output.out(`building ${project.scope} → ${displayPath(project.outputDir)}`);
       const result = await buildProject(project, {
         ...(opts.jobs ? { jobs: opts.jobs } : {}),
         force: opts.force,
-        onEvent: createBuildReporter(output, verbosityOf(opts)),
+        onEvent: opts.json
+          ? (event) => output.out(JSON.stringify(event))
+          : createBuildReporter(output, verbosityOf(opts)),
         signal: options.signal ?? interruptSignal(),
       });
       if (!result.ok) exitCode = EXIT_FAILED;
+      if (opts.json) return;
       const outcome = result.outcomes.report;
       if (outcome === "built" || outcome === "cached") {
         const { printReportSummary } = await import("./report-summary.js");
