@@ -1,4 +1,6 @@
 /** `tinyformer build`: plan or run a project's pipeline. */
+import { join } from "node:path";
+import { writeFileAtomic } from "../graph-runner/atomic-write.js";
 import type { BuildEvent, BuildResult } from "../graph-runner/events.js";
 import { planBuild, type StagePlan } from "../graph-runner/plan.js";
 import { type BuildOptions, build } from "../graph-runner/runner.js";
@@ -46,12 +48,55 @@ export async function buildProject(
   options: BuildProjectOptions = {},
 ): Promise<BuildResult> {
   const context = options.context ?? (await createProjectContext(project));
-  return build({
+  const keys: Record<string, string> = {};
+  const result = await build({
     ...runnerOptionsFor(project, context, options),
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    onEvent: (event) => {
+      if (event.type === "stage-cached" || event.type === "stage-done")
+        keys[event.stage] = event.key;
+      if (event.type === "stage-downloaded") keys[event.stage] = event.key;
+      options.onEvent?.(event);
+    },
   });
+  await writeBuildInfo(project, result, keys);
+  return result;
 }
+
+/** What `build/<recipe>/build-info.json` records: which configuration the folder holds. */
+export interface BuildInfo {
+  recipe: string;
+  overrides: readonly string[];
+  ok: boolean;
+  /** Cache key of every stage whose outputs are in the folder. */
+  keys: Record<string, string>;
+}
+
+/**
+ * Records next to the outputs which recipe, overrides and stage keys they
+ * come from, so a folder can be matched to a configuration (and `status`
+ * compared with it) without guessing.
+ */
+async function writeBuildInfo(
+  project: Project,
+  result: BuildResult,
+  keys: Record<string, string>,
+): Promise<void> {
+  if (Object.keys(keys).length === 0) return;
+  const info: BuildInfo = {
+    recipe: project.scope,
+    overrides: project.overrides,
+    ok: result.ok,
+    // Sorted: stages finish in varying order when they run at once.
+    keys: Object.fromEntries(Object.entries(keys).sort(([a], [b]) => (a < b ? -1 : 1))),
+  };
+  await writeFileAtomic(
+    join(project.outputDir, BUILD_INFO_FILE),
+    `${JSON.stringify(info, null, 2)}\n`,
+  );
+}
+
+export const BUILD_INFO_FILE = "build-info.json";
 
 export interface DryRunJson {
   stages: { name: string; action: StagePlan["action"]; reason: string }[];

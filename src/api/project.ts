@@ -30,10 +30,15 @@ export interface Project {
   workspace: Workspace;
   recipe: LoadedRecipe;
   stages: StageDefinition[];
-  /** Identifies this recipe's last-build records: its path relative to the workspace root. */
+  /**
+   * Identifies this recipe's last-build records (for `status` and `why`,
+   * whatever overrides that build had): its path relative to the workspace root.
+   */
   scope: string;
-  /** `<output_dir>/<recipe name>`. */
+  /** `<output_dir>/<recipe name>`; its build-info.json says which overrides and keys it holds. */
   outputDir: string;
+  /** The `--set` overrides this project was opened with. */
+  overrides: readonly string[];
 }
 
 export async function openProject(options: OpenProjectOptions = {}): Promise<Project> {
@@ -48,12 +53,14 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
     backend,
     searchWorkers: workspace.config.search_workers,
   });
+  const overrides = options.overrides ?? [];
   return {
     workspace,
     recipe,
     stages,
     scope: scopeOf(workspace.root, recipe.file),
     outputDir: join(workspace.outputDir, recipe.name),
+    overrides,
   };
 }
 

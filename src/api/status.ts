@@ -1,16 +1,40 @@
 /** `tinyformer status` and `tinyformer why`: what is fresh, what is stale and why. */
+
+import { readFile } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
 import { describeDifference } from "../graph-runner/fingerprint.js";
 import type { StagePlan } from "../graph-runner/plan.js";
-import { planProject } from "./build.js";
+import { BUILD_INFO_FILE, type BuildInfo, planProject } from "./build.js";
 import { type Project, requireStage } from "./project.js";
 
 export interface StatusJson {
   stages: { name: string; state: StagePlan["state"]; reason: string }[];
+  /**
+   * What the output folder holds: the overrides of the build that wrote it
+   * and whether every stage's outputs there are the ones this configuration
+   * has (false when another configuration, e.g. a `--set` build, wrote them
+   * last, or nothing was built yet).
+   */
+  outputs: { dir: string; overrides: readonly string[]; current: boolean };
 }
 
 export async function projectStatus(project: Project): Promise<StatusJson> {
   const plans = await planProject(project);
-  return { stages: plans.map(({ name, state, reason }) => ({ name, state, reason })) };
+  const info = await readFile(join(project.outputDir, BUILD_INFO_FILE), "utf8")
+    .then((text) => JSON.parse(text) as BuildInfo)
+    .catch(() => undefined);
+  const current =
+    info !== undefined &&
+    plans.every((plan) => plan.key === undefined || info.keys[plan.name] === plan.key) &&
+    plans.some((plan) => plan.key !== undefined);
+  return {
+    stages: plans.map(({ name, state, reason }) => ({ name, state, reason })),
+    outputs: {
+      dir: relative(project.workspace.root, project.outputDir).split(sep).join("/"),
+      overrides: info?.overrides ?? [],
+      current,
+    },
+  };
 }
 
 export interface WhyReport {

@@ -136,7 +136,11 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
             output.out(`  ${plan.action.padEnd(15)} ${plan.name}: ${plan.reason}`);
         return;
       }
-      if (!opts.json) output.out(`building ${project.scope} → ${displayPath(project.outputDir)}`);
+      if (!opts.json) {
+        const overrides =
+          project.overrides.length === 0 ? "" : ` with --set ${project.overrides.join(" ")}`;
+        output.out(`building ${project.scope}${overrides} → ${displayPath(project.outputDir)}`);
+      }
       const result = await buildProject(project, {
         ...(opts.jobs ? { jobs: opts.jobs } : {}),
         force: opts.force,
@@ -164,13 +168,21 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     .action(async (recipe: string | undefined, opts, command: Command) => {
       const { openProject } = await import("../api/project.js");
       const { projectStatus } = await import("../api/status.js");
-      const status = await projectStatus(
-        await openProject({ ...common(command), ...withRecipe(recipe) }),
-      );
+      const project = await openProject({ ...common(command), ...withRecipe(recipe) });
+      const status = await projectStatus(project);
       if (opts.json) output.out(JSON.stringify(status));
-      else
+      else {
         for (const stage of status.stages)
           output.out(`  ${stage.state.padEnd(15)} ${stage.name}: ${stage.reason}`);
+        const { dir, overrides, current } = status.outputs;
+        if (!current && overrides.join("\n") !== project.overrides.join("\n")) {
+          const held =
+            overrides.length === 0 ? "the recipe without --set" : `--set ${overrides.join(" ")}`;
+          output.out(
+            `note: ${dir}/ holds the outputs of a build with ${held}; building this configuration replaces them (from the cache where it can)`,
+          );
+        }
+      }
     });
 
   program

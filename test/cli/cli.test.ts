@@ -43,7 +43,29 @@ describe("command line", () => {
         { name: "a", state: "stale", reason: "recipe key seed: 1 → 9" },
         { name: "b", state: "stale", reason: "upstream a will run" },
       ],
+      outputs: { dir: "build/test", overrides: [], current: false },
     });
+  });
+
+  test("build/<recipe>/ records which overrides built it; status says when it holds another configuration", async () => {
+    assert.equal((await cli(ws, ["build", "--set", "seed=9"])).code, 0);
+    const info = JSON.parse(await ws.read("build/test/build-info.json"));
+    assert.deepEqual(info.overrides, ["seed=9"]);
+    assert.deepEqual(Object.keys(info.keys), ["a", "b"]);
+    assert.match(info.keys.a, /^[0-9a-f]{64}$/);
+    const plain = await cli(ws, ["status"]);
+    assert.match(
+      plain.out,
+      /^note: build\/test\/ holds the outputs of a build with --set seed=9; building this configuration replaces them/m,
+    );
+    const same = await cli(ws, ["status", "--json", "--set", "seed=9"]);
+    assert.deepEqual(JSON.parse(same.out).outputs, {
+      dir: "build/test",
+      overrides: ["seed=9"],
+      current: true,
+    });
+    assert.equal((await cli(ws, ["build"])).code, 0);
+    assert.doesNotMatch((await cli(ws, ["status"])).out, /note:/);
   });
 
   test("build --dry-run takes a recipe after it; --dry-run json and --dry-run=json still choose JSON", async () => {

@@ -281,6 +281,7 @@ describe("cache integrity", () => {
       `.tmp-${process.pid}-abcdef`,
       "a",
       "b",
+      "build-info.json",
       "c",
     ]);
   });

@@ -109,6 +109,7 @@ describe("cache maintenance and explanations", () => {
         { name: "b", state: "never-built", reason: "never built" },
         { name: "c", state: "never-built", reason: "never built" },
       ],
+      outputs: { dir: "build/test", overrides: [], current: false },
     });
     await harness.build();
     const stale = await projectStatus(await project(["quantization.calibration_images=64"]));

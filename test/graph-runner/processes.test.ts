@@ -39,6 +39,7 @@ describe("builds in separate processes", () => {
         { name: "a", state: "fresh", reason: "up to date" },
         { name: "b", state: "fresh", reason: "up to date" },
       ],
+      outputs: { dir: "build/test", overrides: [], current: true },
     });
   });
 
