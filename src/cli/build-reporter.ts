@@ -38,6 +38,9 @@ export function createBuildReporter(
   verbosity: Verbosity = "normal",
 ): (event: BuildEvent | WatchEvent) => void {
   let notImplemented: string[] = [];
+  // Watch mode: builds are numbered, and one an edit superseded is "restarted", not "FAILED".
+  let builds = 0;
+  let superseded = false;
   const label = (word: string) => `  ${word.padEnd(9)} `;
   return (event) => {
     if (verbosity === "quiet" && CHATTY.has(event.type)) return;
@@ -47,6 +50,8 @@ export function createBuildReporter(
     switch (event.type) {
       case "build-start":
         notImplemented = [];
+        builds++;
+        if (builds > 1 && verbosity !== "quiet") output.out(`build #${builds}`);
         return;
       case "stage-cached":
         output.out(`${label("cached")}${event.stage}`);
@@ -117,7 +122,13 @@ export function createBuildReporter(
           .filter((outcome) => counts.has(outcome))
           .map((outcome) => `${counts.get(outcome)} ${outcome}`)
           .join(", ");
-        const verdict = event.result.ok ? "done" : "FAILED";
+        const failed = Object.values(event.result.outcomes).includes("failed");
+        const verdict = event.result.ok
+          ? "done"
+          : superseded && !failed
+            ? "restarted after an edit"
+            : "FAILED";
+        superseded = false;
         output.out(
           `${verdict} in ${seconds(event.result.durationMs)}${summary === "" ? "" : `: ${summary}`}`,
         );
@@ -136,8 +147,10 @@ export function createBuildReporter(
         output.err("configuration is invalid; still watching, fix it to rebuild");
         return;
       case "watch-restart":
-        if (event.cancelled.length > 0)
+        if (event.cancelled.length > 0) {
+          superseded = true;
           output.out(`  restarting from: ${event.cancelled.join(", ")}`);
+        }
         return;
       case "watch-idle":
         output.out("waiting for changes...");

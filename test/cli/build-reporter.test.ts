@@ -86,3 +86,26 @@ test("batch lines only with --verbose; --quiet keeps problems and the verdict", 
     "done in 1.00 s: 1 built",
   ]);
 });
+
+test("watch: rebuilds get a header, and a build an edit superseded says restarted, not FAILED", () => {
+  const lines: string[] = [];
+  const report = createBuildReporter({
+    out: (line) => lines.push(line),
+    err: (line) => lines.push(line),
+  });
+  const done = (outcomes: Record<string, "built" | "cancelled" | "failed">, ok: boolean) =>
+    report({ type: "build-done", result: { ok, durationMs: 2000, outcomes } });
+  report({ type: "build-start", stages: ["a"] });
+  report({ type: "watch-change", paths: ["recipes/test.yaml"] });
+  report({ type: "watch-restart", cancelled: ["a"] });
+  done({ a: "cancelled" }, false);
+  report({ type: "build-start", stages: ["a"] });
+  done({ a: "failed" }, false);
+  assert.deepEqual(lines, [
+    "\nchanged: recipes/test.yaml",
+    "  restarting from: a",
+    "restarted after an edit in 2.00 s: 1 cancelled",
+    "build #2",
+    "FAILED in 2.00 s: 1 failed",
+  ]);
+});
