@@ -72,6 +72,12 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     err: (line) => process.stderr.write(`${line}\n`),
   };
   let exitCode = EXIT_OK;
+  // Stage names for the help text; loading the pipeline costs time every
+  // other command should not pay.
+  const wantsHelp = argv.some((arg) => arg === "--help" || arg === "-h" || arg === "help");
+  const stageNames = wantsHelp
+    ? (await import("../pipeline/pipeline.js")).STAGE_NAMES.join(", ")
+    : "(see --help)";
   const program = new Command("tinyformer")
     .description("Build sparse INT8 inference engines for microcontrollers from YAML recipes.")
     .version(packageVersion(), "-V, --version", "print the version of tinyformer")
@@ -109,7 +115,12 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       [],
     )
     .option("-j, --jobs <n>", "stages run at once", positiveInt)
-    .option("--force <stage>", "rerun this stage even if cached (repeatable)", collect, [])
+    .option(
+      "--force <stage>",
+      `rerun this stage even if cached (repeatable); stages: ${stageNames}`,
+      collect,
+      [],
+    )
     .addOption(verboseOption())
     .addOption(quietOption())
     .addOption(
@@ -123,6 +134,18 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
         "text",
         "json",
       ]),
+    )
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  tinyformer build                                  the workspace's default recipe",
+        "  tinyformer build recipes/resnet-cifar10.yaml --set training.supernas.epochs=2",
+        "  tinyformer build --dry-run                        what would run, and why",
+        "  tinyformer build --force verify-target -v         rerun one stage, with batch lines",
+        "  tinyformer build --json > events.jsonl            events for scripts",
+      ].join("\n"),
     )
     .action(async (recipe: string | undefined, opts, command: Command) => {
       const { openProject } = await import("../api/project.js");

@@ -80,6 +80,16 @@ describe("command line", () => {
     assert.deepEqual(ws.invocations(), []);
   });
 
+  test("build --help lists the stage names --force takes, and examples", async () => {
+    const help = await cli(ws, ["build", "--help"]);
+    assert.equal(help.code, 0);
+    assert.match(
+      help.out.replace(/\s+/g, " "),
+      /stages: dataset, supernas, sparsenas, finetune, quantize, codegen, compile-host, verify-host, compile-target, verify-target, report/,
+    );
+    assert.match(help.out, /^Examples:$/m);
+  });
+
   test("--version prints the package's version", async () => {
     const { readFile } = await import("node:fs/promises");
     const { join } = await import("node:path");
