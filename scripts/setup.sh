@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Sets up a TinyFormer checkout on Debian: the C toolchains (host gcc,
 # arm-none-eabi-gcc with newlib, qemu-system-arm, clang-format for the C
-# sources' formatting), nginx (for the remote cache tests), the npm packages from the
+# sources' formatting), nginx (for the remote cache tests), Chromium (for the
+# report page's browser test), the npm packages from the
 # lockfile, and the compiled CLI. Safe to run again: it installs only what is
 # missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # nginx: the remote cache tests serve a cache with it (deploy/nginx-remote-cache.conf).
-apt_packages=(gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang-format nginx)
+# chromium: the report test opens report.html in it, headless.
+apt_packages=(gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang-format nginx chromium)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 if ((${#missing[@]} > 0)); then
-  echo "setup: installing ${missing[*]} (about 90 s)"
+  echo "setup: installing ${missing[*]} (a few minutes)"
   sudo_cmd=()
   if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
   "${sudo_cmd[@]}" apt-get update -qq

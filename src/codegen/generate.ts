@@ -21,7 +21,7 @@ import {
 } from "../resources/estimate-resources.js";
 import { type FootprintTable, loadFootprintTable } from "../resources/footprint-table.js";
 import { collectKernelSources } from "./kernel-sources.js";
-import type { MemoryPlan } from "./plan-memory.js";
+import { type MemoryPlan, scratchId } from "./plan-memory.js";
 import { type ModelPlan, type PlanModelOptions, planModel } from "./plan-model.js";
 import { renderModel } from "./render.js";
 import type { SelectedLayer } from "./select-kernels.js";
@@ -53,6 +53,21 @@ export interface LayerSummary {
   inPlace: boolean;
 }
 
+/** One buffer of the arena plan (src/memory-planner/plan-arena.ts) in codegen.json. */
+export interface ArenaBufferSummary {
+  /** The tensor's name, or `scratch:<op>` for a layer's scratch. */
+  id: string;
+  kind: "input" | "activation" | "scratch";
+  bytes: number;
+  offset: number;
+  /** Index of the layer that writes it (model inputs: 0). */
+  firstOp: number;
+  /** Index of the last layer that reads it (model outputs: the last layer). */
+  lastOp: number;
+  /** The buffer whose bytes it reuses in place, when it does. */
+  sharesWith?: string;
+}
+
 /** codegen.json. */
 export interface CodegenSummary {
   generator: string;
@@ -66,6 +81,8 @@ export interface CodegenSummary {
     /** Largest total of bytes live at one op: no plan can use less. */
     lowerBoundBytes: number;
     alignment: number;
+    /** Every buffer the arena holds, in request order: the plan the offsets come from. */
+    buffers: ArenaBufferSummary[];
   };
   totals: { layers: number; macs: number; weightBytes: number; sparseLayers: number };
   kernels: string[];
@@ -121,6 +138,7 @@ function summarize(
   const shared = new Set(
     memory.plan.buffers.filter((b) => b.sharesWith !== undefined).map((b) => b.id),
   );
+  const scratch = new Set(layers.map(scratchId));
   const layerLines: LayerSummary[] = layers.map((l) => ({
     index: l.index,
     op: l.op.name,
@@ -151,6 +169,19 @@ function summarize(
       bytes: memory.plan.arenaBytes,
       lowerBoundBytes: memory.plan.lowerBoundBytes,
       alignment: memory.plan.alignment,
+      buffers: memory.plan.buffers.map((buffer) => ({
+        id: buffer.id,
+        kind: scratch.has(buffer.id)
+          ? "scratch"
+          : model.graph.inputs.includes(buffer.id)
+            ? "input"
+            : "activation",
+        bytes: buffer.bytes,
+        offset: buffer.offset,
+        firstOp: buffer.firstOp,
+        lastOp: buffer.lastOp,
+        ...(buffer.sharesWith === undefined ? {} : { sharesWith: buffer.sharesWith }),
+      })),
     },
     totals: {
       layers: layers.length,

@@ -31,7 +31,9 @@ export interface ReportInputs {
   board: { name: string; clock_hz: number };
   accuracy: BuildReport["accuracy"];
   prunedLayers: readonly PrunedLayerSummary[];
-  codegen: Pick<CodegenSummary, "arena" | "totals" | "layers">;
+  codegen: Pick<CodegenSummary, "totals" | "layers"> & {
+    arena: Omit<CodegenSummary["arena"], "buffers">;
+  };
   /** Output shape of each op, by op name, from the INT8 IR. */
   outputShapes: ReadonlyMap<string, number[]>;
   link: TargetLinkSummary;

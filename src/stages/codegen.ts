@@ -2,7 +2,8 @@
  * The `codegen` stage: renders the INT8 model IR from `quantize` into the
  * SparseEngine C program (src/codegen): tf_model.h (API), tf_model.c
  * (arena, constants, one kernel call per layer), the kernels it uses and
- * their headers, and codegen.json (arena vs. live-set lower bound, kernel,
+ * their headers, and codegen.json (arena vs. live-set lower bound and
+ * every buffer's offset, size and lifetime; kernel,
  * MACs and weight bytes per layer, and the resource evaluator's estimate of
  * flash, SRAM and instructions: src/resources).
  *

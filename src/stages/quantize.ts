@@ -7,7 +7,8 @@
  *
  * Inputs:  dataset/manifest.json + *.tfds, finetune/model.json + model.bin (float IR)
  * Outputs: model-int8.json + model-int8.bin (INT8 IR), quantize.json (accuracies,
- *          per-layer float-vs-INT8 error on a few calibration images)
+ *          float and INT8 confusion matrices, per-layer float-vs-INT8 error
+ *          on a few calibration images)
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -23,6 +24,11 @@ export const QUANTIZE_REPORT = "quantize.json";
 
 export interface QuantizeReport {
   accuracy: { float: number; int8: number; images: number; split: string };
+  /**
+   * Counts of the evaluated images by true class (row) and predicted class
+   * (column), for the float and the INT8 model; classes in label order.
+   */
+  confusion: { classNames: string[]; float: number[][]; int8: number[][] };
   calibration: { images: number; method: "minmax" | "percentile"; percentile?: number };
   layers: { tensor: string; cosine: number; maxAbs: number; floatMaxAbs: number }[];
 }
@@ -88,17 +94,23 @@ export const createQuantizeStage: StageFactory = () => ({
         : evaluation.count;
     // An accuracy over no images is 0 / 0: say which split is empty instead.
     if (count === 0) throw new Error(`the dataset's ${splitName(dataset)} split has no images`);
+    const classNames = [...dataset.manifest.classNames];
+    const emptyMatrix = () => classNames.map(() => classNames.map(() => 0));
+    const confusion = { classNames, float: emptyMatrix(), int8: emptyMatrix() };
     let floatCorrect = 0;
     let int8Correct = 0;
     for (let i = 0; i < count; i++) {
       context.signal.throwIfAborted();
       const input = toFloat(evaluation.images, i);
       const label = evaluation.labels[i] as number;
-      if (argmax(interpreter.runFloat(floatModel, input).outputs[0]) === label) floatCorrect++;
-      if (
-        argmax(interpreter.runInt8(int8Model, quantizeInput(int8Model, input)).outputs[0]) === label
-      )
-        int8Correct++;
+      const floatClass = argmax(interpreter.runFloat(floatModel, input).outputs[0]);
+      const int8Class = argmax(
+        interpreter.runInt8(int8Model, quantizeInput(int8Model, input)).outputs[0],
+      );
+      if (floatClass === label) floatCorrect++;
+      if (int8Class === label) int8Correct++;
+      count1(confusion.float, label, floatClass);
+      count1(confusion.int8, label, int8Class);
       if ((i + 1) % 200 === 0) context.progress(`evaluated ${i + 1}/${count} test images`);
     }
     const report: QuantizeReport = {
@@ -108,6 +120,7 @@ export const createQuantizeStage: StageFactory = () => ({
         images: count,
         split: splitName(dataset),
       },
+      confusion,
       calibration: {
         images: calibrationCount,
         method: config.method,
@@ -126,6 +139,13 @@ export const createQuantizeStage: StageFactory = () => ({
     );
   },
 });
+
+/** Counts one image of class `label` predicted as `predicted` (ignored outside the matrix). */
+function count1(matrix: number[][], label: number, predicted: number): void {
+  const row = matrix[label];
+  if (row !== undefined && predicted >= 0 && predicted < row.length)
+    row[predicted] = (row[predicted] as number) + 1;
+}
 
 /** The split accuracy is measured on: test, or validation when there is no test split. */
 function splitName(dataset: { splits: { test?: unknown } }): "test" | "validation" {

@@ -5,6 +5,12 @@
  * checked against its schema. The CLI prints its summary after every build
  * (cached or not).
  *
+ * Beside it, report.html (src/report/render-html.ts): the same figures as a
+ * self-contained page with plots drawn at build time, which also reads
+ * codegen's arena plan, quantize's confusion matrices and, when the build
+ * searched, sparsenas's search-log.jsonl and pareto.json. Its templates
+ * (templates/report/) are file inputs: editing one reruns this stage.
+ *
  * Predictions: codegen's resource estimate (codegen.json) is always set
  * beside the measured flash, SRAM and instructions; a prediction sparsenas
  * writes into sparsenas.json (under `resourceEstimate`, see
@@ -15,25 +21,39 @@ import { join } from "node:path";
 import type { CodegenSummary } from "../codegen/generate.js";
 import type { BoardProfile } from "../config/types.js";
 import type { StageContext } from "../graph-runner/stage.js";
+import { templatesDir } from "../project-paths.js";
+import type { ConfusionData, PageInputs, SearchLogRecord } from "../report/page-data.js";
 import { CODEGEN_SUMMARY } from "./codegen.js";
 import type { StageFactory } from "./index.js";
 
 export const REPORT_FILE = "report.json";
+export const REPORT_HTML = "report.html";
 
 export const createReportStage: StageFactory = () => ({
   implementation: import.meta.url,
   // board.compiler: whether each prediction's tables were measured with these flags.
   configKeys: ["name", "board.name", "board.clock_hz", "board.compiler"],
+  fileInputs: () => [join(templatesDir, "report")],
   async run(context) {
-    const [{ assembleReport }, { validateReport }, { predictionFromEstimate, readPrediction }] =
-      await Promise.all([
-        import("../report/assemble-report.js"),
-        import("../report/validate-report.js"),
-        import("../report/predictions.js"),
-      ]);
+    const [
+      { assembleReport },
+      { validateReport },
+      { predictionFromEstimate, readPrediction },
+      { assemblePageData },
+      { renderReportHtml },
+    ] = await Promise.all([
+      import("../report/assemble-report.js"),
+      import("../report/validate-report.js"),
+      import("../report/predictions.js"),
+      import("../report/page-data.js"),
+      import("../report/render-html.js"),
+    ]);
     const json = async (stage: string, file: string) =>
       JSON.parse(await readFile(upstreamPath(context, stage, file), "utf8")) as never;
-    const quantize = (await json("quantize", "quantize.json")) as { accuracy: never };
+    const quantize = (await json("quantize", "quantize.json")) as {
+      accuracy: never;
+      confusion?: ConfusionData;
+    };
     const finetune = (await json("finetune", "finetune.json")) as { layers: never };
     const sparsenas = (await json("sparsenas", "sparsenas.json")) as Record<string, unknown>;
     const codegen = (await json("codegen", CODEGEN_SUMMARY)) as CodegenSummary;
@@ -72,6 +92,33 @@ export const createReportStage: StageFactory = () => ({
     if (problems.length > 0)
       throw new Error(`report.json does not match its schema:\n${problems.join("\n")}`);
     await writeFile(join(context.outDir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
+
+    const sparsenasFiles = context.upstream.get("sparsenas")?.files;
+    // sparsenas's SEARCH_LOG and PARETO_FRONT, named here: importing that
+    // module would make the search's code part of this stage's identity.
+    const searchSummary = sparsenas.search as PageInputs["search"] | undefined;
+    const searchLog =
+      searchSummary !== undefined && sparsenasFiles?.has("search-log.jsonl")
+        ? (await readFile(upstreamPath(context, "sparsenas", "search-log.jsonl"), "utf8"))
+            .split("\n")
+            .filter((line) => line.trim() !== "")
+            .map((line) => JSON.parse(line) as SearchLogRecord)
+        : undefined;
+    const pareto =
+      searchSummary !== undefined && sparsenasFiles?.has("pareto.json")
+        ? ((await json("sparsenas", "pareto.json")) as { index: number }[])
+        : undefined;
+    const page = assemblePageData({
+      report,
+      codegen,
+      quantize,
+      ...(searchSummary === undefined ? {} : { search: searchSummary }),
+      ...(searchLog === undefined ? {} : { searchLog }),
+      ...(pareto === undefined ? {} : { pareto }),
+    });
+    const { html, warnings } = await renderReportHtml(page);
+    await writeFile(join(context.outDir, REPORT_HTML), html);
+    for (const warning of warnings) context.progress(`${REPORT_HTML}: ${warning}`);
     // The CLI prints the full summary after the build, cached or not.
     context.progress(
       `INT8 accuracy ${(100 * report.accuracy.int8).toFixed(1)} %, flash ${report.memory.flash.used_bytes} B, SRAM ${report.memory.sram.used_bytes} B, ${report.performance.instructions_per_inference} instructions per inference`,

@@ -271,6 +271,7 @@ describe("command line", () => {
           const { writeFile } = await import("node:fs/promises");
           const { join } = await import("node:path");
           await writeFile(join(context.outDir, "report.json"), JSON.stringify(report));
+          await writeFile(join(context.outDir, "report.html"), "<!doctype html>\n");
         },
       },
     ];
@@ -284,6 +285,7 @@ describe("command line", () => {
       const text = out.join("\n").replaceAll(`${ws.root}/`, "");
       assert.match(text, new RegExp(`${expectedAction}\\s+report`));
       assert.match(text, /report build\/test\/report\/report\.json/);
+      assert.match(text, /plots {4}build\/test\/report\/report\.html/);
       assert.match(text, /accuracy float 50\.0 %, INT8 49\.0 % \(100 test images\)/);
       assert.match(text, /speed {4}2\.16 M instructions per inference, about 10\.0 ms at 216 MHz/);
       assert.match(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createSeededRandom } from "../../src/datasets/seeded-random.js";
+import { liveBytesByOp } from "../../src/memory-planner/live-bytes.js";
 import {
   type ArenaPlan,
   type BufferRequest,
@@ -45,6 +46,8 @@ function assertNoLiveOverlap(plan: ArenaPlan): void {
     assert.ok(buffer.offset + buffer.bytes <= plan.arenaBytes, `${buffer.id} ends past the arena`);
   }
   assert.ok(plan.arenaBytes >= plan.lowerBoundBytes, "no plan beats the live-set lower bound");
+  // The per-op live bytes (the report's memory timeline) peak at the lower bound.
+  assert.equal(Math.max(0, ...liveBytesByOp(plan)), plan.lowerBoundBytes);
 }
 
 describe("arena planner", () => {

@@ -47,6 +47,15 @@ describe("quantize stage", () => {
       Math.abs(report.accuracy.int8 - report.accuracy.float) <= 0.25,
       JSON.stringify(report.accuracy),
     );
+    // The confusion matrices count every evaluated image; their diagonals are the accuracies.
+    for (const model of ["float", "int8"] as const) {
+      const matrix = report.confusion[model];
+      assert.equal(matrix.length, report.confusion.classNames.length);
+      const total = matrix.flat().reduce((sum, n) => sum + n, 0);
+      const correct = matrix.reduce((sum, row, i) => sum + (row[i] ?? 0), 0);
+      assert.equal(total, report.accuracy.images);
+      assert.equal(correct / total, report.accuracy[model]);
+    }
     assert.equal(report.calibration.images, 16);
     assert.ok(report.layers.length > 10);
     assert.ok(

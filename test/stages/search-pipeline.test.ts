@@ -30,6 +30,7 @@ import type { ChosenCandidate, SparsenasReport } from "../../src/stages/sparsena
 import type { SupernasReport } from "../../src/stages/supernas.js";
 import { waitFor } from "../helpers/run-cli-process.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
+import { plotFigures } from "../report/page-fixture.js";
 
 const RECIPE = `seed: 5
 backend: wasm
@@ -313,5 +314,10 @@ describe("search stages, end to end", () => {
       `instructions error ${searched.instructions_error}`,
     );
     assert.equal(report.memory.sram.used_bytes, searched.sram_bytes);
+    // report.html draws the search: its candidates against flash and instructions.
+    const html = await ws.read("build/test/report/report.html");
+    const plots = plotFigures(html).map((figure) => figure.id);
+    assert.deepEqual(plots.slice(-2), ["search-flash", "search-instructions"]);
+    assert.doesNotMatch(html, /No search plots/);
   });
 });

@@ -14,6 +14,7 @@ import type { BuildEvent } from "../../src/graph-runner/events.js";
 import type { BuildReport } from "../../src/report/types.js";
 import { validateReport } from "../../src/report/validate-report.js";
 import { createTestWorkspace, type TestWorkspace, TINY_RECIPE } from "../helpers/workspace.js";
+import { plotFigures, SEARCH_RECIPE_PLOTS } from "../report/page-fixture.js";
 
 describe("the whole pipeline on a tiny recipe", () => {
   let ws: TestWorkspace;
@@ -27,17 +28,19 @@ describe("the whole pipeline on a tiny recipe", () => {
   const build = async () => {
     const started: string[] = [];
     const failures: string[] = [];
+    const progress: string[] = [];
     const result = await buildProject(await openProject({ cwd: ws.root }), {
       onEvent: (event: BuildEvent) => {
         if (event.type === "stage-start") started.push(event.stage);
         if (event.type === "stage-failed") failures.push(`${event.stage}: ${event.error}`);
+        if (event.type === "stage-progress") progress.push(`${event.stage}: ${event.message}`);
       },
     });
-    return { result, started, failures };
+    return { result, started, failures, progress };
   };
 
   test("every stage runs, the C is bit-exact on host and target, and the report is valid", async () => {
-    const { result, failures } = await build();
+    const { result, failures, progress } = await build();
     assert.deepEqual(failures, []);
     assert.ok(
       Object.values(result.outcomes).every((outcome) => outcome === "built"),
@@ -59,6 +62,18 @@ describe("the whole pipeline on a tiny recipe", () => {
     assert.ok(Math.abs(codegen?.flash_error ?? 1) <= 0.02, JSON.stringify(codegen));
     assert.ok(Math.abs(codegen?.instructions_error ?? 1) <= 0.1, JSON.stringify(codegen));
     assert.ok(report.layers.every((layer) => layer.instructions !== undefined));
+    // report.html beside it: every plot but the search's, which a fixed network has none of.
+    const html = await ws.read("build/test/report/report.html");
+    assert.deepEqual(
+      plotFigures(html).map((figure) => figure.id),
+      SEARCH_RECIPE_PLOTS.map((plot) => plot.id).filter((id) => !id.startsWith("search-")),
+    );
+    assert.match(html, /No search plots: this build did not search/);
+    assert.deepEqual(
+      progress.filter((line) => line.startsWith("report: report.html")),
+      [],
+      "no plot warnings",
+    );
   });
 
   test("a smaller SRAM budget reruns compile-target and what follows it, nothing else", async () => {

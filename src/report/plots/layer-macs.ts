@@ -1,0 +1,59 @@
+/** Plot: each layer's multiply-accumulates, all of them beside those its kernel executes. */
+import type { BuildReport, LayerReport } from "../types.js";
+import { COLORS, CONFIG, GROUPED_ROW_STEP, integer, PLOT_WIDTH, type Plot, title } from "./plot.js";
+
+/** MACs the layer's kernel runs: a sparse kernel skips pruned blocks (as report.json counts). */
+export function executedMacs(layer: LayerReport): number {
+  return layer.kernel.includes("sparse")
+    ? Math.round(layer.macs * (1 - layer.sparsity))
+    : layer.macs;
+}
+
+export function layerMacsPlot(report: BuildReport): Plot {
+  const ALL = "all MACs";
+  const EXECUTED = "executed by its kernel";
+  const values = report.layers.flatMap((layer, index) => [
+    { layer: layer.name, index, series: ALL, macs: layer.macs },
+    { layer: layer.name, index, series: EXECUTED, macs: executedMacs(layer) },
+  ]);
+  const heading = "Multiply-accumulates per layer";
+  return {
+    id: "layer-macs",
+    title: heading,
+    caption:
+      "The work each layer does per inference: every multiply-accumulate of the dense layer, and those its kernel runs.",
+    spec: {
+      description: heading,
+      title: title(
+        heading,
+        `${integer(report.model.macs)} MACs in all, ${integer(report.model.executed_macs)} executed`,
+      ),
+      config: CONFIG,
+      width: PLOT_WIDTH,
+      height: { step: GROUPED_ROW_STEP },
+      data: { values },
+      mark: { type: "bar" },
+      encoding: {
+        y: {
+          field: "layer",
+          type: "nominal",
+          sort: report.layers.map((layer) => layer.name),
+          title: "layer",
+        },
+        yOffset: { field: "series", type: "nominal", sort: [ALL, EXECUTED] },
+        x: {
+          field: "macs",
+          type: "quantitative",
+          title: "multiply-accumulates per inference (MACs)",
+          axis: { format: "~s" },
+        },
+        color: {
+          field: "series",
+          type: "nominal",
+          title: null,
+          scale: { domain: [ALL, EXECUTED], range: [COLORS.float, COLORS.int8] },
+        },
+      },
+    },
+  };
+}
