@@ -182,6 +182,25 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     });
 
   program
+    .command("report")
+    .description("print the summary of a recipe's last report (build/<recipe>/report/report.json)")
+    .argument("[recipe]", "recipe file")
+    .option("--layers", "every layer, in network order (the build prints the costliest five)")
+    .action(async (recipe: string | undefined, opts, command: Command) => {
+      const { openProject } = await import("../api/project.js");
+      const project = await openProject({ ...common(command), ...withRecipe(recipe) });
+      const file = join(project.outputDir, "report", "report.json");
+      const { existsSync } = await import("node:fs");
+      if (!existsSync(file)) {
+        output.err(`error: no report at ${displayPath(file)}; run tinyformer build first`);
+        exitCode = EXIT_FAILED;
+        return;
+      }
+      const { printReportSummary } = await import("./report-summary.js");
+      await printReportSummary(file, output, { allLayers: Boolean(opts.layers) });
+    });
+
+  program
     .command("status")
     .description("show each stage as fresh, stale (with the reason) or never built")
     .argument("[recipe]", "recipe file")

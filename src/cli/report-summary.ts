@@ -3,16 +3,20 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { displayPath } from "../config/display-path.js";
-import { renderReportSummary } from "../report/render-summary.js";
+import { renderReportSummary, type SummaryOptions } from "../report/render-summary.js";
 import type { BuildReport } from "../report/types.js";
 import { REPORT_HTML } from "../stages/report.js";
 import type { ReporterOutput } from "./build-reporter.js";
 
-export async function printReportSummary(file: string, output: ReporterOutput): Promise<void> {
+export async function printReportSummary(
+  file: string,
+  output: ReporterOutput,
+  options: SummaryOptions = {},
+): Promise<void> {
   const report = JSON.parse(await readFile(file, "utf8")) as BuildReport;
   output.out(`report ${displayPath(file)}`);
   // The page beside it (an older report stage wrote none).
   const page = join(dirname(file), REPORT_HTML);
   if (existsSync(page)) output.out(`  plots    ${displayPath(page)}`);
-  for (const line of renderReportSummary(report)) output.out(line);
+  for (const line of renderReportSummary(report, options)) output.out(line);
 }

@@ -1,18 +1,11 @@
 /**
  * The terminal summary printed after every build: the report's headline
- * numbers, each prediction beside them, then one row per layer (with its
- * measured instructions and the prediction's error). Pure: report in,
- * lines out.
+ * numbers, each prediction beside them, then the costliest layers (all of
+ * them with `tinyformer report --layers`), each with its measured
+ * instructions and the prediction's error. Pure: report in, lines out.
  */
+import { integer, millions, percent, signedPercent } from "./number-format.js";
 import type { BuildReport, LayerReport, PredictionReport, RegionUse } from "./types.js";
-
-const integer = (n: number) => Math.round(n).toLocaleString("en-US");
-const percent = (fraction: number) => `${(100 * fraction).toFixed(1)} %`;
-const millions = (n: number) => `${(n / 1e6).toFixed(2)} M`;
-const signedPercent = (fraction: number) => {
-  const text = (100 * fraction).toFixed(1);
-  return `${fraction >= 0 && text !== "-0.0" ? "+" : ""}${text === "-0.0" ? "0.0" : text} %`;
-};
 
 /** One prediction beside the measured figures: the values and their errors. */
 function prediction(p: PredictionReport): string {
@@ -33,7 +26,15 @@ function region(name: string, use: RegionUse): string {
   return `  ${name.padEnd(9)}${integer(use.used_bytes)} / ${integer(use.budget_bytes)} B (${verdict})`;
 }
 
-export function renderReportSummary(report: BuildReport): string[] {
+/** How many layers the default summary shows: the costliest, by measured instructions. */
+export const SUMMARY_LAYERS = 5;
+
+export interface SummaryOptions {
+  /** Every layer in network order, instead of the costliest few. */
+  allLayers?: boolean;
+}
+
+export function renderReportSummary(report: BuildReport, options: SummaryOptions = {}): string[] {
   const { accuracy, model, memory, performance } = report;
   const sparsity = model.parameters === 0 ? 0 : 1 - model.nonzero_parameters / model.parameters;
   const lines = [
@@ -47,7 +48,22 @@ export function renderReportSummary(report: BuildReport): string[] {
     }`,
     `  speed    ${millions(performance.instructions_per_inference)} instructions per inference, about ${performance.estimated_latency_ms.toFixed(1)} ms at ${(performance.clock_hz / 1e6).toFixed(0)} MHz`,
   ];
-  return [...lines, ...report.predictions.map(prediction), ...renderLayerTable(report.layers)];
+  return [
+    ...lines,
+    ...report.predictions.map(prediction),
+    ...(options.allLayers ? renderLayerTable(report.layers) : renderCostliestLayers(report.layers)),
+  ];
+}
+
+/** The few layers that cost the most instructions (MACs when nothing was measured), costliest first. */
+function renderCostliestLayers(layers: readonly LayerReport[]): string[] {
+  if (layers.length <= SUMMARY_LAYERS) return renderLayerTable(layers);
+  const cost = (layer: LayerReport) => layer.instructions ?? layer.macs;
+  const costliest = [...layers].sort((a, b) => cost(b) - cost(a)).slice(0, SUMMARY_LAYERS);
+  return [
+    `  costliest ${SUMMARY_LAYERS} of ${layers.length} layers (all of them: tinyformer report --layers)`,
+    ...renderLayerTable(costliest),
+  ];
 }
 
 const COLUMNS: { title: string; align: "left" | "right"; cell: (layer: LayerReport) => string }[] =

@@ -12,9 +12,11 @@
  *          reruns codegen
  * Outputs: tf_model.h, tf_model.c, include/*.h, kernels/*.c, codegen.json
  */
+
 import { join } from "node:path";
 import { CODEGEN_SUMMARY_FILE } from "../codegen/summary-file.js";
 import type { StageContext } from "../graph-runner/stage.js";
+import { byteCount } from "../report/number-format.js";
 import { cTemplatesDir } from "../toolchain/c-sources.js";
 import type { StageFactory } from "./index.js";
 import { INT8_MODEL_STEM } from "./quantize.js";
@@ -62,8 +64,8 @@ export const createCodegenStage: StageFactory = () => ({
     await writeGeneratedFiles(context.outDir, program.files);
     const { arena, totals } = program.summary;
     context.progress(
-      `${totals.layers} layers (${totals.sparseLayers} sparse), arena ${arena.bytes} bytes ` +
-        `(lower bound ${arena.lowerBoundBytes}), ${totals.weightBytes} weight bytes`,
+      `${totals.layers} layers (${totals.sparseLayers} sparse), arena ${byteCount(arena.bytes)} ` +
+        `(lower bound ${byteCount(arena.lowerBoundBytes)}), weights ${byteCount(totals.weightBytes)}`,
       { arenaBytes: arena.bytes, lowerBoundBytes: arena.lowerBoundBytes },
     );
   },

@@ -34,10 +34,12 @@
  * Outputs: tf_model_device.elf, tf_model_target.elf, tf_model_target_debug.elf,
  *          tf_model_target_profile.elf, compile-target.json
  */
+
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BoardProfile } from "../config/types.js";
 import type { StageConfig } from "../graph-runner/stage.js";
+import { byteCount } from "../report/number-format.js";
 import { deviceHarness, harnessDir, targetHarness } from "../toolchain/c-sources.js";
 import { TARGET_CC, TARGET_SIZE } from "../toolchain/tools.js";
 import { linkUpstream } from "./codegen.js";
@@ -98,10 +100,6 @@ export function boardFromConfig(config: StageConfig): BoardProfile {
 
 const REGION_NAMES: Record<string, string> = { FLASH: "flash", SRAM: "SRAM" };
 
-function formatBytes(n: number): string {
-  return n.toLocaleString("en-US");
-}
-
 export const createCompileTargetStage: StageFactory = () => ({
   implementation: import.meta.url,
   configKeys: [...TARGET_BOARD_KEYS],
@@ -142,8 +140,8 @@ export const createCompileTargetStage: StageFactory = () => ({
         const parts = error.failure.overflows.map((o) => {
           const budget = budgets[o.region as keyof typeof budgets];
           return (
-            `${REGION_NAMES[o.region] ?? o.region} overflows by ${formatBytes(o.overflowBytes)} bytes` +
-            (budget === undefined ? "" : ` (budget ${formatBytes(budget)})`)
+            `${REGION_NAMES[o.region] ?? o.region} overflows by ${byteCount(o.overflowBytes)}` +
+            (budget === undefined ? "" : ` (budget ${byteCount(budget)})`)
           );
         });
         throw new Error(`the model does not fit the ${board.name}: ${parts.join("; ")}`);
@@ -196,8 +194,8 @@ export const createCompileTargetStage: StageFactory = () => ({
       `${JSON.stringify(report, null, 2)}\n`,
     );
     context.progress(
-      `${board.name}: flash ${formatBytes(report.flash.used_bytes)} of ${formatBytes(budgets.FLASH)} bytes, ` +
-        `SRAM ${formatBytes(report.sram.used_bytes)} of ${formatBytes(budgets.SRAM)} bytes`,
+      `${board.name}: flash ${byteCount(report.flash.used_bytes)} of ${byteCount(budgets.FLASH)}, ` +
+        `SRAM ${byteCount(report.sram.used_bytes)} of ${byteCount(budgets.SRAM)}`,
       { flashBytes: report.flash.used_bytes, sramBytes: report.sram.used_bytes },
     );
   },

@@ -293,5 +293,21 @@ describe("command line", () => {
         /predicted flash 6 B \(\+0\.0 %\), SRAM 7 B \(\+0\.0 %\), 2\.00 M instructions \(-7\.4 %\) by codegen/,
       );
     }
+    const again: string[] = [];
+    const code = await runCli(["-C", ws.root, "report", "--layers"], {
+      createStages: stages,
+      output: { out: (line) => again.push(line), err: (line) => again.push(line) },
+    });
+    assert.equal(code, 0, again.join("\n"));
+    assert.match(again.join("\n"), /speed {4}2\.16 M instructions per inference/);
+  });
+
+  test("report without a build says to build first", async () => {
+    const run = await cli(ws, ["report"]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.err,
+      /^error: no report at build\/test\/report\/report\.json; run tinyformer build first$/,
+    );
   });
 });

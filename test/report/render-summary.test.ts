@@ -100,3 +100,32 @@ test("the terminal summary: headline numbers, an over-budget region called out, 
     "  stage1.expand  conv2d  16x16x64  262,144    75.0 %      8  tf_conv_1x1_sparse_s8    312          -          -",
   ]);
 });
+
+test("with more than five layers the summary shows the five costliest; --layers shows them all", () => {
+  const [template] = REPORT.layers;
+  assert.ok(template !== undefined);
+  const layers = Array.from({ length: 7 }, (_, i) => ({
+    ...template,
+    name: `layer${i}`,
+    instructions: [50, 700, 300, 10, 900, 200, 400][i] as number,
+  }));
+  const report = { ...REPORT, layers };
+  const names = (lines: string[]) =>
+    lines.flatMap((line) =>
+      /^ {2}(layer\d)\s/.exec(line)?.[1] ? [/^ {2}(layer\d)/.exec(line)?.[1]] : [],
+    );
+  const compact = renderReportSummary(report);
+  assert.ok(
+    compact.includes("  costliest 5 of 7 layers (all of them: tinyformer report --layers)"),
+  );
+  assert.deepEqual(names(compact), ["layer4", "layer1", "layer6", "layer2", "layer5"]);
+  assert.deepEqual(names(renderReportSummary(report, { allLayers: true })), [
+    "layer0",
+    "layer1",
+    "layer2",
+    "layer3",
+    "layer4",
+    "layer5",
+    "layer6",
+  ]);
+});

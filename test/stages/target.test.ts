@@ -315,7 +315,7 @@ describe("compile-target and verify-target stages", () => {
     assert.equal(outcomes.codegen, "cached");
     assert.equal(
       failureOf(events, "compile-target"),
-      `the model does not fit the tiny-sram: SRAM overflows by 1,000 bytes (budget ${budget.toLocaleString("en-US")})`,
+      `the model does not fit the tiny-sram: SRAM overflows by 1,000 B (budget ${budget.toLocaleString("en-US")} B)`,
     );
   });
 
