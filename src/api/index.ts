@@ -35,6 +35,18 @@ export {
   runDoctor,
 } from "./doctor.js";
 export {
+  DEFAULT_BOARD,
+  INIT_DATASETS,
+  type InitDataset,
+  InitError,
+  type InitFile,
+  type InitResult,
+  type InitWorkspaceOptions,
+  initWorkspace,
+  renderInitSummary,
+  shippedBoards,
+} from "./init.js";
+export {
   type OpenProjectOptions,
   openProject,
   type Project,

@@ -7,6 +7,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
+import {
+  DEFAULT_BOARD,
+  INIT_DATASETS,
+  initWorkspace,
+  renderInitSummary,
+  shippedBoards,
+} from "../api/init.js";
 import { UnknownStageError } from "../api/project.js";
 import { ConfigError, renderDiagnostic } from "../config/diagnostic.js";
 import { displayPath } from "../config/display-path.js";
@@ -287,6 +294,37 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     });
 
   program
+    .command("init")
+    .description("create a workspace that builds as it is: settings, a small recipe, a board")
+    .argument("[dir]", "the workspace directory, created when missing", ".")
+    .addOption(
+      new Option("--dataset <format>", "the data's format")
+        .choices(INIT_DATASETS)
+        .default("cifar10"),
+    )
+    .option(
+      "--data <path>",
+      "cifar10: a CIFAR-10 binary directory; image-folder: a folder with one sub-folder of images per class (default for cifar10: the CIFAR-10 subset shipped with TinyFormer)",
+    )
+    .option("--board <name>", `a shipped board: ${shippedBoards().join(", ")}`, DEFAULT_BOARD)
+    .option(
+      "--force",
+      "write into a directory that is not empty, replacing files of the same names",
+    )
+    .action(async (dir: string, opts, command: Command) => {
+      const { dataset, data, board, force } = opts;
+      const result = await initWorkspace({
+        dir,
+        cwd: common(command).cwd,
+        dataset,
+        data,
+        board,
+        force,
+      });
+      for (const line of renderInitSummary(result)) output.out(line);
+    });
+
+  program
     .command("watch")
     .description("build, then rebuild whenever the recipe, its board, templates or inputs change")
     .argument("[recipe]", "recipe file")
@@ -491,7 +529,8 @@ function reportError(error: unknown, output: ReporterOutput): number {
   if (
     error instanceof WorkspaceNotFoundError ||
     error instanceof UnknownStageError ||
-    (error instanceof Error && error.name === "RemoteCacheConfigError")
+    (error instanceof Error &&
+      (error.name === "RemoteCacheConfigError" || error.name === "InitError"))
   ) {
     output.err(`error: ${error.message}`);
     return EXIT_INVALID;

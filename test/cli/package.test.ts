@@ -21,6 +21,7 @@ test('import { openProject, buildProject } from "tinyformer" works and type-chec
     "validateFiles",
     "watchProject",
     "gcCache",
+    "initWorkspace",
   ]) {
     assert.equal(typeof (api as Record<string, unknown>)[name], "function", name);
   }
@@ -89,6 +90,8 @@ test("npm pack ships the compiled library, schemas, templates and recipes, and n
     "dist/src/config/validators/recipe.js",
     "schemas/recipe.schema.json",
     "templates/c/kernels/tf_linear_s8.c",
+    "templates/init/recipe.yaml.hbs",
+    "templates/init/tinyformer.yaml.hbs",
     "recipes/default.yaml",
     "boards/stm32f746.yaml",
   ]) {
