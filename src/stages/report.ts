@@ -16,12 +16,14 @@
  * writes into sparsenas.json (under `resourceEstimate`, see
  * src/report/predictions.ts) is shown beside it when present.
  */
+
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CodegenSummary } from "../codegen/generate.js";
 import type { BoardProfile } from "../config/types.js";
 import type { StageContext } from "../graph-runner/stage.js";
 import { templatesDir } from "../project-paths.js";
+import { byteCount, integer, percent } from "../report/number-format.js";
 import type { ConfusionData, PageInputs, SearchLogRecord } from "../report/page-data.js";
 import { CODEGEN_SUMMARY } from "./codegen.js";
 import type { StageFactory } from "./index.js";
@@ -121,7 +123,7 @@ export const createReportStage: StageFactory = () => ({
     for (const warning of warnings) context.progress(`${REPORT_HTML}: ${warning}`);
     // The CLI prints the full summary after the build, cached or not.
     context.progress(
-      `INT8 accuracy ${(100 * report.accuracy.int8).toFixed(1)} %, flash ${report.memory.flash.used_bytes} B, SRAM ${report.memory.sram.used_bytes} B, ${report.performance.instructions_per_inference} instructions per inference`,
+      `INT8 accuracy ${percent(report.accuracy.int8)}, flash ${byteCount(report.memory.flash.used_bytes)}, SRAM ${byteCount(report.memory.sram.used_bytes)}, ${integer(report.performance.instructions_per_inference)} instructions per inference`,
     );
   },
 });
