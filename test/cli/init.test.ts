@@ -5,6 +5,7 @@
  * directory that is not empty is refused unless `--force`; a bad board or
  * data path is a usage error (exit 2) that writes nothing.
  */
+
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -22,22 +23,10 @@ import {
 } from "../../src/api/init.js";
 import { openProject } from "../../src/api/project.js";
 import { runCli } from "../../src/cli/main.js";
-import { createPipeline } from "../../src/pipeline/pipeline.js";
+import { createPipeline, STAGE_NAMES } from "../../src/pipeline/pipeline.js";
 import { packageRoot } from "../../src/project-paths.js";
 
-const STAGES = [
-  "dataset",
-  "supernas",
-  "sparsenas",
-  "finetune",
-  "quantize",
-  "codegen",
-  "compile-host",
-  "verify-host",
-  "compile-target",
-  "verify-target",
-  "report",
-];
+const STAGES = [...STAGE_NAMES];
 
 /** The generated recipe shrunk to seconds: few small images, one epoch each. */
 const QUICK = [

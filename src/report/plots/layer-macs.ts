@@ -1,6 +1,7 @@
 /** Plot: each layer's multiply-accumulates, all of them beside those its kernel executes. */
 import type { BuildReport, LayerReport } from "../types.js";
-import { COLORS, CONFIG, GROUPED_ROW_STEP, integer, PLOT_WIDTH, type Plot, title } from "./plot.js";
+import { layerPairBarsSpec } from "./layer-pair-bars.js";
+import { COLORS, integer, type Plot } from "./plot.js";
 
 /** MACs the layer's kernel runs: a sparse kernel skips pruned blocks (as report.json counts). */
 export function executedMacs(layer: LayerReport): number {
@@ -22,38 +23,15 @@ export function layerMacsPlot(report: BuildReport): Plot {
     title: heading,
     caption:
       "The work each layer does per inference: every multiply-accumulate of the dense layer, and those its kernel runs.",
-    spec: {
-      description: heading,
-      title: title(
-        heading,
-        `${integer(report.model.macs)} MACs in all, ${integer(report.model.executed_macs)} executed`,
-      ),
-      config: CONFIG,
-      width: PLOT_WIDTH,
-      height: { step: GROUPED_ROW_STEP },
-      data: { values },
-      mark: { type: "bar" },
-      encoding: {
-        y: {
-          field: "layer",
-          type: "nominal",
-          sort: report.layers.map((layer) => layer.name),
-          title: "layer",
-        },
-        yOffset: { field: "series", type: "nominal", sort: [ALL, EXECUTED] },
-        x: {
-          field: "macs",
-          type: "quantitative",
-          title: "multiply-accumulates per inference (MACs)",
-          axis: { format: "~s" },
-        },
-        color: {
-          field: "series",
-          type: "nominal",
-          title: null,
-          scale: { domain: [ALL, EXECUTED], range: [COLORS.float, COLORS.int8] },
-        },
-      },
-    },
+    spec: layerPairBarsSpec({
+      report,
+      heading,
+      subtitle: `${integer(report.model.macs)} MACs in all, ${integer(report.model.executed_macs)} executed`,
+      values,
+      field: "macs",
+      axisTitle: "multiply-accumulates per inference (MACs)",
+      series: [ALL, EXECUTED],
+      colors: [COLORS.float, COLORS.int8],
+    }),
   };
 }

@@ -52,5 +52,4 @@ export function title(text: string, subtitle?: string) {
   return subtitle === undefined ? { text } : { text, subtitle };
 }
 
-export const integer = (n: number) => Math.round(n).toLocaleString("en-US");
-export const percent = (fraction: number) => `${(100 * fraction).toFixed(1)} %`;
+export { integer, percent } from "../number-format.js";
