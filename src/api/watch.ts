@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import { ConfigError, renderDiagnostic } from "../config/diagnostic.js";
 import { loadWorkspace } from "../config/load-workspace.js";
-import type { BuildEvent } from "../graph-runner/events.js";
+import type { BuildEvent, BuildResult } from "../graph-runner/events.js";
 import { createRunnerContext } from "../graph-runner/runner-context.js";
 import { selectStageConfig } from "../graph-runner/stage-inputs.js";
 import {
@@ -23,6 +23,8 @@ export interface WatchProjectOptions extends OpenProjectOptions {
   jobs?: number;
   signal: AbortSignal;
   onEvent: (event: BuildEvent | WatchEvent) => void;
+  /** After each build (finished or superseded), with the project it built: for a summary. */
+  onBuildDone?: (project: Project, result: BuildResult) => void;
   debounceMs?: number;
   createWatcher?: CreateFileWatcher;
 }
@@ -36,6 +38,7 @@ export async function watchProject(options: WatchProjectOptions): Promise<void> 
     remote === undefined ? {} : { remote },
   );
   let lastGoodPaths: string[] = [];
+  let current: Project | undefined;
 
   const load = async (): Promise<WatchLoad> => {
     const fallbackPaths = [
@@ -72,6 +75,7 @@ export async function watchProject(options: WatchProjectOptions): Promise<void> 
       ),
     );
     lastGoodPaths = [workspace.file, ...project.recipe.configFiles, ...inputPaths];
+    current = project;
     return { ok: true, build, watchPaths: lastGoodPaths };
   };
 
@@ -79,7 +83,12 @@ export async function watchProject(options: WatchProjectOptions): Promise<void> 
     context,
     load,
     ignoredDirs: [workspace.cacheDir, workspace.outputDir],
-    onEvent: options.onEvent,
+    onEvent: (event) => {
+      options.onEvent(event);
+      if (event.type === "build-done" && current !== undefined) {
+        options.onBuildDone?.(current, event.result);
+      }
+    },
     signal: options.signal,
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     ...(options.createWatcher !== undefined ? { createWatcher: options.createWatcher } : {}),

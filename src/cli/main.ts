@@ -335,12 +335,20 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     .addOption(quietOption())
     .action(async (recipe: string | undefined, opts, command: Command) => {
       const { watchProject } = await import("../api/watch.js");
+      const { printReportSummarySync } = await import("./report-summary.js");
+      const verbosity = verbosityOf(opts);
       await watchProject({
         ...common(command),
         ...withRecipe(recipe),
         ...(opts.jobs ? { jobs: opts.jobs } : {}),
         signal: options.signal ?? interruptSignal(),
-        onEvent: createBuildReporter(output, verbosityOf(opts)),
+        onEvent: createBuildReporter(output, verbosity),
+        // The summary after every build whose report is up to date, as `build` prints it.
+        onBuildDone: (project, result) => {
+          const outcome = result.outcomes.report;
+          if (verbosity === "quiet" || (outcome !== "built" && outcome !== "cached")) return;
+          printReportSummarySync(join(project.outputDir, "report", "report.json"), output);
+        },
       });
     });
 
