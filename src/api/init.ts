@@ -17,19 +17,16 @@
  * Nothing is overwritten unless `force` is set: a directory that is not
  * empty is refused, naming what it holds.
  */
-import { constants, type Dirent, readdirSync } from "node:fs";
+import { constants, type Dirent } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { displayPath } from "../config/display-path.js";
 import { WORKSPACE_FILE } from "../config/workspace-root.js";
 import { CIFAR10_SOURCE_URL, cifar10SplitFiles } from "../datasets/cifar10-binary.js";
 import { builtinBoardsDir, packageRoot, schemasDir, templatesDir } from "../project-paths.js";
+import { DEFAULT_BOARD, INIT_DATASETS, type InitDataset, shippedBoards } from "./init-options.js";
 
-export type InitDataset = "cifar10" | "image-folder";
-
-export const INIT_DATASETS: readonly InitDataset[] = ["cifar10", "image-folder"];
-/** The board a recipe without `board` builds for (the recipe schema's default). */
-export const DEFAULT_BOARD = "stm32f746";
+export { DEFAULT_BOARD, INIT_DATASETS, type InitDataset, shippedBoards };
 /** The recipe `init` writes, relative to the workspace root. */
 export const INIT_RECIPE = "recipes/my-model.yaml";
 /** The CIFAR-10 subset shipped with the package: the data when none is given. */
@@ -83,14 +80,6 @@ export class InitError extends Error {
     super(message);
     this.name = "InitError";
   }
-}
-
-/** The board profiles shipped with TinyFormer, by name, sorted. */
-export function shippedBoards(): string[] {
-  return readdirSync(builtinBoardsDir)
-    .filter((name) => name.endsWith(".yaml"))
-    .map((name) => name.slice(0, -".yaml".length))
-    .sort();
 }
 
 /** The schemas the generated files' `$schema` lines name, copied into `schemas/`. */

@@ -7,13 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
-import {
-  DEFAULT_BOARD,
-  INIT_DATASETS,
-  initWorkspace,
-  renderInitSummary,
-  shippedBoards,
-} from "../api/init.js";
+import { DEFAULT_BOARD, INIT_DATASETS, shippedBoards } from "../api/init-options.js";
 import { UnknownStageError } from "../api/project.js";
 import { ConfigError, renderDiagnostic } from "../config/diagnostic.js";
 import { displayPath } from "../config/display-path.js";
@@ -184,7 +178,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       const outcome = result.outcomes.report;
       if (outcome === "built" || outcome === "cached") {
         const { printReportSummary } = await import("./report-summary.js");
-        await printReportSummary(join(project.outputDir, "report", "report.json"), output);
+        printReportSummary(join(project.outputDir, "report", "report.json"), output);
       }
     });
 
@@ -204,7 +198,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
         return;
       }
       const { printReportSummary } = await import("./report-summary.js");
-      await printReportSummary(file, output, { allLayers: Boolean(opts.layers) });
+      printReportSummary(file, output, { allLayers: Boolean(opts.layers) });
     });
 
   program
@@ -306,12 +300,17 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       "--data <path>",
       "cifar10: a CIFAR-10 binary directory; image-folder: a folder with one sub-folder of images per class (default for cifar10: the CIFAR-10 subset shipped with TinyFormer)",
     )
-    .option("--board <name>", `a shipped board: ${shippedBoards().join(", ")}`, DEFAULT_BOARD)
+    .option(
+      "--board <name>",
+      `a shipped board: ${wantsHelp ? shippedBoards().join(", ") : "(see --help)"}`,
+      DEFAULT_BOARD,
+    )
     .option(
       "--force",
       "write into a directory that is not empty, replacing files of the same names",
     )
     .action(async (dir: string, opts, command: Command) => {
+      const { initWorkspace, renderInitSummary } = await import("../api/init.js");
       const { dataset, data, board, force } = opts;
       const result = await initWorkspace({
         dir,
@@ -335,7 +334,8 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     .addOption(quietOption())
     .action(async (recipe: string | undefined, opts, command: Command) => {
       const { watchProject } = await import("../api/watch.js");
-      const { printReportSummarySync } = await import("./report-summary.js");
+      const { printReportSummary } = await import("./report-summary.js");
+      const { existsSync } = await import("node:fs");
       const verbosity = verbosityOf(opts);
       await watchProject({
         ...common(command),
@@ -347,7 +347,8 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
         onBuildDone: (project, result) => {
           const outcome = result.outcomes.report;
           if (verbosity === "quiet" || (outcome !== "built" && outcome !== "cached")) return;
-          printReportSummarySync(join(project.outputDir, "report", "report.json"), output);
+          const file = join(project.outputDir, "report", "report.json");
+          if (existsSync(file)) printReportSummary(file, output);
         },
       });
     });
