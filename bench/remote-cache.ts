@@ -31,20 +31,13 @@ import {
 import { packageRoot } from "../src/project-paths.js";
 import { type NginxServer, startNginx } from "../test/helpers/nginx.js";
 import { compareSnapshots, snapshotOutputs } from "../test/helpers/reliability.js";
+import { remoteCacheYaml, type StoredEnvelope } from "../test/helpers/remote-cache-settings.js";
 import { createTestWorkspace, type TestWorkspace, TINY_RECIPE } from "../test/helpers/workspace.js";
 
 const cli = join(packageRoot, "bin", "tinyformer.js");
 const signer = generateSigningKeyPair();
 const stranger = generateSigningKeyPair();
 const HEADS = 500;
-
-interface Envelope {
-  stage: string;
-  key: string;
-  keyId: string;
-  signature?: string;
-  entry: string;
-}
 
 export async function main(args: string[]): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -84,20 +77,20 @@ export async function main(args: string[]): Promise<void> {
   }
 }
 
-function remoteSection(server: NginxServer, mode: string, namespace = "main"): string {
-  return [
-    "remote_cache:",
-    `  url: ${server.url}`,
-    `  namespace: ${namespace}`,
-    `  mode: ${mode}`,
-    "  trusted_keys: [keys/trusted.pub]",
-    "  credentials_env: TF_BENCH_CACHE_AUTH",
-    "  signing_key_env: TF_BENCH_SIGNING_KEY",
-    "",
-  ].join("\n");
+function remoteSection(server: NginxServer, mode: "read-only" | "read-write", namespace = "main") {
+  return remoteCacheYaml({
+    url: server.url,
+    namespace,
+    mode,
+    credentialsEnv: "TF_BENCH_CACHE_AUTH",
+    signingKeyEnv: "TF_BENCH_SIGNING_KEY",
+  });
 }
 
-async function shippedWorkspaceCopy(server: NginxServer, mode: string): Promise<string> {
+async function shippedWorkspaceCopy(
+  server: NginxServer,
+  mode: "read-only" | "read-write",
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "tinyformer-remote-"));
   for (const entry of ["tinyformer.yaml", "recipes", "boards", "data"]) {
     await cp(join(packageRoot, entry), join(dir, entry), { recursive: true });
@@ -149,10 +142,10 @@ async function tamperingTrials(
   const reference = await snapshotOutputs(writer);
   const acDir = join(server.root, "cache", "pr", "ac");
   const casDir = join(server.root, "cache", "pr", "cas");
-  const envelopes = new Map<string, { file: string; text: string; envelope: Envelope }>();
+  const envelopes = new Map<string, { file: string; text: string; envelope: StoredEnvelope }>();
   for (const file of await readdir(acDir)) {
     const text = await readFile(join(acDir, file), "utf8");
-    const envelope = JSON.parse(text) as Envelope;
+    const envelope = JSON.parse(text) as StoredEnvelope;
     envelopes.set(envelope.stage, { file: join(acDir, file), text, envelope });
   }
   const foreign = parsePrivateKey(stranger.privatePem, "stranger");
@@ -167,7 +160,7 @@ async function tamperingTrials(
     ).outputs;
     const [firstOutput] = Object.values(outputs);
     const objectFile = join(casDir, firstOutput?.digest as string);
-    const rewrite = async (envelope: Envelope) => {
+    const rewrite = async (envelope: StoredEnvelope) => {
       await writeFile(found.file, JSON.stringify(envelope));
       return restoreEntry;
     };
@@ -248,7 +241,10 @@ async function tamperingTrials(
   return { rejected, total: cases.length };
 }
 
-async function tinyWorkspace(server: NginxServer, mode: string): Promise<TestWorkspace> {
+async function tinyWorkspace(
+  server: NginxServer,
+  mode: "read-only" | "read-write",
+): Promise<TestWorkspace> {
   const ws = await createTestWorkspace(TINY_RECIPE);
   await ws.write("keys/trusted.pub", signer.publicPem);
   await ws.write(

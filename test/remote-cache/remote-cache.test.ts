@@ -20,6 +20,7 @@ import type { FakeStageSpec } from "../helpers/fake-stages.js";
 import { type NginxServer, needsNginx, startNginx } from "../helpers/nginx.js";
 import { createHarness } from "../helpers/pipeline-harness.js";
 import { snapshotOutputs } from "../helpers/reliability.js";
+import { remoteCacheYaml, type StoredEnvelope } from "../helpers/remote-cache-settings.js";
 import { createTestWorkspace, type TestWorkspace, TINY_RECIPE } from "../helpers/workspace.js";
 
 const CHAIN: FakeStageSpec[] = [
@@ -59,15 +60,14 @@ async function clientWorkspace(options: ClientOptions, recipe?: string): Promise
       "cache_dir: .tinyformer/cache",
       "output_dir: build",
       "jobs: 2",
-      "remote_cache:",
-      `  url: ${options.url}`,
-      `  namespace: ${options.namespace ?? "main"}`,
-      `  mode: ${options.mode ?? "read-only"}`,
-      `  timeout_ms: ${options.timeoutMs ?? 5000}`,
-      "  trusted_keys: [keys/trusted.pub]",
-      `  credentials_env: ${auth}`,
-      `  signing_key_env: ${signing}`,
-      "",
+      remoteCacheYaml({
+        url: options.url,
+        namespace: options.namespace ?? "main",
+        mode: options.mode ?? "read-only",
+        timeoutMs: options.timeoutMs ?? 5000,
+        credentialsEnv: auth,
+        signingKeyEnv: signing,
+      }),
     ].join("\n"),
   );
   return ws;
@@ -358,19 +358,11 @@ describe("remote cache against nginx", { skip: needsNginx }, () => {
   });
 });
 
-interface Envelope {
-  stage: string;
-  key: string;
-  keyId: string;
-  signature?: string;
-  entry: string;
-}
-
 /** The entry of `stage` among the given entry files of a namespace. */
 async function findEntry(server: NginxServer, namespace: string, files: string[], stage: string) {
   const dir = join(server.root, "cache", namespace, "ac");
   for (const file of files) {
-    const envelope = JSON.parse(await readFile(join(dir, file), "utf8")) as Envelope;
+    const envelope = JSON.parse(await readFile(join(dir, file), "utf8")) as StoredEnvelope;
     if (envelope.stage !== stage) continue;
     const entry = JSON.parse(envelope.entry) as { outputs: Record<string, { digest: string }> };
     return { file: join(dir, file), envelope, entry };
