@@ -53,9 +53,14 @@ export async function buildProject(
     ...runnerOptionsFor(project, context, options),
     ...(options.signal ? { signal: options.signal } : {}),
     onEvent: (event) => {
-      if (event.type === "stage-cached" || event.type === "stage-done")
+      // The stages whose outputs are now in the folder: restored, built or downloaded.
+      if (
+        event.type === "stage-cached" ||
+        event.type === "stage-done" ||
+        event.type === "stage-downloaded"
+      ) {
         keys[event.stage] = event.key;
-      if (event.type === "stage-downloaded") keys[event.stage] = event.key;
+      }
       options.onEvent?.(event);
     },
   });

@@ -225,9 +225,7 @@ export class RemoteCache {
       const response = await fetch(this.entryUrl("0".repeat(64)), {
         method: "HEAD",
         signal: AbortSignal.timeout(this.options.timeoutMs),
-        ...(this.options.authorization === undefined
-          ? {}
-          : { headers: { authorization: this.options.authorization } }),
+        headers: this.#headers(),
       });
       const ok = response.status === 404 || response.ok;
       checks.push({
@@ -246,9 +244,7 @@ export class RemoteCache {
         method: "PUT",
         body: probe,
         signal: AbortSignal.timeout(this.options.timeoutMs),
-        ...(this.options.authorization === undefined
-          ? {}
-          : { headers: { authorization: this.options.authorization } }),
+        headers: this.#headers(),
       }).catch((error: unknown) => error as Error);
       const ok = response instanceof Response && response.ok;
       checks.push({
@@ -332,6 +328,15 @@ export class RemoteCache {
     if (!response.ok) throw new RemoteRequestError(`HTTP ${response.status}`, response.status);
   }
 
+  /** `init` plus the credentials, when the server wants some. */
+  #headers(init?: RequestInit["headers"]): Headers {
+    const headers = new Headers(init);
+    if (this.options.authorization !== undefined) {
+      headers.set("authorization", this.options.authorization);
+    }
+    return headers;
+  }
+
   /**
    * One request through the circuit breaker: a transport failure, a time-out
    * or a 5xx counts against the remote; a 4xx other than 404 is a refusal
@@ -353,10 +358,7 @@ export class RemoteCache {
     );
     const signals = signal === undefined ? [timeout.signal] : [timeout.signal, signal];
     try {
-      const headers = new Headers(init.headers);
-      if (this.options.authorization !== undefined) {
-        headers.set("authorization", this.options.authorization);
-      }
+      const headers = this.#headers(init.headers);
       const response = await fetch(url, {
         ...init,
         method,
