@@ -5,12 +5,23 @@
 import { displayPath } from "../config/display-path.js";
 import type { BuildEvent } from "../graph-runner/events.js";
 import type { WatchEvent } from "../graph-runner/watch.js";
+import { ProgressBoard } from "./progress-board.js";
 import { unreachable } from "./unreachable.js";
 
 export interface ReporterOutput {
   out(line: string): void;
   err(line: string): void;
+  /**
+   * Present on a terminal: replaces the live lines drawn under the log (one
+   * per running stage, with its bar and ETA). Absent (a pipe, CI, a test):
+   * plain lines only, and counters are not printed.
+   */
+  live?(lines: readonly string[]): void;
 }
+
+/** Redraws at most this often when counters stream in; the clock ticks once a second. */
+const REDRAW_EVERY_MS = 100;
+const TICK_MS = 1000;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 
@@ -36,13 +47,37 @@ const CHATTY = new Set<string>([
 export function createBuildReporter(
   output: ReporterOutput,
   verbosity: Verbosity = "normal",
+  now: () => number = Date.now,
 ): (event: BuildEvent | WatchEvent) => void {
   let notImplemented: string[] = [];
   // Watch mode: builds are numbered, and one an edit superseded is "restarted", not "FAILED".
   let builds = 0;
   let superseded = false;
   const label = (word: string) => `  ${word.padEnd(9)} `;
-  return (event) => {
+  const board = new ProgressBoard(now);
+  // Quiet output has no bars; a plain (non-terminal) output has no live lines.
+  const live = verbosity === "quiet" ? undefined : output.live?.bind(output);
+  let drawnAt = Number.NEGATIVE_INFINITY;
+  let ticker: NodeJS.Timeout | undefined;
+  const draw = (force: boolean) => {
+    if (live === undefined) return;
+    if (!force && now() - drawnAt < REDRAW_EVERY_MS) return;
+    drawnAt = now();
+    live(board.lines(process.stdout.columns ?? 100));
+    // Elapsed time and ETA move without events: tick while a stage runs.
+    if (board.idle && ticker !== undefined) {
+      clearInterval(ticker);
+      ticker = undefined;
+    } else if (!board.idle && ticker === undefined) {
+      ticker = setInterval(() => draw(true), TICK_MS);
+      ticker.unref();
+    }
+  };
+  const stageName = (stage: string) => {
+    const position = board.position(stage);
+    return position === undefined ? stage : `${stage} [${position}]`;
+  };
+  const print = (event: BuildEvent | WatchEvent) => {
     if (verbosity === "quiet" && CHATTY.has(event.type)) return;
     if (event.type === "stage-progress" && event.level === "detail" && verbosity !== "verbose") {
       return;
@@ -79,11 +114,12 @@ export function createBuildReporter(
         output.err(`warning: ${event.message}`);
         return;
       case "stage-uploaded":
+      case "stage-counter":
         return;
       case "stage-start": {
         const tools = Object.entries(event.tools).map(([name, version]) => `${name} ${version}`);
         output.out(
-          `${label("run")}${event.stage}: ${event.reason}${tools.length > 0 ? ` [${tools.join("; ")}]` : ""}`,
+          `${label("run")}${stageName(event.stage)}: ${event.reason}${tools.length > 0 ? ` [${tools.join("; ")}]` : ""}`,
         );
         return;
       }
@@ -159,4 +195,43 @@ export function createBuildReporter(
         unreachable(event);
     }
   };
+  return (event) => {
+    const changed = follow(board, event);
+    if (event.type === "stage-counter") {
+      draw(false);
+      return;
+    }
+    // The live lines first, so a printed line (which the terminal output
+    // draws them again under) never brings back a stage that just ended.
+    if (changed) draw(true);
+    print(event);
+  };
+}
+
+/** Keeps the board in step with the build: who runs, and how far. True when it changed. */
+function follow(board: ProgressBoard, event: BuildEvent | WatchEvent): boolean {
+  switch (event.type) {
+    case "build-start":
+      board.start(event.stages);
+      return true;
+    case "stage-start":
+      board.stageStarted(event.stage);
+      return true;
+    case "stage-waiting":
+      board.stageWaiting(event.stage);
+      return true;
+    case "stage-counter":
+      board.count(event.stage, event.done, event.total, event.unit, event.label);
+      return true;
+    case "stage-cached":
+    case "stage-downloaded":
+    case "stage-done":
+    case "stage-failed":
+    case "stage-cancelled":
+    case "stage-skipped":
+      board.stageEnded(event.stage);
+      return true;
+    default:
+      return false;
+  }
 }

@@ -72,6 +72,13 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
   };
+  // Progress bars only on an interactive terminal and only with the real
+  // streams (an injected output is a test's or a library user's).
+  const liveTerminal = async () => {
+    if (options.output !== undefined) return undefined;
+    const terminal = await import("./terminal-output.js");
+    return terminal.wantsLiveOutput() ? terminal.createTerminalOutput() : undefined;
+  };
   let exitCode = EXIT_OK;
   // Stage names for the help text; loading the pipeline costs time every
   // other command should not pay.
@@ -165,14 +172,15 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
           project.overrides.length === 0 ? "" : ` with --set ${project.overrides.join(" ")}`;
         output.out(`building ${project.scope}${overrides} → ${displayPath(project.outputDir)}`);
       }
+      const terminal = opts.json ? undefined : await liveTerminal();
       const result = await buildProject(project, {
         ...(opts.jobs ? { jobs: opts.jobs } : {}),
         force: opts.force,
         onEvent: opts.json
           ? (event) => output.out(JSON.stringify(event))
-          : createBuildReporter(output, verbosityOf(opts)),
+          : createBuildReporter(terminal ?? output, verbosityOf(opts)),
         signal: options.signal ?? interruptSignal(),
-      });
+      }).finally(() => terminal?.close());
       if (!result.ok) exitCode = EXIT_FAILED;
       if (opts.json) return;
       const outcome = result.outcomes.report;
@@ -337,20 +345,22 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       const { printReportSummary } = await import("./report-summary.js");
       const { existsSync } = await import("node:fs");
       const verbosity = verbosityOf(opts);
+      const terminal = await liveTerminal();
+      const out = terminal ?? output;
       await watchProject({
         ...common(command),
         ...withRecipe(recipe),
         ...(opts.jobs ? { jobs: opts.jobs } : {}),
         signal: options.signal ?? interruptSignal(),
-        onEvent: createBuildReporter(output, verbosity),
+        onEvent: createBuildReporter(out, verbosity),
         // The summary after every build whose report is up to date, as `build` prints it.
         onBuildDone: (project, result) => {
           const outcome = result.outcomes.report;
           if (verbosity === "quiet" || (outcome !== "built" && outcome !== "cached")) return;
           const file = join(project.outputDir, "report", "report.json");
-          if (existsSync(file)) printReportSummary(file, output);
+          if (existsSync(file)) printReportSummary(file, out);
         },
-      });
+      }).finally(() => terminal?.close());
     });
 
   program

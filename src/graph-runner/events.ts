@@ -38,6 +38,19 @@ export type BuildEvent =
       /** `detail`: fine-grained (a batch); shown with `--verbose`. */
       level?: "detail";
     }
+  /**
+   * How far the stage is through its current phase: `done` of `total` `unit`s
+   * (batches, candidates, images). Sent often; a terminal draws a bar and an
+   * ETA from it. `label` names the phase's position (`epoch 3/6`).
+   */
+  | {
+      type: "stage-counter";
+      stage: string;
+      done: number;
+      total: number;
+      unit: string;
+      label?: string;
+    }
   /** Another build holds this key; waiting for it. */
   | { type: "stage-waiting"; stage: string; key: CacheKey }
   /** The stage ran and its outputs are stored. */

@@ -308,6 +308,15 @@ export function startBuild(options: BuildOptions): BuildHandle {
             ...(data === undefined ? {} : { data }),
             ...(level === undefined ? {} : { level }),
           }),
+        count: (done, total, unit, label) =>
+          emit({
+            type: "stage-counter",
+            stage: stage.name,
+            done,
+            total,
+            unit,
+            ...(label === undefined ? {} : { label }),
+          }),
       };
       await (stage.run as NonNullable<StageDefinition["run"]>)(context);
       // A run that ignored its signal and finished anyway is still discarded.

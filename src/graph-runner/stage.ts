@@ -88,6 +88,11 @@ export interface StageContext {
    * `detail` marks fine-grained lines (batches) a terminal shows only when asked.
    */
   progress(message: string, data?: Record<string, unknown>, level?: "detail"): void;
+  /**
+   * How far the current phase is: `done` of `total` `unit`s (`label`, e.g.
+   * `epoch 3/6`, says where in it). Cheap; call it per batch or candidate.
+   */
+  count(done: number, total: number, unit: string, label?: string): void;
 }
 
 export interface InputFile {

@@ -111,7 +111,10 @@ export const createQuantizeStage: StageFactory = () => ({
       if (int8Class === label) int8Correct++;
       count1(confusion.float, label, floatClass);
       count1(confusion.int8, label, int8Class);
-      if ((i + 1) % 200 === 0) context.progress(`evaluated ${i + 1}/${count} test images`);
+      if ((i + 1) % 20 === 0 || i + 1 === count)
+        context.count(i + 1, count, "images", "float and INT8 accuracy");
+      if ((i + 1) % 200 === 0)
+        context.progress(`evaluated ${i + 1}/${count} test images`, undefined, "detail");
     }
     const report: QuantizeReport = {
       accuracy: {

@@ -282,16 +282,26 @@ async function runStageSearch(
   const { search, searchSettings, supernet, sparsity } = pieces;
   const space = search.createOperatorSpace(supernet, sparsity);
   const settings = search.resolveEvolutionSettings(searchSettings, pieces.seed);
+  const total = settings.generations;
+  // The bar counts assessments against one population per generation; a
+  // candidate over budget is replaced and assessed again, so it may run over.
+  const expected = settings.population * total;
+  let assessedSoFar = 0;
+  let generationLabel = `generation 1/${total}`;
+  const onAssessed = () => {
+    assessedSoFar++;
+    context.count(Math.min(assessedSoFar, expected), expected, "candidates", generationLabel);
+  };
   let executor: import("../search/executor.js").CandidateExecutor;
   if (pieces.workers > 1) {
     executor = await search.createWorkerExecutor(pieces.setup, {
       workers: pieces.workers,
       signal: context.signal,
+      onAssessed,
     });
   } else {
-    executor = search.createInProcessExecutor(pieces.assessment, context.signal);
+    executor = search.createInProcessExecutor(pieces.assessment, context.signal, onAssessed);
   }
-  const total = settings.generations;
   context.progress(
     `searching ${settings.population} candidates x ${total} generations${pieces.workers > 1 ? ` on ${pieces.workers} workers` : ""}`,
   );
@@ -311,13 +321,18 @@ async function runStageSearch(
       signal: context.signal,
       finalists: searchSettings.finalists,
       measureInt8Accuracy: (candidate) => search.measureInt8Accuracy(pieces.assessment, candidate),
-      onResume: (generations) =>
-        context.progress(`resumed after ${generations} finished generation(s)`),
-      onGeneration: ({ generation, best, assessed }) =>
+      onResume: (generations) => {
+        assessedSoFar = generations * settings.population;
+        generationLabel = `generation ${Math.min(generations + 1, total)}/${total}`;
+        context.progress(`resumed after ${generations} finished generation(s)`);
+      },
+      onGeneration: ({ generation, best, assessed }) => {
+        generationLabel = `generation ${Math.min(generation + 2, total)}/${total}`;
         context.progress(
           `generation ${generation + 1}/${total}: ${assessed} assessed${best === undefined ? "" : `; best so far ${percent(best.accuracy ?? 0)} (flash ${best.predicted.flashBytes.toLocaleString("en-US")} B, ${best.predicted.instructions.toLocaleString("en-US")} instructions)`}`,
           { generation: generation + 1, generations: total, assessed },
-        ),
+        );
+      },
     });
     if (outcome.finalists.length > 0)
       context.progress(

@@ -85,8 +85,9 @@ export function createEpochBudget(budgetMinutes: number, epochs: number) {
 }
 
 /**
- * Progress events for the runner: every epoch, and about ten times per epoch
- * for batches (detail: shown with `--verbose`). The reporter prefixes the
+ * Progress events for the runner: a counter every batch (the terminal's bar),
+ * a line every epoch, and about ten times per epoch for batches (detail:
+ * shown with `--verbose`). The reporter prefixes the
  * stage's name; `phase` names the part of a stage that trains, when a stage
  * has more than one.
  */
@@ -95,6 +96,12 @@ export function createTrainingProgress(context: StageContext, phase?: string) {
   return (event: TrainingEvent) => {
     switch (event.kind) {
       case "batch": {
+        context.count(
+          event.epoch * event.batches + event.batch + 1,
+          event.epochs * event.batches,
+          "batches",
+          `${prefix}epoch ${event.epoch + 1}/${event.epochs}`,
+        );
         const every = Math.max(1, Math.ceil(event.batches / 10));
         if ((event.batch + 1) % every !== 0 && event.batch + 1 !== event.batches) return;
         context.progress(

@@ -40,7 +40,7 @@ test("build events render as the lines the README describes", () => {
   });
   assert.deepEqual(out, [
     "  cached    dataset",
-    "  run       supernas: recipe key training.supernas.epochs: 4 → 6 [ml-backend wasm@4.22.0+simd+grad1]",
+    "  run       supernas [2/5]: recipe key training.supernas.epochs: 4 → 6 [ml-backend wasm@4.22.0+simd+grad1]",
     "            supernas: epoch 1/6 loss 1.92",
     "  built     supernas (95.3 s, 3 output files)",
     "ERR   FAILED    quantize: boom",
@@ -108,4 +108,48 @@ test("watch: rebuilds get a header, and a build an edit superseded says restarte
     "build #2",
     "FAILED in 2.00 s: 1 failed",
   ]);
+});
+
+test("on a terminal, counters move a live line per running stage; printed lines stay plain", () => {
+  const key = "0".repeat(64) as CacheKey;
+  let now = 0;
+  const printed: string[] = [];
+  const frames: (readonly string[])[] = [];
+  const report = createBuildReporter(
+    {
+      out: (line) => printed.push(line),
+      err: (line) => printed.push(`ERR ${line}`),
+      live: (lines) => frames.push(lines),
+    },
+    "normal",
+    () => now,
+  );
+  report({ type: "build-start", stages: ["dataset", "supernas"] });
+  report({ type: "stage-start", stage: "supernas", key, reason: "never built", tools: {} });
+  for (let done = 1; done <= 10; done++) {
+    now += 1000;
+    report({ type: "stage-counter", stage: "supernas", done, total: 20, unit: "batches" });
+  }
+  assert.match(
+    frames.at(-1)?.[0] ?? "",
+    /^ {2}supernas \[2\/2\] .* 10\/20 batches · 10 s · 10 s left$/,
+  );
+  report({ type: "stage-done", stage: "supernas", key, durationMs: 20_000, outputs: 3 });
+  assert.deepEqual(frames.at(-1), []);
+  // Counters never become printed lines; a pipe gets only the usual log.
+  assert.deepEqual(printed, [
+    "  run       supernas [2/2]: never built",
+    "  built     supernas (20.0 s, 3 output files)",
+  ]);
+});
+
+test("--quiet on a terminal draws no live lines", () => {
+  const frames: (readonly string[])[] = [];
+  const report = createBuildReporter(
+    { out: () => undefined, err: () => undefined, live: (lines) => frames.push(lines) },
+    "quiet",
+  );
+  report({ type: "build-start", stages: ["a"] });
+  report({ type: "stage-counter", stage: "a", done: 1, total: 2, unit: "images" });
+  assert.deepEqual(frames, []);
 });

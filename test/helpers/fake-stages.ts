@@ -25,6 +25,8 @@ export interface FakeStageSpec {
   missingHint?: string;
   /** Write a partial output file before sleeping (to prove it never reaches the cache). */
   writePartialFirst?: boolean;
+  /** Count 1..total `unit`s, `everyMs` apart (progress bars), before the delay. */
+  counter?: { total: number; unit: string; everyMs: number };
 }
 
 export interface FakePipelineSpec {
@@ -49,6 +51,13 @@ export function createFakeStages(spec: FakePipelineSpec): StageDefinition[] {
         appendFileSync(spec.logFile, `${stage.name}\n`);
         if (stage.writePartialFirst) {
           await writeFile(join(context.outDir, "result.txt"), "PARTIAL");
+        }
+        if (stage.counter !== undefined) {
+          const { total, unit, everyMs } = stage.counter;
+          for (let done = 1; done <= total; done++) {
+            await sleep(everyMs, context.signal);
+            context.count(done, total, unit, `part ${done}/${total}`);
+          }
         }
         if (stage.delayMs !== undefined) await sleep(stage.delayMs, context.signal);
         if (stage.fail) throw new Error(`${stage.name} failed on purpose`);
