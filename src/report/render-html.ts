@@ -85,7 +85,7 @@ function pageView(data: ReportPageData) {
     recipe: report.recipe,
     board: report.board,
     model:
-      `${integer(model.parameters)} parameters, ${integer(model.nonzero_parameters)} non-zero (${percent(pruned)} pruned); ` +
+      `${integer(model.parameters)} convolution and linear weights, ${integer(model.nonzero_parameters)} non-zero (${percent(pruned)} pruned); ` +
       `${integer(model.macs)} MACs per inference, ${integer(model.executed_macs)} executed; ${report.layers.length} layers`,
     headline: [
       regionFigure("Flash", memory.flash),

@@ -39,7 +39,7 @@ export function renderReportSummary(report: BuildReport, options: SummaryOptions
   const sparsity = model.parameters === 0 ? 0 : 1 - model.nonzero_parameters / model.parameters;
   const lines = [
     `  accuracy float ${percent(accuracy.float)}, INT8 ${percent(accuracy.int8)} (${integer(accuracy.images)} ${accuracy.split} images)`,
-    `  model    ${integer(model.parameters)} parameters, ${integer(model.nonzero_parameters)} non-zero (${percent(sparsity)} pruned); ${millions(model.macs)} MACs, ${millions(model.executed_macs)} executed`,
+    `  model    ${integer(model.parameters)} conv/linear weights, ${integer(model.nonzero_parameters)} non-zero (${percent(sparsity)} pruned); ${millions(model.macs)} MACs, ${millions(model.executed_macs)} executed`,
     `${region("flash", memory.flash)}: text ${integer(memory.sections.text_bytes)}, rodata ${integer(memory.sections.rodata_bytes)}, data ${integer(memory.sections.data_bytes)}`,
     `${region("SRAM", memory.sram)}: bss ${integer(memory.sections.bss_bytes)}, data ${integer(memory.sections.data_bytes)}${
       memory.arena_bytes === undefined

@@ -117,8 +117,8 @@ export const createSupernasStage: StageFactory = (options) => ({
       const smallestChoice = space.smallestArchitecture(settings.searchSpace);
       context.progress(
         fixed
-          ? `training a fixed network of ${parameters} parameters on ${train.count} images (${backend.version})`
-          : `training a supernet of ${supernetParameters} parameters (sub-networks of ${supernetTraining.countRegionParameters(supernet.subnet(smallestChoice).regions())} to ${parameters}) on ${train.count} images, ${2 + run.sandwich_random_subnets} sub-networks per step (${backend.version})`,
+          ? `training a fixed network of ${parameters} trainable parameters (weights, biases, normalisation) on ${train.count} images (${backend.version})`
+          : `training a supernet of ${supernetParameters} trainable parameters (weights, biases, normalisation; sub-networks of ${supernetTraining.countRegionParameters(supernet.subnet(smallestChoice).regions())} to ${parameters}) on ${train.count} images, ${2 + run.sandwich_random_subnets} sub-networks per step (${backend.version})`,
       );
       const budget = createEpochBudget(run.budget_minutes, run.epochs);
       const result = await loop.trainNetwork({

@@ -89,7 +89,7 @@ test("the report schema accepts what the report type describes", () => {
 test("the terminal summary: headline numbers, an over-budget region called out, predictions beside them, a layer table", () => {
   assert.deepEqual(renderReportSummary(REPORT), [
     "  accuracy float 58.2 %, INT8 57.9 % (1,000 test images)",
-    "  model    312,448 parameters, 156,224 non-zero (50.0 % pruned); 12.30 M MACs, 7.10 M executed",
+    "  model    312,448 conv/linear weights, 156,224 non-zero (50.0 % pruned); 12.30 M MACs, 7.10 M executed",
     "  flash    412,340 / 983,040 B (margin 570,700 B): text 10,212, rodata 400,128, data 2,000",
     "  SRAM     330,000 / 311,296 B (OVER by 18,704 B): bss 328,000, data 2,000; arena 81,920 (lower bound 77,824)",
     "  speed    14.20 M instructions per inference, about 65.7 ms at 216 MHz",
