@@ -33,14 +33,16 @@
  * small search, 600 training and 200 test images): it checks the benchmark
  * works, its figures mean nothing.
  */
+
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildProject } from "../src/api/build.js";
 import { openProject } from "../src/api/project.js";
+import { givenSearchSpace } from "../src/blocks/search-space.js";
 import { loadRecipe } from "../src/config/load-recipe.js";
-import type { Recipe, SearchStage } from "../src/config/types.js";
+import type { SearchSpaceConfig, SearchStage } from "../src/config/types.js";
 import { packageRoot } from "../src/project-paths.js";
 import type { BuildReport } from "../src/report/types.js";
 import type { SparsenasReport } from "../src/stages/sparsenas.js";
@@ -148,7 +150,7 @@ const armOf = (report: BuildReport): ArmResult => ({
 });
 
 /** The fixed recipe's space with every width (channels, embed dim) times `factor`, in multiples of 8. */
-function scaleSpace(space: Recipe["search_space"], factor: number): Recipe["search_space"] {
+function scaleSpace(space: SearchSpaceConfig, factor: number): SearchSpaceConfig {
   const scale = (value: unknown) =>
     typeof value === "number" ? Math.max(8, Math.round((value * factor) / 8) * 8) : value;
   return {
@@ -166,7 +168,7 @@ function scaleSpace(space: Recipe["search_space"], factor: number): Recipe["sear
 }
 
 /** Predicted flash of a dense fixed network (the resource evaluator on a fresh supernet). */
-async function predictDenseFlash(space: Recipe["search_space"]): Promise<number> {
+async function predictDenseFlash(space: SearchSpaceConfig): Promise<number> {
   const [{ createSupernet }, { assessCandidate }, { createTrainingBackend }] = await Promise.all([
     import("../src/blocks/network.js"),
     import("../src/search/assess-candidate.js"),
@@ -212,11 +214,11 @@ async function baselineRecipe(
   });
   let chosen = { factor: 2, predictedFlash: 0 };
   for (const factor of [0.5, 0.625, 0.75, 0.875, 1, 1.25, 1.5, 1.75, 2]) {
-    const predictedFlash = await predictDenseFlash(scaleSpace(recipe.search_space, factor));
+    const predictedFlash = await predictDenseFlash(scaleSpace(givenSearchSpace(recipe), factor));
     chosen = { factor, predictedFlash };
     if (predictedFlash >= flash) break;
   }
-  const space = scaleSpace(recipe.search_space, chosen.factor);
+  const space = scaleSpace(givenSearchSpace(recipe), chosen.factor);
   const run = recipe.training.supernas;
   const text = `seed: 1
 board: stm32f746
@@ -235,7 +237,7 @@ async function defaultRecipeSpace(): Promise<string> {
   const { recipe } = await loadRecipe(join(packageRoot, "recipes", "default.yaml"), {
     workspaceRoot: packageRoot,
   });
-  return `search_space: ${JSON.stringify(recipe.search_space)}\n`;
+  return `search_space: ${JSON.stringify(givenSearchSpace(recipe))}\n`;
 }
 
 /** `--epochs S,F`: the supernet's and fine-tuning's epochs instead of the scale's. */

@@ -12,9 +12,21 @@
  * `embed_dim`, ...) so an error message and a recipe line read the same.
  * Pure data: this module does not load tfjs.
  */
-import type { Choice, Recipe, SearchStage } from "../config/types.js";
+import type { Choice, Recipe, SearchSpaceConfig, SearchStage } from "../config/types.js";
 
-export type SearchSpace = Recipe["search_space"];
+export type SearchSpace = SearchSpaceConfig;
+
+/**
+ * The recipe's own `search_space`, for code that runs on a given space (tools,
+ * benchmarks, tests); stages read the space the `space-search` stage hands on.
+ */
+export function givenSearchSpace(recipe: Pick<Recipe, "search_space">): SearchSpace {
+  if (recipe.search_space === undefined)
+    throw new Error(
+      "the recipe has no search_space: its `supernas` section chooses one at build time",
+    );
+  return recipe.search_space;
+}
 
 export interface MobileNetV2StageChoice {
   readonly block: "mbv2";

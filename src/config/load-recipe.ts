@@ -19,6 +19,7 @@ import { SEARCH_SPACE_CHECKS } from "./search-space-checks.js";
 import { type RecipeCheck, runRecipeChecks } from "./semantic-checks.js";
 import { applySetOverride, parseSetOverride } from "./set-override.js";
 import { SourceStack } from "./source-stack.js";
+import { SUPERNAS_CHECKS } from "./supernas-checks.js";
 import type { BoardProfile, Recipe } from "./types.js";
 import type { LocatedDocument } from "./yaml-source.js";
 
@@ -26,6 +27,7 @@ import type { LocatedDocument } from "./yaml-source.js";
 const RECIPE_CHECKS: readonly RecipeCheck[] = [
   ...SEARCH_SPACE_CHECKS,
   ...SEARCH_SETTINGS_CHECKS,
+  ...SUPERNAS_CHECKS,
   ...DATASET_CHECKS,
 ];
 

@@ -82,6 +82,7 @@ function checkCrossoverHasTwoParents(recipe: Recipe, sources: SourceStack): Diag
 
 /** The first search-space or sparsity field with several choices: why the recipe is a search. */
 function firstSearchedField(recipe: Recipe): { path: string; choices: number[] } | undefined {
+  if (recipe.search_space === undefined) return undefined;
   const fields: [string, Choice<number>][] = [
     ["/search_space/stem/channels", recipe.search_space.stem.channels],
     ...recipe.search_space.stages.flatMap((stage, index) =>
@@ -103,12 +104,18 @@ function firstSearchedField(recipe: Recipe): { path: string; choices: number[] }
 function checkSearchHasValidationImages(recipe: Recipe, sources: SourceStack): Diagnostic[] {
   if (recipe.dataset.validation_fraction > 0) return [];
   const searched = firstSearchedField(recipe);
-  if (searched === undefined) return [];
+  const why =
+    searched !== undefined
+      ? `${searched.path} has ${searched.choices.length} choices: ${searched.choices.join(", ")}`
+      : recipe.supernas !== undefined
+        ? "supernas chooses the search space"
+        : undefined;
+  if (why === undefined) return [];
   return [
     problemAt(
       sources,
       VALIDATION_FRACTION,
-      `0 leaves no validation images, but the search ranks its candidates by validation accuracy (${searched.path} has ${searched.choices.length} choices: ${searched.choices.join(", ")})`,
+      `0 leaves no validation images, but the search ranks its candidates by validation accuracy (${why})`,
     ),
   ];
 }
@@ -131,7 +138,7 @@ export const SEARCH_SETTINGS_CHECKS: readonly RecipeCheck[] = [
   },
   {
     name: "a search has validation images",
-    reads: [VALIDATION_FRACTION, "/search_space", "/sparsity/global_target"],
+    reads: [VALIDATION_FRACTION, "/search_space", "/supernas", "/sparsity/global_target"],
     run: checkSearchHasValidationImages,
   },
 ];

@@ -22,7 +22,15 @@ import {
   valueText,
 } from "./semantic-checks.js";
 import type { SourceStack } from "./source-stack.js";
-import type { Recipe, SearchStage } from "./types.js";
+import type { Recipe, SearchSpaceConfig, SearchStage } from "./types.js";
+
+/** A recipe that gives its search space (the checks below skip one whose space SuperNAS chooses). */
+type GivenSpace = Recipe & { search_space: SearchSpaceConfig };
+
+const whenGiven =
+  (check: (recipe: GivenSpace, sources: SourceStack) => Diagnostic[]) =>
+  (recipe: Recipe, sources: SourceStack): Diagnostic[] =>
+    recipe.search_space === undefined ? [] : check(recipe as GivenSpace, sources);
 
 const SEARCH_SPACE = "/search_space";
 const RESOLUTION = "/dataset/input_resolution_px";
@@ -38,7 +46,7 @@ interface StageGeometry {
 }
 
 /** Feature map sizes as the network computes them: ceil(size / stride) at each stride. */
-function stageGeometries(recipe: Recipe): StageGeometry[] {
+function stageGeometries(recipe: GivenSpace): StageGeometry[] {
   const { stem, stages } = recipe.search_space;
   let size = Math.ceil(recipe.dataset.input_resolution_px / stem.stride);
   let totalStride = stem.stride;
@@ -49,7 +57,7 @@ function stageGeometries(recipe: Recipe): StageGeometry[] {
   });
 }
 
-function checkHeadsDivideEmbedDim(recipe: Recipe, sources: SourceStack): Diagnostic[] {
+function checkHeadsDivideEmbedDim(recipe: GivenSpace, sources: SourceStack): Diagnostic[] {
   return recipe.search_space.stages.flatMap((stage, index) => {
     if (stage.block !== "mobilevit") return [];
     const at = `${SEARCH_SPACE}/stages/${index}`;
@@ -74,7 +82,7 @@ function checkHeadsDivideEmbedDim(recipe: Recipe, sources: SourceStack): Diagnos
   });
 }
 
-function checkTotalStride(recipe: Recipe, sources: SourceStack): Diagnostic[] {
+function checkTotalStride(recipe: GivenSpace, sources: SourceStack): Diagnostic[] {
   const resolution = recipe.dataset.input_resolution_px;
   // Only the first stride past the resolution: the ones after it follow from it.
   // (The stem alone cannot pass it: the schema keeps its stride <= 2 <= 8 px.)
@@ -89,7 +97,7 @@ function checkTotalStride(recipe: Recipe, sources: SourceStack): Diagnostic[] {
   ];
 }
 
-function checkPatchSizes(recipe: Recipe, sources: SourceStack): Diagnostic[] {
+function checkPatchSizes(recipe: GivenSpace, sources: SourceStack): Diagnostic[] {
   const resolution = recipe.dataset.input_resolution_px;
   return stageGeometries(recipe).flatMap(({ index, stage, size, totalStride }) => {
     if (stage.block !== "mobilevit" || size % stage.patch_size === 0) return [];
@@ -108,16 +116,16 @@ export const SEARCH_SPACE_CHECKS: readonly RecipeCheck[] = [
   {
     name: "MobileViT heads divide embed_dim",
     reads: [SEARCH_SPACE],
-    run: checkHeadsDivideEmbedDim,
+    run: whenGiven(checkHeadsDivideEmbedDim),
   },
   {
     name: "the total stride stays within the input resolution",
     reads: [SEARCH_SPACE, RESOLUTION],
-    run: checkTotalStride,
+    run: whenGiven(checkTotalStride),
   },
   {
     name: "MobileViT patch_size divides the stage's feature map",
     reads: [SEARCH_SPACE, RESOLUTION],
-    run: checkPatchSizes,
+    run: whenGiven(checkPatchSizes),
   },
 ];

@@ -60,6 +60,43 @@ export interface MobileViTStage {
 
 export type SearchStage = MobileNetV2Stage | ResNetStage | MobileViTStage;
 
+export interface SearchSpaceConfig {
+  stem: { channels: Choice<number>; stride: 1 | 2 };
+  stages: SearchStage[];
+  head: { dropout: number };
+}
+
+/** Allowed values of a `supernas` field: a list, one value, or an inclusive range with a step. */
+export type AllowedValues = number | number[] | { min: number; max: number; step?: number };
+
+export type BlockType = SearchStage["block"];
+
+/** One stage of the `supernas` space: the block types it may use and the values each field may take. */
+export interface SupernasStage {
+  blocks: BlockType[];
+  depth: AllowedValues;
+  channels: AllowedValues;
+  expansion: AllowedValues;
+  kernel_size: number | number[];
+  /** MobileViT only; required when `blocks` lists mobilevit. */
+  embed_dim?: AllowedValues;
+  heads: AllowedValues;
+  mlp_ratio: AllowedValues;
+  patch_size: 1 | 2 | 4;
+  stride: 1 | 2;
+}
+
+/** `supernas:` in a recipe. */
+export interface SupernasSection {
+  candidates: number;
+  samples_per_space: number;
+  choices_per_field: number;
+  min_feasible_fraction: number;
+  stem: { channels: AllowedValues; stride: 1 | 2 };
+  stages: SupernasStage[];
+  head: { dropout: number };
+}
+
 export interface TrainingRun {
   epochs: number;
   budget_minutes: number;
@@ -113,11 +150,10 @@ export interface Recipe {
     normalization: { mean: [number, number, number]; std: [number, number, number] };
     augmentation: { random_crop_padding_px: number; horizontal_flip: boolean };
   };
-  search_space: {
-    stem: { channels: Choice<number>; stride: 1 | 2 };
-    stages: SearchStage[];
-    head: { dropout: number };
-  };
+  /** The search space, given directly; absent when `supernas` chooses it. */
+  search_space?: SearchSpaceConfig;
+  /** SuperNAS: the larger space the search space is chosen from (instead of `search_space`). */
+  supernas?: SupernasSection;
   sparsity: {
     /** One target for every prunable layer, or the choices SparseNAS picks from per layer. */
     global_target: Choice<number>;

@@ -20,6 +20,11 @@ export function topologicalOrder(stages: readonly StageDefinition[]): StageDefin
       throw new Error(`dependency cycle: ${[...path, stage.name].join(" → ")}`);
     }
     state.set(stage.name, "visiting");
+    for (const name of Object.keys(stage.upstreamOutputs ?? {}))
+      if (!stage.upstream.includes(name))
+        throw new Error(
+          `stage "${stage.name}" selects outputs of "${name}", which is not upstream of it`,
+        );
     for (const name of stage.upstream) {
       const dependency = byName.get(name);
       if (dependency === undefined) {

@@ -15,9 +15,10 @@ import {
   type FingerprintDifference,
 } from "./fingerprint.js";
 import { topologicalOrder } from "./graph.js";
-import { describeDamage } from "./object-store.js";
+import { type CacheEntry, describeDamage } from "./object-store.js";
 import type { BuildOptions } from "./runner.js";
 import { gatherStageInputs } from "./stage-inputs.js";
+import { upstreamDigest } from "./upstream-selection.js";
 
 export type PlannedAction = "run" | "cached" | "not-implemented";
 export type StageState = "fresh" | "stale" | "never-built" | "not-implemented";
@@ -44,7 +45,8 @@ export type PlanOptions = Pick<
 
 export async function planBuild(options: PlanOptions): Promise<StagePlan[]> {
   const plans = new Map<string, StagePlan>();
-  const outputsDigests = new Map<string, string>();
+  // Each planned stage's entry (outputs and their digest), for its downstream keys.
+  const entries = new Map<string, Pick<CacheEntry, "outputs" | "outputsDigest">>();
   const { context } = options;
   for (const stage of topologicalOrder(options.stages)) {
     const record = await context.records.read(options.scope, stage.name);
@@ -92,7 +94,10 @@ export async function planBuild(options: PlanOptions): Promise<StagePlan[]> {
       fingerprint = {
         ...inputs.local,
         upstream: Object.fromEntries(
-          stage.upstream.map((name) => [name, outputsDigests.get(name) as string]),
+          stage.upstream.map((name) => [
+            name,
+            upstreamDigest(stage, name, entries.get(name) as CacheEntry),
+          ]),
         ) as Fingerprint["upstream"],
       };
     } catch (error) {
@@ -112,7 +117,7 @@ export async function planBuild(options: PlanOptions): Promise<StagePlan[]> {
     const found = await context.store.lookup(stage.name, key, { evict: false });
     const hit = found.kind === "hit" ? found.entry : undefined;
     if (hit !== undefined) {
-      outputsDigests.set(stage.name, hit.outputsDigest);
+      entries.set(stage.name, hit);
       plans.set(stage.name, {
         name: stage.name,
         action: forced ? "run" : "cached",
@@ -130,7 +135,7 @@ export async function planBuild(options: PlanOptions): Promise<StagePlan[]> {
         : await context.remote.fetchEntry(stage.name, key);
     if (remote?.kind === "hit") {
       // Downstream keys follow from the remote entry's outputs, as after a download.
-      outputsDigests.set(stage.name, remote.entry.outputsDigest);
+      entries.set(stage.name, remote.entry);
       plans.set(stage.name, {
         name: stage.name,
         action: "cached",

@@ -29,6 +29,7 @@ import type { RunnerContext } from "./runner-context.js";
 import { Semaphore } from "./semaphore.js";
 import type { ConfigTree, StageContext, StageDefinition, UpstreamOutputs } from "./stage.js";
 import { gatherStageInputs, type StageInputs } from "./stage-inputs.js";
+import { selectUpstreamOutputs, upstreamDigest } from "./upstream-selection.js";
 
 export interface BuildOptions {
   context: RunnerContext;
@@ -135,7 +136,7 @@ export function startBuild(options: BuildOptions): BuildHandle {
       const fingerprint: Fingerprint = {
         ...inputs.local,
         upstream: Object.fromEntries(
-          [...upstreamEntries].map(([name, entry]) => [name, entry.outputsDigest]),
+          [...upstreamEntries].map(([name, entry]) => [name, upstreamDigest(stage, name, entry)]),
         ),
       };
       const key = computeCacheKey(fingerprint);
@@ -292,7 +293,10 @@ export function startBuild(options: BuildOptions): BuildHandle {
         inputFiles: inputs.inputFiles,
         resolveInput: (declared) => resolve(options.workspaceRoot, declared),
         upstream: new Map(
-          [...upstreamEntries].map(([name, entry]) => [name, upstreamView(name, entry)]),
+          [...upstreamEntries].map(([name, entry]) => [
+            name,
+            upstreamView(name, selectUpstreamOutputs(stage, name, entry.outputs)),
+          ]),
         ),
         tools: inputs.tools,
         outDir,
@@ -347,9 +351,9 @@ export function startBuild(options: BuildOptions): BuildHandle {
     }
   }
 
-  function upstreamView(name: string, entry: CacheEntry): UpstreamOutputs {
+  function upstreamView(name: string, outputs: CacheEntry["outputs"]): UpstreamOutputs {
     const files = new Map(
-      Object.entries(entry.outputs).map(([path, output]) => [
+      Object.entries(outputs).map(([path, output]) => [
         path,
         options.context.store.objectPath(output.digest),
       ]),

@@ -24,6 +24,12 @@ export interface StageDefinition {
   /** Stages whose outputs this one reads. */
   upstream: readonly string[];
   /**
+   * Of an upstream stage, the only outputs this stage reads (by path). Its
+   * key then depends on those alone and its view holds only them. Absent for
+   * an upstream: all of its outputs.
+   */
+  upstreamOutputs?: Readonly<Record<string, readonly string[]>>;
+  /**
    * Dotted paths into the configuration tree (`training.epochs`, `board.memory.sram`).
    * The stage sees only these, and a change to any other key never reruns it.
    */

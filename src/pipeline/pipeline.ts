@@ -1,12 +1,12 @@
 /**
- * The TinyFormer pipeline: eleven stages with fixed names and dependencies
+ * The TinyFormer pipeline: twelve stages with fixed names and dependencies
  * (DESIGN §3). A stage whose implementation has landed comes from its module
  * in `src/stages/`; the others are declared here with their place in the
  * graph only, so `graph` and `status` show the whole pipeline while `build`
  * says plainly that they are not implemented yet and produces nothing for them.
  *
- *   dataset ─► supernas ─► sparsenas ─► finetune ─► quantize ─► codegen ─► compile-host ─► verify-host ─┐
- *                                                                      └──► compile-target ─► verify-target ─► report
+ *   dataset ─► space-search ─► supernas ─► sparsenas ─► finetune ─► quantize ─► codegen ─► compile-host ─► verify-host ─┐
+ *                                                                                      └──► compile-target ─► verify-target ─► report
  */
 import type { BackendPreference } from "../config/types.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
@@ -14,6 +14,7 @@ import { implementedStages } from "../stages/index.js";
 
 export const STAGE_NAMES = [
   "dataset",
+  "space-search",
   "supernas",
   "sparsenas",
   "finetune",
@@ -38,17 +39,23 @@ const PLACES: Record<StageName, StagePlace> = {
     description: "decode, split and pack the dataset into a tensor file",
     upstream: [],
   },
-  supernas: {
-    description: "pick and train the supernet (a fixed network when the space has one choice)",
+  "space-search": {
+    description:
+      "choose the search space from the recipe's supernas section under the budgets (or pass search_space on)",
     upstream: ["dataset"],
+  },
+  supernas: {
+    description:
+      "train the supernet of the search space (a fixed network when the space has one choice)",
+    upstream: ["dataset", "space-search"],
   },
   sparsenas: {
     description: "search the sub-network, per-layer sparsity and block size under the budgets",
-    upstream: ["dataset", "supernas"],
+    upstream: ["dataset", "space-search", "supernas"],
   },
   finetune: {
     description: "prune the chosen sub-network blockwise while fine-tuning it",
-    upstream: ["dataset", "supernas", "sparsenas"],
+    upstream: ["dataset", "space-search", "supernas", "sparsenas"],
   },
   quantize: {
     description: "calibrate and quantize to the INT8 model IR; float and INT8 accuracy",
@@ -79,6 +86,7 @@ const PLACES: Record<StageName, StagePlace> = {
     // codegen and compile-target for kernels, arena and memory; the verify
     // stages so that a report always describes a verified model.
     upstream: [
+      "space-search",
       "sparsenas",
       "finetune",
       "quantize",

@@ -40,6 +40,8 @@ export interface ReportInputs {
   run: TargetRunSummary;
   /** Codegen's prediction first, then any other source's. */
   predictions: readonly ResourcePrediction[];
+  /** The search space's origin when supernas chose it. */
+  space?: BuildReport["space"];
 }
 
 /** A prediction beside the measured figures, with its relative errors. */
@@ -130,6 +132,7 @@ export function assembleReport(inputs: ReportInputs): BuildReport {
       estimated_latency_ms: (instructions / inputs.board.clock_hz) * 1000,
     },
     predictions: inputs.predictions.map((p) => comparePrediction(p, measured)),
+    ...(inputs.space === undefined ? {} : { space: inputs.space }),
     layers,
   };
 }

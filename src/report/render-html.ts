@@ -87,6 +87,10 @@ function pageView(data: ReportPageData) {
     model:
       `${integer(model.parameters)} convolution and linear weights, ${integer(model.nonzero_parameters)} non-zero (${percent(pruned)} pruned); ` +
       `${integer(model.macs)} MACs per inference, ${integer(model.executed_macs)} executed; ${report.layers.length} layers`,
+    space:
+      report.space === undefined
+        ? ""
+        : `candidate ${report.space.candidate} of ${report.space.candidates}, ${report.space.reason}`,
     headline: [
       regionFigure("Flash", memory.flash),
       regionFigure("SRAM", memory.sram),

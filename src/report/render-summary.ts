@@ -48,8 +48,15 @@ export function renderReportSummary(report: BuildReport, options: SummaryOptions
     }`,
     `  speed    ${millions(performance.instructions_per_inference)} instructions per inference, about ${performance.estimated_latency_ms.toFixed(1)} ms at ${(performance.clock_hz / 1e6).toFixed(0)} MHz`,
   ];
+  const space =
+    report.space === undefined
+      ? []
+      : [
+          `  space    chosen by supernas: candidate ${report.space.candidate} of ${report.space.candidates} (${report.space.reason})`,
+        ];
   return [
     ...lines,
+    ...space,
     ...report.predictions.map(prediction),
     ...(options.allLayers ? renderLayerTable(report.layers) : renderCostliestLayers(report.layers)),
   ];

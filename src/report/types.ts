@@ -58,5 +58,7 @@ export interface BuildReport {
   };
   /** Codegen's prediction first, then any other source's (the search's). */
   predictions: PredictionReport[];
+  /** Where the search space came from, when supernas chose it (absent: the recipe gave it). */
+  space?: { chosen_by: "supernas"; candidate: number; candidates: number; reason: string };
   layers: LayerReport[];
 }

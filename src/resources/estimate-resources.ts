@@ -72,6 +72,8 @@ export interface LayerEstimate {
   /** The C function codegen calls. */
   kernel: string;
   instructions: number;
+  /** Multiply-accumulates of the dense computation (kernel selection's count). */
+  macs: number;
   /** Weight data of the layer (dense array or packed sparse stream). */
   weightBytes: number;
   /** All its constant arrays (weights, biases, multipliers, tables, shapes), aligned. */
@@ -147,6 +149,7 @@ export function estimatePlanResources(
       type: layer.op.type,
       kernel: `tf_${kernel}`,
       instructions: Math.round(estimateInstructions(costModel, kernel, work)),
+      macs: layer.macs,
       weightBytes: layer.weightBytes,
       constantBytes: own.reduce((sum, c) => sum + constArrayBytes(c), 0),
       scratchBytes: layer.scratchBytes,

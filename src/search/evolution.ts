@@ -97,6 +97,12 @@ export interface EvolutionHooks {
     best: SearchRecord | undefined;
     assessed: number;
   }): void;
+  /**
+   * Called as each population slot settles (a feasible candidate fills it, or
+   * its attempts run out): `done` of the `total` slots the whole search fills
+   * (countSlots). Candidates rejected over a budget and redrawn do not count.
+   */
+  onSlotSettled?(done: number, total: number): void;
   readonly signal?: AbortSignal;
 }
 
@@ -150,6 +156,18 @@ export function computeBreeding(settings: EvolutionSettings): {
   return { parents, crossover, random, mutation: children - crossover - random };
 }
 
+/** Population slots the whole search fills: generation 0's population, then each later generation's children. */
+export function countSlots(settings: EvolutionSettings): number {
+  return slotsBefore(settings, settings.generations);
+}
+
+/** Slots the generations before `generation` fill. */
+function slotsBefore(settings: EvolutionSettings, generation: number): number {
+  return generation === 0
+    ? 0
+    : settings.population + (generation - 1) * breedingPlan(settings).length;
+}
+
 export async function runEvolution(
   settings: EvolutionSettings,
   hooks: EvolutionHooks,
@@ -167,6 +185,12 @@ export async function runEvolution(
     return record;
   });
   const seen = new Set(records.map((record) => candidateKey(record.candidate)));
+  const totalSlots = countSlots(settings);
+  let settledSlots = slotsBefore(settings, resumeFrom?.generation ?? 0);
+  const settle = () => {
+    settledSlots++;
+    hooks.onSlotSettled?.(Math.min(settledSlots, totalSlots), totalSlots);
+  };
 
   for (
     let generation = resumeFrom?.generation ?? 0;
@@ -222,11 +246,12 @@ export async function runEvolution(
         if (record.feasible) {
           byKey.set(candidateKey(record.candidate), record);
           members.push(record);
+          settle();
         } else if (proposal.attempts + 1 < ATTEMPTS_PER_SLOT) {
           // A seed over budget makes room for a random candidate.
           const origin = proposal.origin === "seed" ? "random" : proposal.origin;
           retry.push({ ...proposal, origin, attempts: proposal.attempts + 1 });
-        }
+        } else settle();
       });
       open = retry;
     }

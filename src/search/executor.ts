@@ -22,7 +22,6 @@ function yieldToEventLoop(): Promise<void> {
 export function createInProcessExecutor(
   context: AssessmentContext,
   signal?: AbortSignal,
-  onAssessed?: () => void,
 ): CandidateExecutor {
   return {
     async assess(candidates) {
@@ -30,7 +29,6 @@ export function createInProcessExecutor(
       for (const candidate of candidates) {
         signal?.throwIfAborted();
         results.push(assessCandidate(context, candidate));
-        onAssessed?.();
         await yieldToEventLoop();
       }
       return results;

@@ -58,7 +58,8 @@ async function checkKey(input: LateCheckInput): Promise<string> {
 
 export const checkSearchFeasibility: LateRecipeCheck = async (input: LateCheckInput) => {
   const { recipe } = input;
-  if (!recipeSearches(recipe)) return [];
+  // A space SuperNAS chooses is checked by its own stage, against each candidate space.
+  if (recipe.search_space === undefined || !recipeSearches(recipe)) return [];
   const memoDir = join(input.workspaceRoot, CONFIG_MEMO_DIR);
   const memo = join(memoDir, `search-fits-${await checkKey(input)}`);
   if (
@@ -89,8 +90,10 @@ async function runCheck(input: LateCheckInput): Promise<Diagnostic[]> {
   // evaluator's export: any backend gives the same sizes.
   await createTrainingBackend({ backend: recipe.backend ?? "auto" });
   const budgets = resolveBudgets(board.memory, recipe.search.latency_budget_instructions);
+  const space = recipe.search_space;
+  if (space === undefined) return [];
   const result = precheckSearch({
-    recipe,
+    recipe: { ...recipe, search_space: space },
     classes: await countClasses(recipe, input.workspaceRoot),
     inputResolution: recipe.dataset.input_resolution_px,
     budgets,

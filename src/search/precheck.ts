@@ -9,7 +9,7 @@
  */
 import { createSupernet } from "../blocks/network.js";
 import { smallestArchitecture } from "../blocks/search-space.js";
-import type { Recipe } from "../config/types.js";
+import type { Recipe, SearchSpaceConfig } from "../config/types.js";
 import { assessCandidate } from "./assess-candidate.js";
 import type { ResourceBudgets } from "./budgets.js";
 import { type Candidate, computeLayerOptions, planLayer } from "./candidate.js";
@@ -23,7 +23,7 @@ export interface PrecheckResult {
 }
 
 export function precheckSearch(options: {
-  readonly recipe: Pick<Recipe, "search_space" | "sparsity" | "seed">;
+  readonly recipe: Pick<Recipe, "sparsity" | "seed"> & { readonly search_space: SearchSpaceConfig };
   readonly classes: number;
   readonly inputResolution: number;
   readonly budgets: ResourceBudgets;

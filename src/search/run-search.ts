@@ -111,6 +111,8 @@ export async function runSearch(options: {
     best: SearchRecord | undefined;
     assessed: number;
   }) => void;
+  /** Progress: `done` of `total` population slots settled (evolution.ts). */
+  readonly onSlotSettled?: (done: number, total: number) => void;
 }): Promise<SearchOutcome> {
   const identity = digestText(canonicalJson({ settings: options.settings, job: options.identity }));
   const resumeFrom = await loadState(options.resumeDirectory, identity);
@@ -124,6 +126,7 @@ export async function runSearch(options: {
       assess: (candidates: readonly Candidate[]) => options.executor.assess(candidates),
       saveState: (state) => saveState(options.resumeDirectory, identity, state),
       ...(options.onGeneration === undefined ? {} : { onGeneration: options.onGeneration }),
+      ...(options.onSlotSettled === undefined ? {} : { onSlotSettled: options.onSlotSettled }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     },
     resumeFrom,

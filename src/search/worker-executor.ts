@@ -25,12 +25,7 @@ interface Worker {
 
 export async function createWorkerExecutor(
   setup: SearchJobSetup,
-  options: {
-    readonly workers: number;
-    readonly signal?: AbortSignal;
-    /** Called as each candidate's assessment arrives (progress). */
-    readonly onAssessed?: () => void;
-  },
+  options: { readonly workers: number; readonly signal?: AbortSignal },
 ): Promise<CandidateExecutor> {
   let onMessage: (worker: Worker, message: FromWorker) => void = () => undefined;
   let onExit: (worker: Worker, code: number | null, message: string) => void = () => undefined;
@@ -110,7 +105,6 @@ export async function createWorkerExecutor(
           if (message.kind !== "assessed") return;
           results[message.id] = message.assessment;
           done++;
-          options.onAssessed?.();
           if (done === candidates.length) resolve(results as Assessment[]);
           else dispatch(worker);
         };

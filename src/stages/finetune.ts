@@ -18,7 +18,7 @@
  *
  * Inputs:  dataset/manifest.json + *.tfds, supernas/checkpoint/,
  *          sparsenas/candidate.json
- * Reads:   search_space, seed, training.sparsenas, dataset.normalization,
+ * Reads:   the space-search stage's space, seed, training.sparsenas, dataset.normalization,
  *          dataset.augmentation; the backend identity
  * Outputs: model.json + model.bin (float IR), finetune.json (FinetuneReport)
  */
@@ -31,6 +31,7 @@ import { createBackendTool } from "../training/backend-tool.js";
 import type { EpochSummary } from "../training/loop.js";
 import type { StageFactory } from "./index.js";
 import { FLOAT_MODEL_STEM } from "./quantize.js";
+import { readStageSearchSpace, SEARCH_SPACE_FILE } from "./search-space-output.js";
 import { CHOSEN_CANDIDATE, type ChosenCandidate } from "./sparsenas.js";
 import { SUPERNAS_CHECKPOINT_DIR } from "./supernas.js";
 import {
@@ -66,6 +67,8 @@ export interface FinetuneReport {
 
 export const createFinetuneStage: StageFactory = (options) => ({
   implementation: import.meta.url,
+  // The space only: a change in space-search's report or YAML copy retrains nothing.
+  upstreamOutputs: { "space-search": [SEARCH_SPACE_FILE] },
   configKeys: [...TRAINING_STAGE_KEYS, "training.sparsenas"],
   tools: [createBackendTool(options.backend)],
   async run(context) {
@@ -96,10 +99,11 @@ export const createFinetuneStage: StageFactory = (options) => ({
         "utf8",
       ),
     ) as ChosenCandidate;
+    const searchSpace = await readStageSearchSpace(context);
     const { backend, train, validation, supernet } = await prepareTrainingRun(
       context,
       options.backend,
-      settings.searchSpace,
+      searchSpace,
       settings.seed,
       "finetune",
     );
@@ -111,14 +115,14 @@ export const createFinetuneStage: StageFactory = (options) => ({
       );
       checkpoint.restoreCheckpoint(restored, { parameters: supernet.parameters });
       const network = supernet.subnet(chosen.architecture);
-      const largest = space.largestArchitecture(settings.searchSpace);
+      const largest = space.largestArchitecture(searchSpace);
       const searched = chosen.recalibrationImages !== undefined;
       if (
         run.distillation &&
         searched &&
         space.architectureKey(largest) !== space.architectureKey(network.choice)
       ) {
-        teacher = blocks.createSupernet(settings.searchSpace, supernet.options);
+        teacher = blocks.createSupernet(searchSpace, supernet.options);
         checkpoint.restoreCheckpoint(restored, { parameters: teacher.parameters });
       }
       const teacherNetwork = teacher?.subnet(largest);

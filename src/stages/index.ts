@@ -13,6 +13,7 @@ import { createDatasetStage } from "./dataset.js";
 import { createFinetuneStage } from "./finetune.js";
 import { createQuantizeStage } from "./quantize.js";
 import { createReportStage } from "./report.js";
+import { createSpaceSearchStage } from "./space-search.js";
 import { createSparsenasStage } from "./sparsenas.js";
 import { createSupernasStage } from "./supernas.js";
 import { createVerifyHostStage } from "./verify-host.js";
@@ -25,6 +26,7 @@ export type StageFactory = (options: PipelineOptions) => StageImplementation;
 
 export const implementedStages: Partial<Record<StageName, StageFactory>> = {
   dataset: createDatasetStage,
+  "space-search": createSpaceSearchStage,
   supernas: createSupernasStage,
   sparsenas: createSparsenasStage,
   finetune: createFinetuneStage,

@@ -25,6 +25,7 @@ import type { StageContext } from "../graph-runner/stage.js";
 import { templatesDir } from "../project-paths.js";
 import { byteCount, integer, percent } from "../report/number-format.js";
 import type { ConfusionData, PageInputs, SearchLogRecord } from "../report/page-data.js";
+import type { BuildReport } from "../report/types.js";
 import { CODEGEN_SUMMARY } from "./codegen.js";
 import type { StageFactory } from "./index.js";
 
@@ -33,6 +34,8 @@ export const REPORT_HTML = "report.html";
 
 export const createReportStage: StageFactory = () => ({
   implementation: import.meta.url,
+  // Of space-search, only its report: where the space came from.
+  upstreamOutputs: { "space-search": ["space-search.json"] },
   // board.compiler: whether each prediction's tables were measured with these flags.
   configKeys: ["name", "board.name", "board.clock_hz", "board.compiler"],
   fileInputs: () => [join(templatesDir, "report")],
@@ -89,6 +92,13 @@ export const createReportStage: StageFactory = () => ({
         predictionFromEstimate("codegen", codegen.estimate, board),
         ...(searched === undefined ? [] : [searched]),
       ],
+      ...spaceOrigin(
+        (await json("space-search", "space-search.json")) as {
+          mode: string;
+          chosen?: { index: number; reason: string };
+          candidates?: unknown[];
+        },
+      ),
     });
     const problems = await validateReport(report);
     if (problems.length > 0)
@@ -133,4 +143,21 @@ function upstreamPath(context: StageContext, stage: string, file: string): strin
   if (upstream === undefined)
     throw new Error(`the report stage needs the ${stage} stage's outputs`);
   return upstream.path(file);
+}
+
+/** The report's `space` when supernas chose the search space (space-search.json, named here: importing that stage would make its code this one's). */
+function spaceOrigin(spaceSearch: {
+  mode: string;
+  chosen?: { index: number; reason: string };
+  candidates?: unknown[];
+}): { space?: BuildReport["space"] } {
+  if (spaceSearch.mode !== "chosen" || spaceSearch.chosen === undefined) return {};
+  return {
+    space: {
+      chosen_by: "supernas",
+      candidate: spaceSearch.chosen.index,
+      candidates: spaceSearch.candidates?.length ?? 0,
+      reason: spaceSearch.chosen.reason,
+    },
+  };
 }

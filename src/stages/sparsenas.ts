@@ -16,7 +16,7 @@
  *   size dividing its row length), as before the search existed.
  *
  * Inputs:  dataset/manifest.json + *.tfds, supernas/checkpoint/
- * Reads:   search_space, seed, sparsity, dataset.normalization,
+ * Reads:   the space-search stage's space (and search_space, to tell a search), seed, sparsity, dataset.normalization,
  *          dataset.augmentation; when searching, also `search` and the
  *          board's memory budgets and code-generation keys; the backend
  * Outputs: candidate.json (ChosenCandidate), sparsenas.json (SparsenasReport);
@@ -25,7 +25,7 @@
  */
 import { appendFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { BoardProfile, Recipe, SearchSettings } from "../config/types.js";
+import type { BoardProfile, Recipe, SearchSettings, SearchSpaceConfig } from "../config/types.js";
 import type { StageConfig } from "../graph-runner/stage.js";
 import type { ResourceEstimate } from "../resources/index.js";
 import type { Candidate, LayerPlan } from "../search/candidate.js";
@@ -33,6 +33,8 @@ import type { ResourcePrediction, SearchRecord } from "../search/evolution.js";
 import { recipeSearches } from "../search/recipe-searches.js";
 import { createBackendTool } from "../training/backend-tool.js";
 import type { StageFactory } from "./index.js";
+import { SEARCH_BOARD_KEYS } from "./search-board-keys.js";
+import { readStageSearchSpace, SEARCH_SPACE_FILE } from "./search-space-output.js";
 import { SUPERNAS_CHECKPOINT_DIR } from "./supernas.js";
 import {
   linkUpstream,
@@ -49,13 +51,6 @@ export const SEARCH_LOG = "search-log.jsonl";
 export const PARETO_FRONT = "pareto.json";
 
 /** The board keys a search reads: budgets, and what the resource evaluator predicts for. */
-export const SEARCH_BOARD_KEYS = [
-  "board.name",
-  "board.core",
-  "board.dsp",
-  "board.compiler",
-  "board.memory",
-] as const;
 
 export interface SearchSummary {
   readonly budgets: { flashBytes: number; sramBytes: number; instructions: number | null };
@@ -100,23 +95,29 @@ export interface SparsenasReport {
   readonly resourceEstimate?: ResourceEstimate;
 }
 
-/** Whether the stage searches (choices in the space or in the sparsity targets). */
+/**
+ * Whether the stage may search (choices in the space or in the sparsity
+ * targets), for its key: a space supernas chooses counts as searched.
+ */
 function isSearch(config: StageConfig): boolean {
   return recipeSearches({
-    search_space: config.search_space as Recipe["search_space"],
+    // Absent keys are null in a stage's configuration.
+    search_space: (config.search_space ?? undefined) as SearchSpaceConfig | undefined,
     sparsity: config.sparsity as Recipe["sparsity"],
   });
 }
 
 export const createSparsenasStage: StageFactory = (options) => ({
   implementation: import.meta.url,
-  configKeys: [...TRAINING_STAGE_KEYS, "sparsity"],
+  // The space only: a change in space-search's report or YAML copy retrains nothing.
+  upstreamOutputs: { "space-search": [SEARCH_SPACE_FILE] },
+  // search_space only to tell a fixed network from a search (which reads the search keys).
+  configKeys: [...TRAINING_STAGE_KEYS, "search_space", "sparsity"],
   conditionalConfigKeys: (config) => (isSearch(config) ? ["search", ...SEARCH_BOARD_KEYS] : []),
   tools: [createBackendTool(options.backend)],
   async run(context) {
     const settings = readTrainingStageConfig(context.config);
     const sparsity = context.config.sparsity as Recipe["sparsity"];
-    const searching = isSearch(context.config);
     const [checkpoint, pruning, search, supernetTools, { RESOURCE_ESTIMATE_KEY }] =
       await Promise.all([
         import("../training/checkpoint.js"),
@@ -125,10 +126,12 @@ export const createSparsenasStage: StageFactory = (options) => ({
         import("../supernet/index.js"),
         import("../report/predictions.js"),
       ]);
+    const searchSpace = await readStageSearchSpace(context);
+    const searching = recipeSearches({ search_space: searchSpace, sparsity });
     const { backend, train, validation, supernet } = await prepareTrainingRun(
       context,
       options.backend,
-      settings.searchSpace,
+      searchSpace,
       settings.seed,
       "sparsenas",
     );
@@ -188,7 +191,7 @@ export const createSparsenasStage: StageFactory = (options) => ({
               weightsSha256: restored.manifest.weightsSha256,
             },
             datasetDirectory: join(context.scratchDir, "dataset"),
-            searchSpace: settings.searchSpace,
+            searchSpace: searchSpace,
             seed: settings.seed,
             normalization: settings.normalization,
             budgets,
@@ -283,24 +286,15 @@ async function runStageSearch(
   const space = search.createOperatorSpace(supernet, sparsity);
   const settings = search.resolveEvolutionSettings(searchSettings, pieces.seed);
   const total = settings.generations;
-  // The bar counts assessments against one population per generation; a
-  // candidate over budget is replaced and assessed again, so it may run over.
-  const expected = settings.population * total;
-  let assessedSoFar = 0;
   let generationLabel = `generation 1/${total}`;
-  const onAssessed = () => {
-    assessedSoFar++;
-    context.count(Math.min(assessedSoFar, expected), expected, "candidates", generationLabel);
-  };
   let executor: import("../search/executor.js").CandidateExecutor;
   if (pieces.workers > 1) {
     executor = await search.createWorkerExecutor(pieces.setup, {
       workers: pieces.workers,
       signal: context.signal,
-      onAssessed,
     });
   } else {
-    executor = search.createInProcessExecutor(pieces.assessment, context.signal, onAssessed);
+    executor = search.createInProcessExecutor(pieces.assessment, context.signal);
   }
   context.progress(
     `searching ${settings.population} candidates x ${total} generations${pieces.workers > 1 ? ` on ${pieces.workers} workers` : ""}`,
@@ -322,10 +316,11 @@ async function runStageSearch(
       finalists: searchSettings.finalists,
       measureInt8Accuracy: (candidate) => search.measureInt8Accuracy(pieces.assessment, candidate),
       onResume: (generations) => {
-        assessedSoFar = generations * settings.population;
         generationLabel = `generation ${Math.min(generations + 1, total)}/${total}`;
         context.progress(`resumed after ${generations} finished generation(s)`);
       },
+      // The bar: population slots filled by feasible candidates (over-budget redraws are not progress).
+      onSlotSettled: (done, slots) => context.count(done, slots, "candidates", generationLabel),
       onGeneration: ({ generation, best, assessed }) => {
         generationLabel = `generation ${Math.min(generation + 2, total)}/${total}`;
         context.progress(

@@ -18,7 +18,7 @@
  * reruns the search (`sparsenas`) onwards, never this training.
  *
  * Inputs:  dataset/manifest.json + *.tfds
- * Reads:   search_space, seed, training.supernas, dataset.normalization,
+ * Reads:   the space-search stage's space, seed, training.supernas, dataset.normalization,
  *          dataset.augmentation; the training backend's identity is a tool
  * Outputs: checkpoint/ (docs/checkpoint-format.md: every supernet variable
  *          at its largest size, no optimizer slots: later stages start their
@@ -38,6 +38,7 @@ import type { BackendIdentity } from "../training/backend.js";
 import { createBackendTool } from "../training/backend-tool.js";
 import type { EpochSummary } from "../training/loop.js";
 import type { StageFactory } from "./index.js";
+import { readStageSearchSpace, SEARCH_SPACE_FILE } from "./search-space-output.js";
 import {
   createEpochBudget,
   createTrainingProgress,
@@ -91,6 +92,8 @@ export interface SupernasReport {
 
 export const createSupernasStage: StageFactory = (options) => ({
   implementation: import.meta.url,
+  // The space only: a change in space-search's report or YAML copy retrains nothing.
+  upstreamOutputs: { "space-search": [SEARCH_SPACE_FILE] },
   configKeys: [...TRAINING_STAGE_KEYS, "training.supernas"],
   tools: [createBackendTool(options.backend)],
   async run(context) {
@@ -102,19 +105,20 @@ export const createSupernasStage: StageFactory = (options) => ({
       import("../blocks/search-space.js"),
       import("../supernet/index.js"),
     ]);
+    const searchSpace = await readStageSearchSpace(context);
     const { backend, train, validation, supernet } = await prepareTrainingRun(
       context,
       options.backend,
-      settings.searchSpace,
+      searchSpace,
       settings.seed,
       "supernas",
     );
     try {
-      const fixed = space.isFixedSearchSpace(settings.searchSpace);
-      const largest = supernet.subnet(space.largestArchitecture(settings.searchSpace));
+      const fixed = space.isFixedSearchSpace(searchSpace);
+      const largest = supernet.subnet(space.largestArchitecture(searchSpace));
       const parameters = supernetTraining.countRegionParameters(largest.regions());
       const supernetParameters = supernetTraining.countParameters(supernet.parameters.trainable);
-      const smallestChoice = space.smallestArchitecture(settings.searchSpace);
+      const smallestChoice = space.smallestArchitecture(searchSpace);
       context.progress(
         fixed
           ? `training a fixed network of ${parameters} trainable parameters (weights, biases, normalisation) on ${train.count} images (${backend.version})`
@@ -149,7 +153,7 @@ export const createSupernasStage: StageFactory = (options) => ({
                   labels: step.labels,
                   learningRate: step.learningRate,
                   labelSmoothing: step.labelSmoothing,
-                  choices: supernetTraining.chooseSandwich(settings.searchSpace, {
+                  choices: supernetTraining.chooseSandwich(searchSpace, {
                     seed: settings.seed,
                     step: step.step,
                     randomSubnets: run.sandwich_random_subnets,

@@ -7,20 +7,22 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { BackendPreference, Recipe, TrainingRun } from "../config/types.js";
+import type { BackendPreference, Recipe, SearchSpaceConfig, TrainingRun } from "../config/types.js";
 import type { StageConfig, StageContext } from "../graph-runner/stage.js";
 import type { EpochSummary, TrainingEvent } from "../training/loop.js";
 import type { OptimizerConfig } from "../training/optimizers.js";
 
-/** Recipe keys both training stages read (besides their own `training.*` section). */
+/**
+ * Recipe keys the training stages read (besides their own `training.*`
+ * section). Not `search_space`: they build the space the space-search stage
+ * hands on (its output is part of their keys), so a space pasted into the
+ * recipe in place of the `supernas` section that chose it retrains nothing.
+ */
 export const TRAINING_STAGE_KEYS = [
-  "search_space",
   "seed",
   "dataset.normalization",
   "dataset.augmentation",
 ] as const;
-
-type SearchSpace = Recipe["search_space"];
 
 /** The loop's optimizer settings from a recipe training section. */
 export function resolveOptimizer(
@@ -46,7 +48,6 @@ export function resolveAugmentation(
 export function readTrainingStageConfig(config: StageConfig) {
   const normalization = config["dataset.normalization"] as Recipe["dataset"]["normalization"];
   return {
-    searchSpace: config.search_space as SearchSpace,
     seed: config.seed as number,
     normalization: { mean: normalization.mean, std: normalization.std },
     augmentation: resolveAugmentation(
@@ -159,7 +160,7 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
 export async function prepareTrainingRun(
   context: StageContext,
   backendChoice: BackendPreference,
-  searchSpace: SearchSpace,
+  searchSpace: SearchSpaceConfig,
   seed: number,
   stage: string,
 ) {

@@ -129,7 +129,7 @@ describe("a new user's first session", () => {
     const ran = events.filter((e) => e.type === "stage-start").map((e) => e.stage);
     const cached = events.filter((e) => e.type === "stage-cached").map((e) => e.stage);
     assert.ok(ran.includes("quantize"), `quantize reran: ${ran}`);
-    for (const stage of ["dataset", "supernas", "sparsenas", "finetune"])
+    for (const stage of ["dataset", "space-search", "supernas", "sparsenas", "finetune"])
       assert.ok(cached.includes(stage), `${stage} is cached: ${cached}`);
     const counters = events.filter((e) => e.type === "stage-counter" && e.stage === "quantize");
     assert.ok(counters.length > 0, "quantize reports how many images it has evaluated");

@@ -12,6 +12,8 @@ import { fileURLToPath } from "node:url";
 import { createSupernet } from "../../src/blocks/network.js";
 import { largestArchitecture, smallestArchitecture } from "../../src/blocks/search-space.js";
 import { loadRecipe } from "../../src/config/load-recipe.js";
+import type { SearchSpaceConfig } from "../../src/config/types.js";
+import { recipeSpaces } from "../helpers/recipe-spaces.js";
 import { assertIrMatches, loadTf, randomImages, randomizeState } from "./support.js";
 
 // dist/test/blocks -> the repository root.
@@ -24,38 +26,46 @@ before(async () => {
 });
 
 for (const file of recipes) {
-  test(`recipes/${file}: the search space builds and exports with tfjs numerics`, async () => {
+  test(`recipes/${file}: the search space (each candidate of a supernas section) builds and exports with tfjs numerics`, async () => {
     const { recipe } = await loadRecipe(join(root, "recipes", file), { workspaceRoot: root });
-    const supernet = createSupernet(recipe.search_space, {
-      classes: 10,
-      inputResolution: recipe.dataset.input_resolution_px,
-      seed: recipe.seed,
-    });
-    randomizeState(tf, supernet.parameters, 3);
-    for (const pick of [largestArchitecture, smallestArchitecture]) {
-      const network = supernet.subnet(pick(recipe.search_space));
-      const names = network.layers().map((layer) => layer.name);
-      assert.equal(new Set(names).size, names.length, "layer names are unique");
-      for (const name of recipe.sparsity.keep_dense)
-        assert.ok(names.includes(name), `${name} exists`);
-      for (const name of Object.keys(recipe.sparsity.per_layer))
-        assert.ok(names.includes(name), `${name} exists`);
-      const model = network.exportModel({ name: file });
-      const convAndLinear = model.graph.ops.filter(
-        (op) => op.type === "conv2d" || op.type === "linear",
-      );
-      assert.deepEqual(
-        convAndLinear.map((op) => op.name),
-        names,
-      );
-      const size = recipe.dataset.input_resolution_px;
-      const shape: [number, number, number, number] = [1, size, size, 3];
-      const input = randomImages(shape, 4);
-      const expected = tf.tidy(() =>
-        network.apply(tf.tensor4d(input, shape), { training: false }).dataSync(),
-      );
-      assertIrMatches(network.exportModel(), input, expected, file);
-    }
-    supernet.dispose();
+    for (const space of recipeSpaces(recipe)) await checkSpace(file, recipe, space);
   });
+}
+
+async function checkSpace(
+  file: string,
+  recipe: Awaited<ReturnType<typeof loadRecipe>>["recipe"],
+  space: SearchSpaceConfig,
+): Promise<void> {
+  const supernet = createSupernet(space, {
+    classes: 10,
+    inputResolution: recipe.dataset.input_resolution_px,
+    seed: recipe.seed,
+  });
+  randomizeState(tf, supernet.parameters, 3);
+  for (const pick of [largestArchitecture, smallestArchitecture]) {
+    const network = supernet.subnet(pick(space));
+    const names = network.layers().map((layer) => layer.name);
+    assert.equal(new Set(names).size, names.length, "layer names are unique");
+    for (const name of recipe.sparsity.keep_dense)
+      assert.ok(names.includes(name), `${name} exists`);
+    for (const name of Object.keys(recipe.sparsity.per_layer))
+      assert.ok(names.includes(name), `${name} exists`);
+    const model = network.exportModel({ name: file });
+    const convAndLinear = model.graph.ops.filter(
+      (op) => op.type === "conv2d" || op.type === "linear",
+    );
+    assert.deepEqual(
+      convAndLinear.map((op) => op.name),
+      names,
+    );
+    const size = recipe.dataset.input_resolution_px;
+    const shape: [number, number, number, number] = [1, size, size, 3];
+    const input = randomImages(shape, 4);
+    const expected = tf.tidy(() =>
+      network.apply(tf.tensor4d(input, shape), { training: false }).dataSync(),
+    );
+    assertIrMatches(network.exportModel(), input, expected, file);
+  }
+  supernet.dispose();
 }

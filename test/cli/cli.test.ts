@@ -85,7 +85,7 @@ describe("command line", () => {
     assert.equal(help.code, 0);
     assert.match(
       help.out.replace(/\s+/g, " "),
-      /stages: dataset, supernas, sparsenas, finetune, quantize, codegen, compile-host, verify-host, compile-target, verify-target, report/,
+      /stages: dataset, space-search, supernas, sparsenas, finetune, quantize, codegen, compile-host, verify-host, compile-target, verify-target, report/,
     );
     assert.match(help.out, /^Examples:$/m);
   });
@@ -102,7 +102,7 @@ describe("command line", () => {
     }
   });
 
-  test("the real pipeline: all eleven stages in graph, not implemented ones say so", async () => {
+  test("the real pipeline: all twelve stages in graph, not implemented ones say so", async () => {
     const graph = await cli(ws, ["graph", "--json"], null);
     assert.equal(graph.code, 0);
     const names = (JSON.parse(graph.out) as { stages: { name: string }[] }).stages.map(
@@ -110,6 +110,7 @@ describe("command line", () => {
     );
     assert.deepEqual(names, [
       "dataset",
+      "space-search",
       "supernas",
       "sparsenas",
       "finetune",

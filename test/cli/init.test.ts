@@ -1,5 +1,5 @@
 /**
- * `tinyformer init`: the workspace it writes validates and plans all eleven
+ * `tinyformer init`: the workspace it writes validates and plans all twelve
  * stages (test/acceptance/first-hour.test.ts builds it end to end); the
  * image-folder variant against a generated folder of PNGs; a
  * directory that is not empty is refused unless `--force`; a bad board or
@@ -120,7 +120,7 @@ describe("tinyformer init", () => {
       }
     });
 
-    test("validate passes and build --dry-run plans all eleven stages", async () => {
+    test("validate passes and build --dry-run plans all twelve stages", async () => {
       const validate = await cli(ws, ["validate"]);
       assert.equal(validate.code, 0, validate.err);
       assert.match(validate.out, /^3 file\(s\) valid: /);
@@ -159,7 +159,7 @@ describe("tinyformer init", () => {
     assert.equal(validate.code, 0, validate.err);
     const plan = await cli(ws, ["build", "--dry-run=json"]);
     assert.equal(plan.code, 0, plan.err);
-    assert.equal(JSON.parse(plan.out).stages.length, 11);
+    assert.equal(JSON.parse(plan.out).stages.length, 12);
     // The dataset stage reads the folder as the recipe describes it.
     const project = await openProject({
       cwd: ws,

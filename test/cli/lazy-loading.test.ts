@@ -41,8 +41,9 @@ describe("the real pipeline, dataset built, backend identity memoised", () => {
     );
 
   before(async () => {
-    // A copy of the shipped workspace, with the dataset stage built (fast;
-    // building everything would train) so supernas's key is computable.
+    // A copy of the shipped workspace, with the dataset and space-search
+    // stages built (fast; building everything would train) so supernas's key
+    // is computable.
     workspace = await mkdtemp(join(tmpdir(), "tinyformer-lazy-"));
     for (const entry of ["tinyformer.yaml", "recipes", "boards", "data"]) {
       await cp(join(packageRoot, entry), join(workspace, entry), { recursive: true });
@@ -50,7 +51,7 @@ describe("the real pipeline, dataset built, backend identity memoised", () => {
     const project = await openProject({
       cwd: workspace,
       createStages: (options) =>
-        createPipeline(options).filter((stage) => stage.name === "dataset"),
+        createPipeline(options).filter((stage) => ["dataset", "space-search"].includes(stage.name)),
     });
     assert.equal((await buildProject(project)).ok, true);
     // The first status learns the backend (loading tfjs once) and memoises it.
@@ -79,6 +80,7 @@ describe("the real pipeline, dataset built, backend identity memoised", () => {
       JSON.parse(result.stdout) as { stages: { name: string; state: string; reason: string }[] }
     ).stages;
     assert.deepEqual(stages[0], { name: "dataset", state: "fresh", reason: "up to date" });
-    assert.deepEqual(stages[1], { name: "supernas", state: "never-built", reason: "never built" });
+    assert.deepEqual(stages[1], { name: "space-search", state: "fresh", reason: "up to date" });
+    assert.deepEqual(stages[2], { name: "supernas", state: "never-built", reason: "never built" });
   });
 });

@@ -94,7 +94,7 @@ describe("a recipe with choices", () => {
       assert.deepEqual(run.out, fixed[command as keyof typeof fixed].out, command);
     }
     const status = JSON.parse(search.status.out) as { stages: { name: string; reason: string }[] };
-    assert.equal(status.stages.length, 11);
+    assert.equal(status.stages.length, 12);
     assert.deepEqual(status.stages[0], {
       name: "dataset",
       state: "never-built",

@@ -50,7 +50,7 @@ describe("configuration memo", () => {
     assert.equal(readdirSync(join(ws.root, CONFIG_MEMO_DIR)).length, 1);
     const result = statusWithoutYaml(ws);
     assert.equal(result.status, 0, result.stderr);
-    assert.equal((JSON.parse(result.stdout) as { stages: unknown[] }).stages.length, 11);
+    assert.equal((JSON.parse(result.stdout) as { stages: unknown[] }).stages.length, 12);
   });
 
   test("an edit is never answered from the memo, and a just-edited file is re-read until it ages", async () => {

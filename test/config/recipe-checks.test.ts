@@ -3,8 +3,10 @@
  * together are reported at the offending value, with the schema's problems,
  * before anything is built.
  */
+
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
+import { givenSearchSpace } from "../../src/blocks/search-space.js";
 import { loadRecipe } from "../../src/config/load-recipe.js";
 import { recipeProblems } from "../helpers/recipe-problems.js";
 import {
@@ -37,8 +39,8 @@ describe("recipe checks after the schema", () => {
 
   test("a search with choices in every stage type, sparsity and search settings is valid", async () => {
     const loaded = await loadRecipe(ws.recipe, { workspaceRoot: ws.root });
-    assert.deepEqual(loaded.recipe.search_space.stem.channels, [8, 16]);
-    assert.deepEqual(loaded.recipe.search_space.stages[2], {
+    assert.deepEqual(givenSearchSpace(loaded.recipe).stem.channels, [8, 16]);
+    assert.deepEqual(givenSearchSpace(loaded.recipe).stages[2], {
       block: "mobilevit",
       channels: [32, 48],
       embed_dim: [32, 48],

@@ -103,6 +103,32 @@ describe("graph runner", () => {
     assert.equal(run.result.outcomes.b, "cached");
   });
 
+  test("a stage that reads only some outputs of its upstream is cut off when only the others change", async () => {
+    const stages = (select: boolean): FakeStageSpec[] => [
+      { name: "a", configKeys: ["seed"], output: "constant", writeLog: true },
+      { name: "b", upstream: ["a"], ...(select ? { upstreamOutputs: { a: ["result.txt"] } } : {}) },
+    ];
+    const selective = createHarness(ws, stages(true));
+    await selective.build();
+    // b sees only the output it declared.
+    assert.doesNotMatch(await ws.read("build/test/b/result.txt"), /log\.txt/);
+    assert.match(await ws.read("build/test/b/result.txt"), /upstream a\/result\.txt/);
+    const edited = await selective.build({ overrides: ["seed=7"] });
+    assert.deepEqual(edited.ran, ["a"], "log.txt changed, result.txt did not: b is cached");
+    // Reading every output, the same edit reruns b.
+    const everything = createHarness(ws, stages(false));
+    await everything.build({ overrides: ["seed=8"] });
+    const again = await everything.build({ overrides: ["seed=9"] });
+    assert.deepEqual(again.ran, ["a", "b"]);
+    await assert.rejects(
+      createHarness(ws, [
+        { name: "a" },
+        { name: "b", upstream: [], upstreamOutputs: { a: ["result.txt"] } },
+      ]).plan(),
+      /stage "b" selects outputs of "a", which is not upstream of it/,
+    );
+  });
+
   test("a failed stage records nothing, skips its dependents and reruns next time", async () => {
     const failing = createHarness(ws, [
       { name: "a", fail: true, writePartialFirst: true },

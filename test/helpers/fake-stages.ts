@@ -25,6 +25,10 @@ export interface FakeStageSpec {
   missingHint?: string;
   /** Write a partial output file before sleeping (to prove it never reaches the cache). */
   writePartialFirst?: boolean;
+  /** Also write log.txt, which changes with the configuration. */
+  writeLog?: boolean;
+  /** Passed on as the stage's `upstreamOutputs`. */
+  upstreamOutputs?: Record<string, string[]>;
   /** Count 1..total `unit`s, `everyMs` apart (progress bars), before the delay. */
   counter?: { total: number; unit: string; everyMs: number };
 }
@@ -42,6 +46,7 @@ export function createFakeStages(spec: FakePipelineSpec): StageDefinition[] {
       description: `fake stage ${stage.name}`,
       implementation: import.meta.url,
       upstream: stage.upstream ?? [],
+      ...(stage.upstreamOutputs === undefined ? {} : { upstreamOutputs: stage.upstreamOutputs }),
       configKeys: stage.configKeys ?? [],
       fileInputs: () => stage.inputs ?? [],
       ...(stage.missingHint === undefined
@@ -61,6 +66,8 @@ export function createFakeStages(spec: FakePipelineSpec): StageDefinition[] {
         }
         if (stage.delayMs !== undefined) await sleep(stage.delayMs, context.signal);
         if (stage.fail) throw new Error(`${stage.name} failed on purpose`);
+        if (stage.writeLog)
+          await writeFile(join(context.outDir, "log.txt"), `${JSON.stringify(context.config)}\n`);
         if (stage.output === "constant") {
           await writeFile(join(context.outDir, "result.txt"), `constant output of ${stage.name}\n`);
           return;

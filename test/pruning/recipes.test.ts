@@ -11,11 +11,13 @@ import { before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createNetwork, createSupernet } from "../../src/blocks/network.js";
 import {
+  givenSearchSpace,
   isFixedSearchSpace,
   largestArchitecture,
   smallestArchitecture,
 } from "../../src/blocks/search-space.js";
 import { loadRecipe } from "../../src/config/load-recipe.js";
+import type { SearchSpaceConfig } from "../../src/config/types.js";
 import { createSeededRandom } from "../../src/datasets/seeded-random.js";
 import { assertValidModel } from "../../src/model-ir/validate.js";
 import { pruneOneShot } from "../../src/pruning/one-shot.js";
@@ -25,6 +27,7 @@ import { blockSizesOf, type Candidate } from "../../src/search/candidate.js";
 import { createOperatorSpace } from "../../src/search/operator-space.js";
 import { sampleCandidate } from "../../src/search/operators.js";
 import { createTrainingBackend } from "../../src/training/backend.js";
+import { recipeSpaces } from "../helpers/recipe-spaces.js";
 
 // dist/test/pruning -> the repository root.
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -35,52 +38,18 @@ before(async () => {
 });
 
 const isSearch = (recipe: Awaited<ReturnType<typeof loadRecipe>>["recipe"]) =>
-  !isFixedSearchSpace(recipe.search_space) ||
+  recipe.search_space === undefined ||
+  !isFixedSearchSpace(givenSearchSpace(recipe)) ||
   (Array.isArray(recipe.sparsity.global_target) && recipe.sparsity.global_target.length > 1);
 
 for (const file of recipes) {
   test(`recipes/${file}: candidates pruned exactly export with their block sizes`, async () => {
     const { recipe } = await loadRecipe(join(root, "recipes", file), { workspaceRoot: root });
     if (isSearch(recipe)) {
-      const supernet = createSupernet(recipe.search_space, {
-        classes: 10,
-        inputResolution: recipe.dataset.input_resolution_px,
-        seed: recipe.seed,
-      });
-      try {
-        const space = createOperatorSpace(supernet, recipe.sparsity);
-        const random = createSeededRandom(recipe.seed);
-        const candidates: Candidate[] = [
-          ...[largestArchitecture, smallestArchitecture].map((pick) => {
-            const architecture = pick(recipe.search_space);
-            const layers = space.layerOptions(architecture).map((options) => ({
-              name: options.name,
-              rowLength: options.rowLength,
-              target: Math.max(...options.targets),
-              blockSize: options.blockSizes.at(-1) ?? null,
-              ...(options.denseReason === undefined ? {} : { denseReason: options.denseReason }),
-            }));
-            return { architecture, layers };
-          }),
-          ...Array.from({ length: 3 }, () => sampleCandidate(space, random)),
-        ];
-        for (const candidate of candidates) {
-          const network = supernet.subnet(candidate.architecture);
-          pruneOneShot(network.layers(), candidate.layers);
-          const blockSizes = blockSizesOf(candidate);
-          assert.ok(blockSizes.size > 0, "something is pruned");
-          const model = assertValidModel(network.exportModel({ name: file, blockSizes }));
-          for (const [name, blockSize] of blockSizes) {
-            const tensor = model.graph.tensors.find((t) => t.name === `${name}.weight`);
-            assert.equal(tensor?.sparsity?.blockSize, blockSize, name);
-          }
-        }
-      } finally {
-        supernet.dispose();
-      }
+      for (const space of recipeSpaces(recipe)) checkSearchCandidates(file, recipe, space);
       return;
     }
-    const network = createNetwork(recipe.search_space, {
+    const network = createNetwork(givenSearchSpace(recipe), {
       classes: 10,
       inputResolution: recipe.dataset.input_resolution_px,
       seed: recipe.seed,
@@ -114,4 +83,48 @@ for (const file of recipes) {
       network.supernet.dispose();
     }
   });
+}
+
+/** Candidates of one search space pruned exactly export with their block sizes. */
+function checkSearchCandidates(
+  file: string,
+  recipe: Awaited<ReturnType<typeof loadRecipe>>["recipe"],
+  searchSpace: SearchSpaceConfig,
+): void {
+  const supernet = createSupernet(searchSpace, {
+    classes: 10,
+    inputResolution: recipe.dataset.input_resolution_px,
+    seed: recipe.seed,
+  });
+  try {
+    const space = createOperatorSpace(supernet, recipe.sparsity);
+    const random = createSeededRandom(recipe.seed);
+    const candidates: Candidate[] = [
+      ...[largestArchitecture, smallestArchitecture].map((pick) => {
+        const architecture = pick(searchSpace);
+        const layers = space.layerOptions(architecture).map((options) => ({
+          name: options.name,
+          rowLength: options.rowLength,
+          target: Math.max(...options.targets),
+          blockSize: options.blockSizes.at(-1) ?? null,
+          ...(options.denseReason === undefined ? {} : { denseReason: options.denseReason }),
+        }));
+        return { architecture, layers };
+      }),
+      ...Array.from({ length: 3 }, () => sampleCandidate(space, random)),
+    ];
+    for (const candidate of candidates) {
+      const network = supernet.subnet(candidate.architecture);
+      pruneOneShot(network.layers(), candidate.layers);
+      const blockSizes = blockSizesOf(candidate);
+      assert.ok(blockSizes.size > 0, "something is pruned");
+      const model = assertValidModel(network.exportModel({ name: file, blockSizes }));
+      for (const [name, blockSize] of blockSizes) {
+        const tensor = model.graph.tensors.find((t) => t.name === `${name}.weight`);
+        assert.equal(tensor?.sparsity?.blockSize, blockSize, name);
+      }
+    }
+  } finally {
+    supernet.dispose();
+  }
 }

@@ -353,7 +353,7 @@ describe("remote cache against nginx", { skip: needsNginx }, () => {
     const warm = await build(fresh);
     assert.equal(warm.result.ok, true);
     assert.deepEqual(eventsOf(warm.events, "stage-start"), [], "no stage ran, training included");
-    assert.equal(eventsOf(warm.events, "stage-downloaded").length, 11);
+    assert.equal(eventsOf(warm.events, "stage-downloaded").length, 12);
     assert.deepEqual(await snapshotOutputs(fresh), await snapshotOutputs(writer));
   });
 });

@@ -86,6 +86,27 @@ test("the report schema accepts what the report type describes", () => {
   assert.equal(validate({ ...REPORT, accuracy: { ...REPORT.accuracy, int8: 1.5 } }), false);
 });
 
+test("a space supernas chose gets a line after speed, and the schema accepts it", () => {
+  const space = {
+    chosen_by: "supernas" as const,
+    candidate: 3,
+    candidates: 12,
+    reason: "the most compute in its feasible sub-networks",
+  };
+  const lines = renderReportSummary({ ...REPORT, space });
+  assert.equal(
+    lines[5],
+    "  space    chosen by supernas: candidate 3 of 12 (the most compute in its feasible sub-networks)",
+  );
+  assert.ok(lines[4]?.startsWith("  speed "));
+  assert.ok(!renderReportSummary(REPORT).some((line) => line.startsWith("  space ")));
+  const validate = new Ajv2020({ strict: true, allErrors: true }).compile(
+    JSON.parse(readFileSync(join(packageRoot, "schemas", "report.schema.json"), "utf8")),
+  );
+  assert.equal(validate({ ...REPORT, space }), true, JSON.stringify(validate.errors));
+  assert.equal(validate({ ...REPORT, space: { ...space, chosen_by: "recipe" } }), false);
+});
+
 test("the terminal summary: headline numbers, an over-budget region called out, predictions beside them, a layer table", () => {
   assert.deepEqual(renderReportSummary(REPORT), [
     "  accuracy float 58.2 %, INT8 57.9 % (1,000 test images)",

@@ -11,6 +11,7 @@ import {
   compareRecords,
   computeBreeding,
   computeParetoFront,
+  countSlots,
   type EvolutionSettings,
   NoFeasibleCandidateError,
   runEvolution,
@@ -97,6 +98,36 @@ describe("evolutionary search", () => {
     });
     assert.equal(best.length, SETTINGS.generations);
     for (let g = 1; g < best.length; g++) assert.ok((best[g] as number) >= (best[g - 1] as number));
+  });
+
+  test("progress counts settled slots, not over-budget redraws, and ends at the total", async () => {
+    // 8 slots in generation 0, then 5 children in each of the 4 others.
+    assert.equal(countSlots(SETTINGS), 8 + 4 * 5);
+    const progress: [number, number][] = [];
+    const { records } = await runEvolution(SETTINGS, {
+      ...hooks(60_000),
+      onSlotSettled: (done, total) => progress.push([done, total]),
+    });
+    assert.ok(
+      records.some((record) => !record.feasible),
+      "the budget makes some redraws",
+    );
+    assert.deepEqual(
+      progress.map(([done]) => done),
+      Array.from({ length: countSlots(SETTINGS) }, (_, i) => i + 1),
+    );
+    assert.ok(progress.every(([, total]) => total === countSlots(SETTINGS)));
+    // Resumed after generation 2: the count starts where that generation left it.
+    const states: SearchState[] = [];
+    await runEvolution(SETTINGS, hooks(60_000, states));
+    const resumed: number[] = [];
+    await runEvolution(
+      SETTINGS,
+      { ...hooks(60_000), onSlotSettled: (done) => resumed.push(done) },
+      JSON.parse(JSON.stringify(states[1])),
+    );
+    assert.equal(resumed[0], 8 + 5 + 1);
+    assert.equal(resumed.at(-1), countSlots(SETTINGS));
   });
 
   test("resuming from the state after any generation ends as the uninterrupted search", async () => {

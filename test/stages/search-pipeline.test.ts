@@ -60,7 +60,7 @@ training:
   sparsenas: { epochs: 1, batch_size: 32, learning_rate: 0.005, ramp_fraction: 0.5 }
 `;
 
-const STAGES = new Set(["dataset", "supernas", "sparsenas", "finetune"]);
+const STAGES = new Set(["dataset", "space-search", "supernas", "sparsenas", "finetune"]);
 const stages = (): StageDefinition[] =>
   createPipeline({ backend: "wasm" }).filter((stage) => STAGES.has(stage.name));
 const withWorkers = (): StageDefinition[] =>
@@ -95,6 +95,7 @@ describe("search stages, end to end", () => {
     });
     assert.deepEqual(result.outcomes, {
       dataset: "built",
+      "space-search": "built",
       supernas: "built",
       sparsenas: "built",
       finetune: "built",
@@ -246,7 +247,9 @@ describe("search stages, end to end", () => {
         await openProject({
           cwd: other.root,
           createStages: () =>
-            stages().filter((stage) => stage.name === "dataset" || stage.name === "supernas"),
+            stages().filter((stage) =>
+              ["dataset", "space-search", "supernas"].includes(stage.name),
+            ),
         }),
       );
       const child = spawn(process.execPath, [join(packageRoot, "bin", "tinyformer.js"), "build"], {

@@ -24,7 +24,14 @@ const RECIPE = TINY_RECIPE.replace(
   "  global_target: 0.5\n  per_layer: { stage0.block0.project: 0.75 }\n",
 );
 
-const STAGES = new Set(["dataset", "supernas", "sparsenas", "finetune", "quantize"]);
+const STAGES = new Set([
+  "dataset",
+  "space-search",
+  "supernas",
+  "sparsenas",
+  "finetune",
+  "quantize",
+]);
 const stages = (): StageDefinition[] =>
   createPipeline({ backend: "wasm" }).filter((stage) => STAGES.has(stage.name));
 
@@ -65,6 +72,7 @@ describe("training stages, end to end", () => {
     });
     assert.deepEqual(result.outcomes, {
       dataset: "built",
+      "space-search": "built",
       supernas: "built",
       sparsenas: "built",
       finetune: "built",

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { SearchSpace } from "../../src/blocks/search-space.js";
 import { isFixedSearchSpace } from "../../src/blocks/search-space.js";
-import { createSparsenasStage, SEARCH_BOARD_KEYS } from "../../src/stages/sparsenas.js";
+import { SEARCH_BOARD_KEYS } from "../../src/stages/search-board-keys.js";
+import { createSparsenasStage } from "../../src/stages/sparsenas.js";
 import {
   createEpochBudget,
   resolveAugmentation,
