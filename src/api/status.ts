@@ -16,6 +16,12 @@ export interface StatusJson {
    * last, or nothing was built yet).
    */
   outputs: { dir: string; overrides: readonly string[]; current: boolean };
+  /**
+   * When the recipe's `supernas` section chose the search space and that
+   * choice is fresh: which candidate, why, and the file holding it as a
+   * `search_space:` block.
+   */
+  space?: { candidate: number; candidates: number; reason: string; file: string };
 }
 
 export async function projectStatus(project: Project): Promise<StatusJson> {
@@ -27,13 +33,37 @@ export async function projectStatus(project: Project): Promise<StatusJson> {
     info !== undefined &&
     plans.every((plan) => plan.key === undefined || info.keys[plan.name] === plan.key) &&
     plans.some((plan) => plan.key !== undefined);
+  const dir = relative(project.workspace.root, project.outputDir).split(sep).join("/");
+  const spaceSearch = plans.find((plan) => plan.name === "space-search");
+  const space =
+    spaceSearch?.state === "fresh" && info?.keys["space-search"] === spaceSearch.key
+      ? await chosenSpace(project.outputDir, dir)
+      : undefined;
   return {
     stages: plans.map(({ name, state, reason }) => ({ name, state, reason })),
-    outputs: {
-      dir: relative(project.workspace.root, project.outputDir).split(sep).join("/"),
-      overrides: info?.overrides ?? [],
-      current,
-    },
+    outputs: { dir, overrides: info?.overrides ?? [], current },
+    ...(space === undefined ? {} : { space }),
+  };
+}
+
+/** The space supernas chose, from the space-search outputs in the output folder (undefined: the recipe gave it). */
+async function chosenSpace(outputDir: string, dir: string): Promise<StatusJson["space"]> {
+  const report = await readFile(join(outputDir, "space-search", "space-search.json"), "utf8")
+    .then(
+      (text) =>
+        JSON.parse(text) as {
+          mode: string;
+          chosen?: { index: number; reason: string };
+          candidates?: unknown[];
+        },
+    )
+    .catch(() => undefined);
+  if (report?.mode !== "chosen" || report.chosen === undefined) return undefined;
+  return {
+    candidate: report.chosen.index,
+    candidates: report.candidates?.length ?? 0,
+    reason: report.chosen.reason,
+    file: `${dir}/space-search/search-space.yaml`,
   };
 }
 

@@ -225,6 +225,10 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       else {
         for (const stage of status.stages)
           output.out(`  ${stage.state.padEnd(15)} ${stage.name}: ${stage.reason}`);
+        if (status.space !== undefined)
+          output.out(
+            `space: supernas chose candidate ${status.space.candidate} of ${status.space.candidates} (${status.space.reason}); as a search_space block: ${status.space.file}`,
+          );
         const { dir, overrides, current } = status.outputs;
         if (!current && overrides.join("\n") !== project.overrides.join("\n")) {
           const held =

@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { parse } from "yaml";
 import { buildProject } from "../../src/api/build.js";
 import { openProject } from "../../src/api/project.js";
+import { projectStatus } from "../../src/api/status.js";
 import type { SearchSpaceConfig } from "../../src/config/types.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
 import { packageRoot } from "../../src/project-paths.js";
@@ -76,6 +77,13 @@ describe("space-search stage", () => {
     const picked = report.candidates?.[report.chosen?.index ?? -1];
     assert.equal(picked?.score.score, best);
     assert.deepEqual(picked?.space, chosen);
+    const status = await projectStatus(await openProject({ cwd: ws.root, createStages: stages }));
+    assert.deepEqual(status.space, {
+      candidate: report.chosen?.index,
+      candidates: 3,
+      reason: report.chosen?.reason,
+      file: "build/test/space-search/search-space.yaml",
+    });
     const yaml = await ws.read("build/test/space-search/search-space.yaml");
     assert.match(yaml, /^# Chosen by supernas: candidate space \d of 3,$/m);
     assert.deepEqual(parse(yaml), { search_space: chosen });
@@ -89,6 +97,8 @@ describe("space-search stage", () => {
       await ws.read("build/test/space-search/space-search.json"),
     ) as SpaceSearchReport;
     assert.equal(given.mode, "given");
+    const after = await projectStatus(await openProject({ cwd: ws.root, createStages: stages }));
+    assert.equal(after.space, undefined, "the recipe gives its space now");
   });
 
   test("a budget edit that keeps the choice reruns the scoring only", async () => {
