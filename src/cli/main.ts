@@ -404,9 +404,15 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       const verb = report.dryRun ? "would remove" : "removed";
       for (const entry of report.removedEntries) {
         output.out(
-          `  ${verb} ${entry.stage} ${entry.key.slice(0, 12)} (${formatBytes(entry.bytes)}, last used ${entry.lastUsed})`,
+          `  ${verb} ${entry.stage} ${entry.key.slice(0, 12)} (${formatBytes(entry.bytes)}, last used ${entry.lastUsed}, took ${(entry.durationMs / 1000).toFixed(1)} s to build)`,
         );
       }
+      // What the removal costs: the builds that would have to redo this work.
+      const rebuild = report.removedEntries.reduce((sum, entry) => sum + entry.durationMs, 0);
+      if (rebuild >= 60_000)
+        output.err(
+          `warning: ${report.dryRun ? "removing these" : "the entries removed"} costs about ${(rebuild / 60_000).toFixed(1)} minutes of stage runs to rebuild${report.dryRun ? "" : "; `cache gc --dry-run` previews a removal"}`,
+        );
       const inUse =
         report.entriesInUse > 0 ? `; kept ${report.entriesInUse} entries a running build uses` : "";
       output.out(
@@ -519,11 +525,23 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
  * `--dry-run=text` before parsing.
  */
 function withDryRunFormat(argv: readonly string[]): string[] {
+  // Only `build` has the optional format (`cache gc --dry-run` is a plain flag).
+  if (commandName(argv) !== "build") return [...argv];
   return argv.map((arg, i) =>
     arg === "--dry-run" && argv[i + 1] !== "text" && argv[i + 1] !== "json"
       ? "--dry-run=text"
       : arg,
   );
+}
+
+/** The subcommand: the first argument that is neither a global option nor its value. */
+function commandName(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "-C" || arg === "--workspace") i++;
+    else if (!arg.startsWith("-")) return arg;
+  }
+  return undefined;
 }
 
 function packageVersion(): string {

@@ -59,7 +59,14 @@ export interface GcReport {
   dryRun: boolean;
   entriesRemoved: number;
   /** The entries removed (or, in a dry run, that would be), least recently used first. */
-  removedEntries: { stage: string; key: string; bytes: number; lastUsed: string }[];
+  removedEntries: {
+    stage: string;
+    key: string;
+    bytes: number;
+    lastUsed: string;
+    /** How long the stage took to produce it: what rebuilding it costs. */
+    durationMs: number;
+  }[];
   /** Entries kept because a running build uses them. */
   entriesInUse: number;
   objectsRemoved: number;
@@ -147,6 +154,7 @@ async function collectUnderLock(
       key: entry.key,
       bytes: Object.values(entry.outputs).reduce((sum, output) => sum + output.size, 0),
       lastUsed: new Date(mtimeMs).toISOString(),
+      durationMs: entry.durationMs,
     });
   }
   removedEntries.reverse();
