@@ -11,7 +11,8 @@
  *              same kernels on the same layers
  *
  * Prints one line per layer on stderr and, last on stdout, one JSON object:
- * the total and per layer its name, kernel and instructions.
+ * the total, the device program's flash bytes and per layer its name,
+ * kernel and instructions.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -57,9 +58,10 @@ export async function main(args: string[]): Promise<void> {
       instructions: measured.layerInstructions[i] as number,
     }));
     for (const l of layers) log(`${l.name.padEnd(40)} ${l.kernel.padEnd(24)} ${l.instructions}`);
-    log(`total ${measured.instructions}`);
+    log(`total ${measured.instructions}, flash ${measured.flashBytes} B`);
+    const { instructions, flashBytes } = measured;
     process.stdout.write(
-      `${JSON.stringify({ model: stem, policy, instructions: measured.instructions, layers })}\n`,
+      `${JSON.stringify({ model: stem, policy, instructions, flashBytes, layers })}\n`,
     );
   } finally {
     await rm(dir, { recursive: true, force: true });

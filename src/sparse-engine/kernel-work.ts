@@ -16,7 +16,8 @@
  *               prefilled once per group). When some channels shift left
  *               (a multiplier of 0.5 or more, as an all-zero or nearly
  *               pruned row of a trained layer gets), the output pass over
- *               the accumulators tests each channel's kind ("mixed" counts)
+ *               the accumulators and the sparse walk test each channel's
+ *               kind ("mixed" counts)
  *   narrow      every channel shifts right but the clamp is narrower: the
  *               asm stores with a clamp; a sparse layer goes through the
  *               accumulators (tf_nn_sparse_rows4_s32) first
@@ -167,6 +168,8 @@ export function matrixWork(layer: MatrixLayer, sparse: boolean): KernelWork {
       prefilledGroups: prefilled ? groups : 0,
       prefilledBytes: prefilled ? 4 * rowVisits : 0,
       storedRowVisits: groups * storedRows,
+      // Some channels shift left: each stored row tests its kind.
+      ...(q.allRight ? {} : { mixedStoredRowVisits: groups * storedRows }),
       blockVisits: groups * storedBlocks,
       ...scale(weights, groups * storedBlocks),
     };

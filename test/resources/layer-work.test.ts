@@ -106,6 +106,7 @@ describe("matrixWork", () => {
       prefilledGroups: 3,
       prefilledBytes: 72,
       storedRowVisits: 15,
+      mixedStoredRowVisits: 15,
       blockVisits: 21,
       singleWeights: 21,
     });

@@ -623,14 +623,16 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
                         for (int32_t g4 = 0; g4 != vector_end; g4 += 4) {
                             sp = tf_dw_group_3x3_mixed(sp, local_table, g4);
                         }
-                    } else if (taps == 9 && fused) {
+                    } else {
+                        tf_dw_groups(stream, table, vector_end, taps, store_kind, acc, out);
+                    }
 #else
                     if (taps == 9 && fused) {
-#endif
                         tf_dw_groups(stream, table, vector_end, 9, store_kind, acc, out);
                     } else {
                         tf_dw_groups(stream, table, vector_end, taps, store_kind, acc, out);
                     }
+#endif
                     if (!fused || !TF_HAVE_FUSED_STORE) {
                         tf_nn_requant_channels_s8(acc, vector_end, &no_bias, out);
                     }
