@@ -456,7 +456,13 @@ function selectConv(l: Lookup, op: Conv2dOp): LayerSelection {
     outChannels: o,
     rowLength,
     ...(oneByOne ? {} : { im2colTaps: kh * kw }),
-    requant: requantStats(quant.shift, quant.actMin, quant.actMax),
+    requant: requantStats(
+      quant.shift,
+      quant.actMin,
+      quant.actMax,
+      quant.multiplier,
+      quant.outputOffset,
+    ),
   });
   const sparse = weight.kind === "sparse";
   const variant = oneByOne
@@ -488,7 +494,13 @@ function selectLinear(l: Lookup, op: LinearOp): LayerSelection {
     pixels: rows,
     outChannels: outFeatures,
     rowLength: inFeatures,
-    requant: requantStats(quant.shift, quant.actMin, quant.actMax),
+    requant: requantStats(
+      quant.shift,
+      quant.actMin,
+      quant.actMax,
+      quant.multiplier,
+      quant.outputOffset,
+    ),
   });
   return {
     inputs: [xName],

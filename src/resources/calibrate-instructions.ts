@@ -45,8 +45,10 @@ export type Bend = "left" | "narrow" | "right" | "mixed";
 
 /**
  * Bends the requantization of layers onto the paths the C has besides the
- * one the model took: one channel shifting left (tf_requantize, the C loop,
- * no fused store), a clamp narrower than int8 (the clamped asm store), or
+ * one the model took: one channel shifting left (the fused stores of both
+ * kinds with the whole int8 range; half the time with a narrower clamp too,
+ * which takes the C loop and tf_requantize), a clamp narrower than int8
+ * (the clamped asm store), or
  * every channel shifting right with the whole range (the fused paths, with
  * the empty rows of a pruned layer prefilled). "mixed" bends a random
  * subset of layers, one path each. The outputs become meaningless; the
@@ -72,7 +74,8 @@ export function perturbRequantization(model: Model, random: SeededRandom, bend: 
         const shift = [...op.int8.shift];
         if (path === "left") {
           shift[random.nextInt(shift.length)] = 1;
-          return { ...op, int8: { ...op.int8, shift } };
+          const actMin = random.next() < 0.5 ? Math.max(op.int8.actMin, -100) : op.int8.actMin;
+          return { ...op, int8: { ...op.int8, shift, actMin } };
         }
         if (path === "narrow")
           return { ...op, int8: { ...op.int8, actMin: Math.max(op.int8.actMin, -100) } };
@@ -201,7 +204,8 @@ const DATA_DEPENDENT: ReadonlySet<KernelVariant> = new Set(["softmax_s8", "layer
 
 /**
  * Every count the matrix kernels' work can have, by kernel: work of layers
- * on every path (dense and sparse, fused, narrow, C loop, blocks of 1 and
+ * on every path (dense and sparse, fused with right shifts only or some left
+ * shifts, narrow, C loop, blocks of 1 and
  * of 4, rows left empty, im2col). The calibration set must have exercised
  * each, or an estimate of such a layer would have no coefficient for it.
  */
@@ -210,7 +214,8 @@ function requiredMatrixCounts(): Map<KernelVariant, Set<string>> {
   const paths = [
     requantStats([-3], -128, 127),
     requantStats([-3], -100, 127),
-    requantStats([1], -128, 127),
+    requantStats([-3, 1], -128, 127),
+    requantStats([1], -100, 127),
   ];
   for (const [family, variants] of Object.entries(WEIGHTED_VARIANTS)) {
     for (const requant of paths) {

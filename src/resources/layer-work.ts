@@ -27,6 +27,7 @@ import {
   type KernelWork,
   type MatrixLayer,
   matrixWork,
+  type RequantStats,
   requantPass,
   requantStats,
 } from "../sparse-engine/kernel-work.js";
@@ -50,8 +51,13 @@ function sparseStorage(weight: KernelWeight): MatrixLayer["sparse"] {
 }
 
 /** Requantization stats of a call's per-channel quantization. */
-const quantStats = (q: { shift: Int32Array; actMin: number; actMax: number }) =>
-  requantStats(q.shift, q.actMin, q.actMax);
+const quantStats = (q: {
+  shift: Int32Array;
+  multiplier: Int32Array;
+  outputOffset: number;
+  actMin: number;
+  actMax: number;
+}) => requantStats(q.shift, q.actMin, q.actMax, q.multiplier, q.outputOffset);
 
 /**
  * For each output position along one axis, how many kernel taps fall inside
@@ -114,6 +120,7 @@ function depthwiseWork(call: ConvCall): KernelWork {
       work.asmInteriorGroups = interior * groups;
       work.asmBorderGroups = border * groups;
       work.asmBorderPixels = border;
+      Object.assign(work, mixedStores(call, q, pixels, vectorEnd));
     } else {
       work.interiorTaps = interior * taps;
       work.borderTaps = border * taps;
@@ -121,11 +128,11 @@ function depthwiseWork(call: ConvCall): KernelWork {
       work.tapPairs = pixels * groups * (taps >> 1);
       work.oddTaps = pixels * groups * (taps & 1);
       if (!q.fused) {
-        let left = 0;
-        for (let i = 0; i < vectorEnd; i++) if ((call.quant.shift[i] as number) >= 0) left++;
         work.requantPixels = pixels;
         work.requantOutputs = pixels * vectorEnd;
-        work.leftShiftOutputs = pixels * left;
+        work.leftShiftOutputs = pixels * leftShifts(call, vectorEnd);
+      } else {
+        Object.assign(work, mixedStores(call, q, pixels, vectorEnd));
       }
     }
   }
@@ -135,6 +142,30 @@ function depthwiseWork(call: ConvCall): KernelWork {
     work.scalarTaps = n * rows.inBounds * cols.inBounds * (o - vectorEnd);
   }
   return work;
+}
+
+/** Channels below `end` that shift left. */
+function leftShifts(call: ConvCall, end: number): number {
+  let left = 0;
+  for (let i = 0; i < end; i++) if ((call.quant.shift[i] as number) >= 0) left++;
+  return left;
+}
+
+/**
+ * A fused depthwise layer with left shifts among its vector channels stores
+ * every output with a test of its channel's kind (TF_DW_STORE_MIXED and the
+ * asm blocks' twin): the right- and left-shift outputs, beyond the plain
+ * right-shift store.
+ */
+function mixedStores(
+  call: ConvCall,
+  q: RequantStats,
+  pixels: number,
+  vectorEnd: number,
+): KernelWork {
+  const left = leftShifts(call, vectorEnd);
+  if (q.allRight || left === 0) return {};
+  return { mixedRightOutputs: pixels * (vectorEnd - left), mixedLeftOutputs: pixels * left };
 }
 
 function convWork(call: ConvCall): KernelWork {
@@ -161,7 +192,7 @@ function matmulWork(call: MatMulCall): KernelWork {
   const groups = batch * Math.ceil(m / 4);
   const rowVisits = groups * n;
   const quads = k >> 2;
-  const q = requantStats([call.shift], -128, 127);
+  const q = requantStats([call.shift], -128, 127, [call.multiplier], call.outputOffset);
   return {
     calls: 1,
     batches: batch,

@@ -7,17 +7,23 @@
  * requantized. Which requantization runs is decided per call, as the C
  * decides it (tf_nn_conv_rows_s8 and tf_nn_requant_rows4_s8):
  *
- *   fused       every channel shifts right with its zero point folded and
- *               the clamp is the whole int8 range: the asm stores (7
- *               instructions per output); a sparse walk requantizes each row
- *               right after its blocks and skips rows with no stored block
- *               (their outputs are prefilled once per group)
+ *   fused       every channel has its zero point folded (a right shift
+ *               e <= 21, or a left shift s <= 31 with a multiplier of 0 or
+ *               in [2^30, 2^31)) and the clamp is the whole int8 range: the
+ *               asm stores (7 instructions per output, either kind); a
+ *               sparse walk requantizes each row right after its blocks and
+ *               skips rows with no stored block (their outputs are
+ *               prefilled once per group). When some channels shift left
+ *               (a multiplier of 0.5 or more, as an all-zero or nearly
+ *               pruned row of a trained layer gets), the output pass over
+ *               the accumulators and the sparse walk test each channel's
+ *               kind ("mixed" counts)
  *   narrow      every channel shifts right but the clamp is narrower: the
  *               asm stores with a clamp; a sparse layer goes through the
  *               accumulators (tf_nn_sparse_rows4_s32) first
- *   C loop      some channel shifts left (a multiplier of 0.5 or more, as
- *               an all-zero row of a pruned, trained layer gets): the
- *               portable loop, with tf_requantize for the left-shift channels
+ *   C loop      some channel shifts left and the clamp is narrower (or a
+ *               left shift cannot be fused): the portable loop, with
+ *               tf_requantize for the left-shift channels
  *
  * The cost model (cost-model.ts) holds one coefficient per count and
  * kernel, fitted to per-layer instruction counts of generated models under
@@ -26,7 +32,7 @@
 
 /** How a call requantizes: what the C tests before choosing its path. */
 export interface RequantStats {
-  /** Every channel shifts right, its zero point folded, and the clamp is [-128, 127]. */
+  /** Every channel's zero point folds (either shift) and the clamp is [-128, 127]. */
   fused: boolean;
   /** Every channel shifts right (the asm output pass runs, with or without a clamp). */
   allRight: boolean;
@@ -36,31 +42,43 @@ export interface RequantStats {
   fullRange: boolean;
 }
 
+/** TF_REQUANT_LEFT_MAX_OFFSET (tf_nn_support.h). */
+const LEFT_MAX_OFFSET = 16256;
+
 /**
  * The requantization path of a call with per-channel (or one) `shift` and
  * clamp [actMin, actMax], as tf_requant_prepare and tf_requant_fold_offset
  * decide it: a right shift e >= 1 is `shift = -e`; the zero point folds into
- * the 64-bit nudge when e - 1 <= 20.
+ * the 64-bit nudge when e - 1 <= 20; a left shift s >= 0 folds when s <= 31,
+ * the multiplier is 0 or in [2^30, 2^31) and |outputOffset| <= 16256. The
+ * multipliers and output offset may be left out: quantized layers always
+ * meet those two conditions (quantizeMultiplier, int8 zero points).
  */
 export function requantStats(
   shift: ArrayLike<number>,
   actMin: number,
   actMax: number,
+  multiplier?: ArrayLike<number>,
+  outputOffset = 0,
 ): RequantStats {
   let allRight = true;
-  let allFolded = true;
+  let rightFold = true;
+  let leftFold = Math.abs(outputOffset) <= LEFT_MAX_OFFSET;
   let leftShiftChannels = 0;
   for (let i = 0; i < shift.length; i++) {
     const s = shift[i] as number;
     if (s >= 0) {
       allRight = false;
       leftShiftChannels++;
+      const m = multiplier === undefined ? 2 ** 30 : (multiplier[i] as number);
+      if (s > 31 || !(m === 0 || m >= 2 ** 30)) leftFold = false;
     } else if (-s - 1 > 20) {
-      allFolded = false;
+      rightFold = false;
     }
   }
   const fullRange = actMin === -128 && actMax === 127;
-  return { fused: allRight && allFolded && fullRange, allRight, leftShiftChannels, fullRange };
+  const fused = rightFold && (allRight || leftFold) && fullRange;
+  return { fused, allRight, leftShiftChannels, fullRange };
 }
 
 /** Named counts of one call's work; the cost model multiplies each by its coefficient. */
@@ -83,9 +101,10 @@ export interface MatrixLayer {
 /**
  * The counts of the output pass over the accumulators
  * (tf_nn_requant_rows4_s8): `rowVisits` channel rows of four outputs, of
- * which `leftShiftRowVisits` shift left. Fused (every channel shifting
- * right, whole range) costs nothing beyond the kernel's own row count; a
- * narrow clamp adds its compares on either path.
+ * which `leftShiftRowVisits` shift left. Fused with every channel shifting
+ * right costs nothing beyond the kernel's own row count; fused with some
+ * left shifts, each row tests its kind (mixedRightRowVisits,
+ * mixedLeftRowVisits); a narrow clamp adds its compares on either path.
  */
 export function requantPass(
   rowVisits: number,
@@ -93,7 +112,13 @@ export function requantPass(
   q: RequantStats,
 ): KernelWork {
   const narrow: KernelWork = q.fullRange ? {} : { narrowRowVisits: rowVisits };
-  return q.allRight ? narrow : { cLoopRowVisits: rowVisits, leftShiftRowVisits, ...narrow };
+  if (q.allRight) return narrow;
+  if (q.fused)
+    return {
+      mixedRightRowVisits: rowVisits - leftShiftRowVisits,
+      mixedLeftRowVisits: leftShiftRowVisits,
+    };
+  return { cLoopRowVisits: rowVisits, leftShiftRowVisits, ...narrow };
 }
 
 /**
@@ -143,6 +168,8 @@ export function matrixWork(layer: MatrixLayer, sparse: boolean): KernelWork {
       prefilledGroups: prefilled ? groups : 0,
       prefilledBytes: prefilled ? 4 * rowVisits : 0,
       storedRowVisits: groups * storedRows,
+      // Some channels shift left: each stored row tests its kind.
+      ...(q.allRight ? {} : { mixedStoredRowVisits: groups * storedRows }),
       blockVisits: groups * storedBlocks,
       ...scale(weights, groups * storedBlocks),
     };

@@ -85,6 +85,16 @@ export interface PruneOptions {
    */
   exactSparsity?: boolean;
   /**
+   * The fraction of channels, drawn at random, that shift left (a
+   * multiplier of 0.5 or more, as few surviving weights of a pruned channel
+   * give), the others shifting right with their zero point foldable, and the
+   * whole int8 range: the fused stores of both kinds. Left shifts are mostly
+   * 0 to 3 with a few up to 31, multipliers include 0 and both ends of
+   * [2^30, 2^31), and biases reach the int32 limits, so that the left shift
+   * of an accumulator wraps as the reference's does. Overrides typicalQuant.
+   */
+  leftShifts?: number;
+  /**
    * Rows, chosen at random, whose blocks are all pruned on top of
    * `sparsity` (output channels the sparse kernels never visit).
    * @default 0
@@ -134,7 +144,14 @@ export function randomPrunedWeight(
   return w;
 }
 
-function randomQuant(rng: Rng, channels: number, withBias: boolean, typical = false): OutputQuant {
+function randomQuant(
+  rng: Rng,
+  channels: number,
+  withBias: boolean,
+  typical = false,
+  leftShifts?: number,
+): OutputQuant {
+  if (leftShifts !== undefined) return leftShiftQuant(rng, channels, withBias, leftShifts);
   const multiplier = new Int32Array(channels);
   const shift = new Int32Array(channels);
   for (let i = 0; i < channels; i++) {
@@ -153,6 +170,52 @@ function randomQuant(rng: Rng, channels: number, withBias: boolean, typical = fa
     outputOffset: randInt(rng, -128, 127),
     actMin,
     actMax,
+    multiplier,
+    shift,
+    ...(bias === undefined ? {} : { bias }),
+  };
+}
+
+/** PruneOptions.leftShifts: channels shifting left and right, whole range, extreme values. */
+function leftShiftQuant(
+  rng: Rng,
+  channels: number,
+  withBias: boolean,
+  leftFraction: number,
+): OutputQuant {
+  const multiplier = new Int32Array(channels);
+  const shift = new Int32Array(channels);
+  for (let i = 0; i < channels; i++) {
+    const roll = rng();
+    multiplier[i] =
+      roll < 0.15
+        ? 2 ** 30
+        : roll < 0.3
+          ? 2 ** 31 - 1
+          : roll < 0.4
+            ? 0
+            : randInt(rng, 2 ** 30, 2 ** 31 - 1);
+    shift[i] =
+      rng() < leftFraction
+        ? pick(rng, [0, 0, 1, 1, 2, 3, randInt(rng, 4, 30), 31])
+        : // Right shifts whose zero point folds (e <= 21), 1 and 21 included.
+          pick(rng, [-1, -9, -21, randInt(rng, -21, -2)]);
+  }
+  // Accumulators from small to the int32 limits.
+  const bias = withBias
+    ? Int32Array.from({ length: channels }, () => {
+        const roll = rng();
+        if (roll < 0.1) return -(2 ** 31);
+        if (roll < 0.2) return 2 ** 31 - 1;
+        const limit = pick(rng, [2 ** 8, 2 ** 16, 2 ** 24, 2 ** 31 - 1]);
+        return randInt(rng, -limit, limit);
+      })
+    : undefined;
+  return {
+    inputOffset: -randInt(rng, -128, 127),
+    outputOffset: randInt(rng, -128, 127),
+    actMin: -128,
+    actMax: 127,
     multiplier,
     shift,
     ...(bias === undefined ? {} : { bias }),
@@ -208,7 +271,7 @@ export function convCase(
     s.blockSize ? s.sparsity : 0,
     prune,
   );
-  const q = randomQuant(rng, s.o, s.bias, prune.typicalQuant);
+  const q = randomQuant(rng, s.o, s.bias, prune.typicalQuant, prune.leftShifts);
   const input = randomInt8(rng, s.batch * s.h * s.w * s.c);
   const hw = computeWindow(s.h, s.k[0], s.strides[0], s.dilations[0], s.padding);
   const ww = computeWindow(s.w, s.k[1], s.strides[1], s.dilations[1], s.padding);
@@ -282,7 +345,7 @@ export function linearCase(
     s.blockSize ? s.sparsity : 0,
     prune,
   );
-  const q = randomQuant(rng, s.outFeatures, s.bias, prune.typicalQuant);
+  const q = randomQuant(rng, s.outFeatures, s.bias, prune.typicalQuant, prune.leftShifts);
   const input = randomInt8(rng, s.rows * s.inFeatures);
   const op: LinearOp = {
     type: "linear",
@@ -326,6 +389,8 @@ export interface MatMulSpec {
   k: number;
   n: number;
   transposeB: boolean;
+  /** The output shift; random right shifts of 8 to 16 when not given. */
+  shift?: number;
 }
 
 export function matmulCase(
@@ -338,7 +403,7 @@ export function matmulCase(
   const bZp = randInt(rng, -128, 127);
   const outZp = randInt(rng, -128, 127);
   const multiplier = randInt(rng, 2 ** 30, 2 ** 31 - 1);
-  const shift = randInt(rng, -16, -8);
+  const shift = s.shift ?? randInt(rng, -16, -8);
   const op: MatMulOp = {
     type: "matmul",
     name: "mm",
@@ -357,7 +422,11 @@ export function matmulCase(
   return {
     kernelCase: {
       kind: "matmul",
-      ...s,
+      batch: s.batch,
+      m: s.m,
+      k: s.k,
+      n: s.n,
+      transposeB: s.transposeB,
       a,
       b,
       aOffset: -aZp,

@@ -17,20 +17,31 @@ import { createRng } from "../../src/sparse-engine/reference-cases.js";
 import { quantizedCnn, quantizedMobileVit } from "../codegen/codegen-helpers.js";
 
 describe("requantStats", () => {
-  test("fused only for right shifts whose zero point folds, over the whole int8 range", () => {
+  test("fused when every zero point folds, either shift, over the whole int8 range", () => {
     assert.deepEqual(requantStats([-1, -9, -21], -128, 127), {
       fused: true,
       allRight: true,
       leftShiftChannels: 0,
       fullRange: true,
     });
-    // A shift of 0 or more (multiplier >= 0.5) is a left shift: the C loop.
+    // A shift of 0 or more (multiplier >= 0.5) is a left shift, fused too.
     assert.deepEqual(requantStats([-7, 0, 2], -128, 127), {
-      fused: false,
+      fused: true,
       allRight: false,
       leftShiftChannels: 2,
       fullRange: true,
     });
+    // With a narrower clamp it takes the C loop.
+    assert.equal(requantStats([-7, 0, 2], -100, 127).fused, false);
+    // A left shift folds for shifts up to 31, multipliers 0 or in [2^30, 2^31)
+    // and output offsets up to 16256, as tf_requant_fold_offset decides.
+    const m = [2 ** 30, 2 ** 31 - 1, 0];
+    assert.equal(requantStats([31, 0, 5], -128, 127, m, -128).fused, true);
+    assert.equal(requantStats([32], -128, 127, [2 ** 30]).fused, false);
+    assert.equal(requantStats([1], -128, 127, [2 ** 29]).fused, false);
+    assert.equal(requantStats([1], -128, 127, [2 ** 30], 16257).fused, false);
+    // The offset does not matter to right shifts.
+    assert.equal(requantStats([-3], -128, 127, [2 ** 29], 16257).fused, true);
     // e = 22: high_shift 21 > 20, the zero point cannot be folded.
     assert.equal(requantStats([-22], -128, 127).fused, false);
     assert.equal(requantStats([-22], -128, 127).allRight, true);
@@ -49,10 +60,10 @@ describe("matrixWork", () => {
     pixels: 10,
     outChannels: 6,
     rowLength: 19,
-    requant: requantStats([-3, -3, -3, 1, -3, -3], -128, 127),
+    requant: requantStats([-3, -3, -3, 1, -3, -3], -100, 127),
     sparse: { storedBlocks: 7, blockSize: 1, storedRows: 5 },
   };
-  test("pixels go four at a time; K in quads and a tail; the C loop for a left shift", () => {
+  test("pixels go four at a time; K in quads and a tail; the C loop for a left shift and a clamp", () => {
     assert.deepEqual(matrixWork(layer, false), {
       calls: 1,
       channels: 6,
@@ -66,6 +77,38 @@ describe("matrixWork", () => {
       macTail: 54,
       cLoopRowVisits: 18,
       leftShiftRowVisits: 3,
+      narrowRowVisits: 18,
+    });
+  });
+  test("a fused layer with left shifts tests each row's kind; a sparse one walks fused", () => {
+    const fused = { ...layer, requant: requantStats([-3, -3, -3, 1, -3, -3], -128, 127) };
+    assert.deepEqual(matrixWork(fused, false), {
+      calls: 1,
+      channels: 6,
+      pixels: 10,
+      groups: 3,
+      packedQuads: 12,
+      packedTail: 9,
+      rowVisits: 18,
+      macQuads: 72,
+      macQuadRemainder: 0,
+      macTail: 54,
+      mixedRightRowVisits: 15,
+      mixedLeftRowVisits: 3,
+    });
+    assert.deepEqual(matrixWork(fused, true), {
+      calls: 1,
+      channels: 6,
+      pixels: 10,
+      groups: 3,
+      pairPackedQuads: 12,
+      packedTail: 9,
+      prefilledGroups: 3,
+      prefilledBytes: 72,
+      storedRowVisits: 15,
+      mixedStoredRowVisits: 15,
+      blockVisits: 21,
+      singleWeights: 21,
     });
   });
   test("blocks of 1 pack in pairs; unfused sparse layers walk through the accumulators", () => {
@@ -83,6 +126,7 @@ describe("matrixWork", () => {
       requantRowVisits: 18,
       cLoopRowVisits: 18,
       leftShiftRowVisits: 3,
+      narrowRowVisits: 18,
     });
   });
 });

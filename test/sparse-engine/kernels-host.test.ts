@@ -20,6 +20,7 @@ import {
   depthwiseCases,
   type Expected,
   emptyRowCases,
+  leftShiftCases,
   randomCases,
   randomOtherCases,
 } from "./random-specs.js";
@@ -97,6 +98,9 @@ describe("SparseEngine kernels on the host", () => {
   test("channels whose blocks are all pruned output their requantized bias", async () => {
     await checkAll(runner, emptyRowCases(21));
   });
+  test("channels that shift left (fused stores, wrapping shifts, int32 limits) equal the reference", async () => {
+    await checkAll(runner, [...leftShiftCases(31), ...leftShiftCases(32)]);
+  });
 
   test("batch matmul (Q.K^T and A.V) equals the reference", async () => {
     await checkAll(runner, randomCases(6, { matmul: 100 }));
@@ -129,6 +133,7 @@ describe("SparseEngine kernels under AddressSanitizer and UBSan", () => {
         ...randomCases(8, { conv1x1: 15, convKxK: 15, depthwise: 8, linear: 15, matmul: 8 }),
         ...randomOtherCases(10, 3),
         ...depthwiseCases(23),
+        ...leftShiftCases(33),
       ]);
     } finally {
       await rm(dir, { recursive: true, force: true });

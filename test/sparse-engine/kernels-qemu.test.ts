@@ -17,8 +17,21 @@ import {
   type KernelRunner,
   runKernelCases,
 } from "../../src/sparse-engine/kernel-runner.js";
-import { createRng, linearCase } from "../../src/sparse-engine/reference-cases.js";
-import { depthwiseCases, emptyRowCases, randomCases, randomOtherCases } from "./random-specs.js";
+import {
+  type ConvSpec,
+  convCase,
+  createRng,
+  type LinearSpec,
+  linearCase,
+  type PruneOptions,
+} from "../../src/sparse-engine/reference-cases.js";
+import {
+  depthwiseCases,
+  emptyRowCases,
+  leftShiftCases,
+  randomCases,
+  randomOtherCases,
+} from "./random-specs.js";
 
 describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
   let dir: string;
@@ -71,6 +84,80 @@ describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
     }
   });
 
+  test("channels that shift left (fused stores, wrapping shifts, int32 limits) equal the reference", async () => {
+    const cases = [...leftShiftCases(41), ...leftShiftCases(42)];
+    const { results } = await runKernelCases(
+      runner,
+      cases.map((c) => encodeCase(c.kernelCase)),
+    );
+    for (const [i, c] of cases.entries()) {
+      assert.equal(results[i]?.status, 0, c.label);
+      assert.deepEqual(results[i]?.output, c.expected, c.label);
+    }
+  });
+
+  test("a layer with left-shift channels keeps the fused path", async () => {
+    // Each layer three times with the same weights: every channel shifting
+    // right (the fused path as it always was), a third of the channels
+    // shifting left (must stay fused: about the same count), and the same
+    // with a clamp narrower than int8 (the unfused path, for scale).
+    const dw: ConvSpec = {
+      variant: "depthwise",
+      batch: 1,
+      h: 12,
+      w: 12,
+      c: 32,
+      o: 32,
+      k: [3, 3],
+      strides: [1, 1],
+      dilations: [1, 1],
+      padding: "same",
+      blockSize: 0,
+      sparsity: 0,
+      bias: true,
+    };
+    const conv: ConvSpec = { ...dw, variant: "1x1", h: 8, w: 8, o: 64, k: [1, 1] };
+    const linear: LinearSpec = {
+      rows: 16,
+      inFeatures: 64,
+      outFeatures: 64,
+      blockSize: 16,
+      sparsity: 0.9,
+      bias: true,
+    };
+    const layers: [string, (prune: PruneOptions) => ReturnType<typeof convCase>, number][] = [
+      ["depthwise 3x3", (p) => convCase(createRng(51), dw, p), 12 * 12 * 32],
+      ["depthwise 5x5", (p) => convCase(createRng(52), { ...dw, k: [5, 5] }, p), 12 * 12 * 32],
+      ["dense 1x1", (p) => convCase(createRng(53), conv, p), 8 * 8 * 64],
+      [
+        "sparse 1x1",
+        (p) => convCase(createRng(54), { ...conv, blockSize: 16, sparsity: 0.9 }, p),
+        8 * 8 * 64,
+      ],
+      [
+        "sparse linear",
+        (p) => linearCase(createRng(55), linear, p) as unknown as ReturnType<typeof convCase>,
+        16 * 64,
+      ],
+    ];
+    const exact = { exactSparsity: true };
+    const batch = layers.flatMap(([, make]) => {
+      const right = make({ ...exact, typicalQuant: true });
+      const mixed = make({ ...exact, leftShifts: 1 / 3 });
+      const unfused = { ...mixed.kernelCase, actMin: -127 };
+      return [right.kernelCase, mixed.kernelCase, unfused].map((c) => encodeCase(c));
+    });
+    const { instructions = [] } = await runKernelCases(runner, batch);
+    assert.equal(instructions.length, batch.length);
+    for (const [i, [label, , outputs]] of layers.entries()) {
+      const [right = 0, mixed = 0, unfused = 0] = instructions.slice(3 * i, 3 * i + 3);
+      // The depthwise store tests each channel's kind (up to 3 more per output).
+      const allowed = label.startsWith("depthwise") ? right + 4 * outputs : right * 1.02 + 64;
+      assert.ok(mixed <= allowed, `${label}: ${mixed} with left shifts vs ${right} without`);
+      assert.ok(mixed < unfused * 0.85, `${label}: ${mixed} fused vs ${unfused} unfused`);
+    }
+  });
+
   test("a board profile at -O0 or -Os builds the same kernels and gets the same bytes", async () => {
     // The asm fast paths need optimization (at -O0 gcc cannot allocate their
     // operands); unoptimized builds must fall back to C, not fail to compile.
@@ -79,6 +166,7 @@ describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
     const cases = [
       ...emptyRowCases(23),
       ...depthwiseCases(24),
+      ...leftShiftCases(26),
       ...randomCases(25, { conv1x1: 6, convKxK: 4, linear: 6 }),
     ];
     for (const level of ["-O0", "-Os"]) {

@@ -261,3 +261,94 @@ export function depthwiseCases(seed: number): Expected[] {
   }
   return out;
 }
+
+/**
+ * Layers where some or all channels shift left (multiplier 0.5 or more, as
+ * pruning makes common), the rest right, with the whole int8 range: the
+ * fused stores of both kinds (PruneOptions.leftShifts: shifts up to 31,
+ * multipliers 0, 2^30 and 2^31 - 1, biases at the int32 limits). Depthwise
+ * 3x3 with interior and border pixels and other shapes, conv 1x1 and KxK
+ * and linear, dense and sparse with every block size and empty rows, and
+ * batch matmuls with a left shift.
+ */
+export function leftShiftCases(seed: number): Expected[] {
+  const rng = createRng(seed);
+  const out: Expected[] = [];
+  const depthwise: [string, Partial<ConvSpec>][] = [
+    ["3x3 same", { h: 7, w: 8, c: 16, k: [3, 3] }],
+    ["3x3 stride 2, O % 4 = 2", { h: 7, w: 6, c: 10, k: [3, 3], strides: [2, 2] }],
+    ["3x3 valid", { h: 6, w: 6, c: 8, k: [3, 3], padding: "valid" }],
+    ["5x5 same", { h: 6, w: 6, c: 8, k: [5, 5] }],
+    ["3x4 stride 3", { h: 8, w: 9, c: 7, k: [3, 4], strides: [3, 3] }],
+    ["3x3 multiplier 2", { h: 4, w: 5, c: 4, o: 8, k: [3, 3] }],
+  ];
+  for (const leftShifts of [0.3, 1]) {
+    for (const [label, shape] of depthwise) {
+      const c = shape.c ?? 4;
+      const spec: ConvSpec = {
+        variant: "depthwise",
+        batch: 1,
+        h: 4,
+        w: 4,
+        c,
+        o: c,
+        k: [3, 3],
+        strides: [1, 1],
+        dilations: [1, 1],
+        padding: "same",
+        blockSize: 0,
+        sparsity: 0,
+        bias: true,
+        ...shape,
+      };
+      out.push({
+        label: `depthwise ${label}, left ${leftShifts}`,
+        ...convCase(rng, spec, { leftShifts }),
+      });
+    }
+    for (const blockSize of [0, 1, 4, 8, 16] as const) {
+      for (const emptyRows of blockSize === 0 ? [0] : [0, 5]) {
+        const label = `b${blockSize}, ${emptyRows} empty rows, left ${leftShifts}`;
+        const prune = { leftShifts, emptyRows };
+        const sparsity = blockSize === 0 ? 0 : pick(rng, [0.5, 0.9]);
+        const conv: ConvSpec = {
+          variant: "1x1",
+          batch: 1,
+          h: 3,
+          w: 5,
+          c: 32,
+          o: 24,
+          k: [1, 1],
+          strides: [1, 1],
+          dilations: [1, 1],
+          padding: "valid",
+          blockSize,
+          sparsity,
+          bias: rng() < 0.9,
+        };
+        out.push({ label: `conv1x1 ${label}`, ...convCase(rng, conv, prune) });
+        const kxk: ConvSpec = {
+          ...conv,
+          variant: "kxk",
+          h: 5,
+          w: 4,
+          c: 16,
+          o: 12,
+          k: [3, 3],
+          padding: "same",
+        };
+        out.push({ label: `conv3x3 ${label}`, ...convCase(rng, kxk, prune) });
+        const linear = { rows: 7, inFeatures: 64, outFeatures: 20, blockSize, sparsity };
+        out.push({
+          label: `linear ${label}`,
+          ...linearCase(rng, { ...linear, bias: rng() < 0.9 }, prune),
+        });
+      }
+    }
+  }
+  for (const shift of [0, 1, 3]) {
+    const spec = { batch: 2, m: 6, k: 24, n: 10, transposeB: rng() < 0.5, shift };
+    out.push({ label: `matmul shift ${shift}`, ...matmulCase(rng, spec) });
+  }
+  return out;
+}

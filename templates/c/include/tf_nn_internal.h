@@ -45,9 +45,12 @@ typedef struct {
      */
     const tf_requant *prepared;
     /*
-     * 1 when every prepared channel shifts right with its zero point folded
-     * and the clamp is the whole int8 range: kernels may then requantize with
-     * TF_STORE_FULL_FOLDED right after accumulating.
+     * 1 when every prepared channel has its zero point folded (any shift:
+     * tf_requant_fold_offset) and the clamp is the whole int8 range: kernels
+     * may then requantize with TF_STORE_FULL_FOLDED (right shift) or
+     * TF_STORE_LEFT_FOLDED (left shift, high_shift < 0) right after
+     * accumulating. 2 instead of 1 when some channel shifts left (set by
+     * tf_nn_conv_rows_s8; the sparse walk then tests each row's kind).
      */
     int32_t fused;
     /*
@@ -140,7 +143,7 @@ static inline int32_t tf_nn_bias(const tf_nn_output_stage *stage, int32_t o) {
 /* Requantizes an accumulator (bias included) with rq, adds the zero point, clamps. */
 static inline int8_t tf_nn_finish(int32_t acc, const tf_requant *rq,
                                   const tf_nn_output_stage *stage) {
-    int32_t y = tf_requant_apply(rq, acc) + stage->output_offset;
+    int32_t y = tf_requant_apply_offset(rq, acc, stage->output_offset);
     y = TF_MAX(y, stage->act_min);
     y = TF_MIN(y, stage->act_max);
     return (int8_t)y;
@@ -194,6 +197,46 @@ static inline int8_t tf_nn_output(int32_t acc, int32_t o, const tf_nn_output_sta
               [m] "r"(m), [min] "r"(int32_min), [hs] "r"(hs), [pp] "r"(p), [po] "r"(offset)  \
             : "memory");                                                                     \
         (void)lo_;                                                                           \
+    } while (0)
+
+/*
+ * TF_STORE_FULL_FOLDED for a channel with a left shift s (prepared by
+ * tf_requant_fold_offset: hs = INT32_MIN | s, the folded constant 2^31 +
+ * zp * 2^32): LSL by s (wrapping, as the reference does), SSAT to int16,
+ * LDRD of the constant, SMLAL of t * m twice (the doubling of the high
+ * multiply), SSAT to int8, STRB: 7 instructions too, the same value as
+ * tf_requant_folded_s8.
+ */
+#define TF_ASM_REQUANT_LEFT                 \
+    "lsl %[t], %[xv], %[hs]\n\t"            \
+    "ssat %[t], #16, %[t]\n\t"              \
+    "ldrd %[lo], %[hi], [%[q], %[off]]\n\t" \
+    "smlal %[lo], %[hi], %[t], %[m]\n\t"    \
+    "smlal %[lo], %[hi], %[t], %[m]\n\t"
+
+#define TF_STORE_LEFT_FOLDED(x, p, offset)                                                    \
+    do {                                                                                      \
+        uint32_t lo_;                                                                         \
+        int32_t hi_;                                                                          \
+        int32_t t_;                                                                           \
+        __asm volatile(TF_ASM_REQUANT_LEFT                                                    \
+                       "ssat %[hi], #8, %[hi]\n\t"                                            \
+                       "strb %[hi], [%[pp], %[po]]"                                           \
+                       : [lo] "=&r"(lo_), [hi] "=&r"(hi_), [t] "=&r"(t_)                      \
+                       : [q] "r"(q), [off] "i"(__builtin_offsetof(tf_requant, folded_lo)),    \
+                         [xv] "r"(x), [m] "r"(m), [hs] "r"(hs), [pp] "r"(p), [po] "r"(offset) \
+                       : "memory");                                                           \
+        (void)lo_;                                                                            \
+    } while (0)
+
+/* Either store, by the sign of hs (a branch: for layers that have both kinds). */
+#define TF_STORE_FOLDED(x, p, offset)           \
+    do {                                        \
+        if (hs >= 0) {                          \
+            TF_STORE_FULL_FOLDED(x, p, offset); \
+        } else {                                \
+            TF_STORE_LEFT_FOLDED(x, p, offset); \
+        }                                       \
     } while (0)
 
 #define TF_HAVE_FUSED_STORE 1

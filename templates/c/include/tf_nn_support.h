@@ -215,15 +215,22 @@ static inline int32_t tf_requantize(int32_t x, int32_t multiplier, int32_t shift
 /* A channel's multiplier in the form tf_requant_apply uses. */
 typedef struct {
     int32_t multiplier;
-    int32_t shift;      /* the original shift */
-    int32_t high_shift; /* e - 1 for a right shift e >= 1 */
-    uint32_t nudge_lo;  /* 2^30 + 2^(30 + e), low and high words */
+    /*
+     * e - 1 for a right shift e >= 1; for a left shift s >= 0 whose zero
+     * point is folded (tf_requant_fold_offset), INT32_MIN | s: negative, and
+     * its low byte is s, which is all a register-controlled LSL reads.
+     */
+    int32_t high_shift;
+    int32_t shift;     /* the original shift */
+    uint32_t nudge_lo; /* 2^30 + 2^(30 + e), low and high words */
     int32_t nudge_hi;
     /*
-     * The nudge plus output_offset * 2^(32 + high_shift), so that the high
-     * word shifted right already includes the output zero point; `folded`
-     * says whether it was set (tf_requant_fold_offset; only when e <= 21, so
-     * the 64-bit sum cannot overflow).
+     * Right shift: the nudge plus output_offset * 2^(32 + high_shift), so
+     * that the high word shifted right already includes the output zero
+     * point (only when e <= 21, so the 64-bit sum cannot overflow). Left
+     * shift: 2^31 + output_offset * 2^32 (tf_requant_fold_offset). `folded`
+     * says whether it was set: then tf_requant_folded_s8 (and the fused asm
+     * stores) give the requantized, saturated int8 output.
      */
     uint32_t folded_lo;
     int32_t folded_hi;
@@ -244,18 +251,44 @@ static inline tf_requant tf_requant_prepare(int32_t multiplier, int32_t shift) {
     return r;
 }
 
+/* The largest |output_offset| the left-shift fold accepts (see below). */
+#define TF_REQUANT_LEFT_MAX_OFFSET 16256
+
 /*
- * Folds the output zero point into the nudge: floor((t + zp * 2^(32+h)) /
- * 2^(32+h)) = floor(t / 2^(32+h)) + zp exactly, and with h <= 20 the sum
- * stays below 2^63 (|x * m| < 2^62, |zp| * 2^52 < 2^60).
+ * Folds the output zero point into the 64-bit constant the fused stores add.
+ *
+ * Right shift e: floor((t + zp * 2^(32+h)) / 2^(32+h)) = floor(t / 2^(32+h))
+ * + zp exactly, and with h <= 20 the sum stays below 2^63 (|x * m| < 2^62,
+ * |zp| * 2^52 < 2^60).
+ *
+ * Left shift s in [0, 31], multiplier m = 0 or in [2^30, 2^31) (what
+ * quantizing a real multiplier gives), |zp| <= TF_REQUANT_LEFT_MAX_OFFSET:
+ * the fused store computes t = x << s (wrapping, as the reference),
+ * saturates t to int16, and takes the high word of 2^31 + zp * 2^32 + 2 t m,
+ * which is floor((t m + 2^30) / 2^31) + zp = SRDHM(t, m) + zp; then
+ * saturates to int8. Saturating t first changes no int8 output: SRDHM(t, m)
+ * does not decrease as t grows (m >= 0), and for m >= 2^30 it is at least
+ * 16384 at t = 32767 and at most -16384 at t = -32768, so with |zp| <=
+ * 16256 every t beyond int16 gives 127 (or -128) either way; for m = 0 it
+ * is 0 for every t. |2 t m| < 2^47: nothing overflows.
  */
 static inline void tf_requant_fold_offset(tf_requant *r, int32_t output_offset) {
-    if (r->shift < 0 && r->high_shift <= 20) {
+    if (r->shift < 0) {
+        if (r->high_shift > 20) return;
         const int64_t nudge = (int64_t)(((uint64_t)(uint32_t)r->nudge_hi << 32) | r->nudge_lo);
         const int64_t folded =
             nudge + (int64_t)((uint64_t)(int64_t)output_offset << (32 + r->high_shift));
         r->folded_lo = (uint32_t)folded;
         r->folded_hi = (int32_t)(folded >> 32);
+        r->folded = 1;
+    } else if (r->shift <= 31 && (r->multiplier == 0 || r->multiplier >= (1 << 30)) &&
+               output_offset >= -TF_REQUANT_LEFT_MAX_OFFSET &&
+               output_offset <= TF_REQUANT_LEFT_MAX_OFFSET) {
+        const int64_t folded =
+            ((int64_t)1 << 31) + (int64_t)((uint64_t)(int64_t)output_offset << 32);
+        r->folded_lo = (uint32_t)folded;
+        r->folded_hi = (int32_t)(folded >> 32);
+        r->high_shift = (int32_t)(0x80000000u | (uint32_t)r->shift);
         r->folded = 1;
     }
 }
@@ -269,6 +302,39 @@ static inline int32_t tf_requant_apply(const tf_requant *r, int32_t x) {
         return (int32_t)(t >> 32) >> r->high_shift;
     }
     return tf_requantize(x, r->multiplier, r->shift);
+}
+
+/*
+ * tf_requant_apply(r, x) + zp, saturated to int32 (a left shift's result
+ * can be near the int32 limits, where a plain addition would overflow; the
+ * reference adds without bound, and any clamp to int8 after this gives the
+ * same byte).
+ */
+static inline int32_t tf_requant_apply_offset(const tf_requant *r, int32_t x, int32_t zp) {
+    const int64_t y = (int64_t)tf_requant_apply(r, x) + zp;
+    return y > INT32_MAX ? INT32_MAX : y < INT32_MIN ? INT32_MIN : (int32_t)y;
+}
+
+/*
+ * With r->folded set: tf_requant_apply(r, x) + the folded zero point,
+ * saturated to int8, computed as the fused asm stores compute it
+ * (TF_STORE_FULL_FOLDED for a right shift, TF_STORE_LEFT_FOLDED for a left
+ * shift; see tf_requant_fold_offset). The C paths of fused layers use it,
+ * so host builds run the target's arithmetic.
+ */
+static inline int8_t tf_requant_folded_s8(const tf_requant *r, int32_t x) {
+    const int64_t k = (int64_t)(((uint64_t)(uint32_t)r->folded_hi << 32) | r->folded_lo);
+    int32_t y;
+    if (r->shift < 0) {
+        int64_t t = k + (int64_t)x * r->multiplier;
+        if (x < 0) t -= (int64_t)1 << 31;
+        y = (int32_t)(t >> 32) >> r->high_shift;
+    } else {
+        int32_t t = (int32_t)((uint32_t)x << (r->high_shift & 31));
+        t = TF_MIN(TF_MAX(t, -32768), 32767);
+        y = (int32_t)((k + 2 * (int64_t)t * r->multiplier) >> 32);
+    }
+    return (int8_t)TF_MIN(TF_MAX(y, -128), 127);
 }
 
 /* gemmlowp SaturatingRoundingDoublingHighMul, saturating INT32_MIN * INT32_MIN. */
@@ -290,7 +356,7 @@ static inline int32_t tf_saturating_rounding_mul_by_pot(int32_t x, int32_t expon
 /* Requantize an accumulator and clamp it into [act_min, act_max] as int8. */
 static inline int8_t tf_requantize_s8(int32_t acc, int32_t multiplier, int32_t shift,
                                       int32_t output_offset, int32_t act_min, int32_t act_max) {
-    int32_t y = tf_requantize(acc, multiplier, shift) + output_offset;
+    int64_t y = (int64_t)tf_requantize(acc, multiplier, shift) + output_offset;
     y = TF_MAX(y, act_min);
     y = TF_MIN(y, act_max);
     return (int8_t)y;

@@ -20,10 +20,13 @@
  * read in order with LDM: the folded biases; per tap pair the two taps'
  * offsets from an interior pixel's first tap, then the weight pairs; per
  * channel the prepared multiplier (folded nudge, multiplier, shift). When
- * the whole int8 range is kept and every shift is a right shift with the
- * zero point folded (stage.fused), each output is requantized and stored
- * right after its MACs in 7 instructions; otherwise the accumulators go
- * through tf_nn_requant_channels_s8.
+ * the whole int8 range is kept and every channel has its zero point folded
+ * (stage.fused), each output is requantized and stored right after its MACs
+ * in 7 instructions; otherwise the accumulators go through
+ * tf_nn_requant_channels_s8. A layer where some channels shift left
+ * (multiplier 0.5 or more, as pruning makes common) takes the same blocks
+ * with a store that tests each channel's kind: 10 instructions for a right
+ * shift, 9 for a left shift (TF_STORE_LEFT_FOLDED).
  *
  * The fused 3x3 case, on the target, is one asm block per group (gcc spilled
  * the C version): for interior pixels 92 instructions per 36 MACs (one LDM
@@ -78,6 +81,40 @@ int32_t tf_depthwise_conv_s8_get_buffer_size(const tf_dims *filter_dims) {
               [neg] "=&r"(neg_)                                                                    \
             : [xv] "r"(x), [min] "r"(int32_min), [pp] "r"(p), [po] "i"(idx)                        \
             : "memory");                                                                           \
+    } while (0)
+
+/*
+ * TF_DW_STORE for a layer with left shifts: a negative hs (INT32_MIN | s)
+ * takes TF_STORE_LEFT_FOLDED's steps instead.
+ */
+#define TF_DW_STORE_MIXED(x, stream_, p, idx)                                                      \
+    do {                                                                                           \
+        register int32_t lo_ __asm("r4");                                                          \
+        register int32_t hi_ __asm("r5");                                                          \
+        register int32_t m_ __asm("r6");                                                           \
+        register int32_t hs_ __asm("r8");                                                          \
+        int32_t neg_;                                                                              \
+        __asm volatile(                                                                            \
+            "ldmia %[s]!, {%[lo], %[hi], %[m], %[hs]}\n\t"                                         \
+            "cmp %[hs], #0\n\t"                                                                    \
+            "blt 1f\n\t"                                                                           \
+            "smlal %[lo], %[hi], %[xv], %[m]\n\t"                                                  \
+            "lsr %[neg], %[xv], #31\n\t"                                                           \
+            "smlal %[lo], %[hi], %[neg], %[min]\n\t"                                               \
+            "asr %[hi], %[hi], %[hs]\n\t"                                                          \
+            "b 2f\n\t"                                                                             \
+            "1:\n\t"                                                                               \
+            "lsl %[neg], %[xv], %[hs]\n\t"                                                         \
+            "ssat %[neg], #16, %[neg]\n\t"                                                         \
+            "smlal %[lo], %[hi], %[neg], %[m]\n\t"                                                 \
+            "smlal %[lo], %[hi], %[neg], %[m]\n\t"                                                 \
+            "2:\n\t"                                                                               \
+            "ssat %[hi], #8, %[hi]\n\t"                                                            \
+            "strb %[hi], [%[pp], %[po]]"                                                           \
+            : [s] "+r"(stream_), [lo] "=&r"(lo_), [hi] "=&r"(hi_), [m] "=&r"(m_), [hs] "=&r"(hs_), \
+              [neg] "=&r"(neg_)                                                                    \
+            : [xv] "r"(x), [min] "r"(int32_min), [pp] "r"(p), [po] "i"(idx)                        \
+            : "cc", "memory");                                                                     \
     } while (0)
 #endif
 
@@ -145,47 +182,74 @@ int32_t tf_depthwise_conv_s8_get_buffer_size(const tf_dims *filter_dims) {
     "ssat %[w1], #8, %[w1]\n\t"                     \
     "strb %[w1], [%[z], #" #j "]\n\t"
 
+/* TF_DW_ASM_STORE, or for a negative w3 (INT32_MIN | s) the left-shift store. */
+#define TF_DW_ASM_STORE_MIXED(a, j)                 \
+    "ldmia %[s]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" \
+    "cmp %[w3], #0\n\t"                             \
+    "blt 1f\n\t"                                    \
+    "smlal %[w0], %[w1], %[" #a                     \
+    "], %[w2]\n\t"                                  \
+    "lsr %[x], %[" #a                               \
+    "], #31\n\t"                                    \
+    "smlal %[w0], %[w1], %[x], %[y]\n\t"            \
+    "asr %[w1], %[w1], %[w3]\n\t"                   \
+    "b 2f\n\t"                                      \
+    "1:\n\t"                                        \
+    "lsl %[x], %[" #a                               \
+    "], %[w3]\n\t"                                  \
+    "ssat %[x], #16, %[x]\n\t"                      \
+    "smlal %[w0], %[w1], %[x], %[w2]\n\t"           \
+    "smlal %[w0], %[w1], %[x], %[w2]\n\t"           \
+    "2:\n\t"                                        \
+    "ssat %[w1], #8, %[w1]\n\t"                     \
+    "strb %[w1], [%[z], #" #j "]\n\t"
+
 /*
  * A fused 3x3 group of a border pixel in one asm block: biases (one LDM,
  * hence a0..a3 in r0..r3), four tap pairs and the ninth tap from the table
  * (read from the stack: one register fewer; the stream's offsets are
- * skipped), the four outputs stored at table[9] + g4. 101 instructions per
- * 36 MACs.
+ * skipped), the four outputs stored at table[9] + g4 with STORE. 101
+ * instructions per 36 MACs with TF_DW_ASM_STORE.
  */
-static inline const int32_t *tf_dw_group_3x3(const int32_t *sp, const int8_t *const *table,
-                                             int32_t g4) {
-    register int32_t a0 __asm("r0");
-    register int32_t a1 __asm("r1");
-    register int32_t a2 __asm("r2");
-    register int32_t a3 __asm("r3");
-    register int32_t w0 __asm("r4");
-    register int32_t w1 __asm("r5");
-    register int32_t w2 __asm("r6");
-    register int32_t w3 __asm("r8");
-    int32_t x, y, z;
-    __asm volatile("ldmia %[s]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" TF_DW_ASM_PAIR(0)
-                       TF_DW_ASM_PAIR(2) TF_DW_ASM_PAIR(4) TF_DW_ASM_PAIR(6)
-                   "ldrd %[x], %[z], %[t8]\n\t"
-                   "ldr %[x], [%[x], %[g]]\n\t"
-                   "ldrd %[w1], %[w2], [%[s], #4]\n\t"
-                   "add %[s], %[s], #12\n\t"
-                   "sxtb16 %[w0], %[x]\n\t"
-                   "sxtb16 %[x], %[x], ror #8\n\t"
-                   "smlabb %[a0], %[w0], %[w1], %[a0]\n\t"
-                   "smlatt %[a2], %[w0], %[w1], %[a2]\n\t"
-                   "smlabb %[a1], %[x], %[w2], %[a1]\n\t"
-                   "smlatt %[a3], %[x], %[w2], %[a3]\n\t"
-                   "add %[z], %[z], %[g]\n\t"
-                   "mov %[y], #0x80000000\n\t" TF_DW_ASM_STORE(a0, 0) TF_DW_ASM_STORE(a1, 1)
-                       TF_DW_ASM_STORE(a2, 2) TF_DW_ASM_STORE(a3, 3)
-                   : [s] "+r"(sp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
-                     [a3] "=&r"(a3), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
-                     [w3] "=&r"(w3), [x] "=&r"(x), [y] "=&r"(y), [z] "=&r"(z)
-                   : [t0] "m"(table[0]), [t2] "m"(table[2]), [t4] "m"(table[4]),
-                     [t6] "m"(table[6]), [t8] "m"(table[8]), [t9] "m"(table[9]), [g] "r"(g4)
-                   : "memory");
-    return sp;
-}
+#define TF_DW_GROUP_3X3(NAME, STORE, ...)                                                          \
+    static inline const int32_t *NAME(const int32_t *sp, const int8_t *const *table, int32_t g4) { \
+        register int32_t a0 __asm("r0");                                                           \
+        register int32_t a1 __asm("r1");                                                           \
+        register int32_t a2 __asm("r2");                                                           \
+        register int32_t a3 __asm("r3");                                                           \
+        register int32_t w0 __asm("r4");                                                           \
+        register int32_t w1 __asm("r5");                                                           \
+        register int32_t w2 __asm("r6");                                                           \
+        register int32_t w3 __asm("r8");                                                           \
+        int32_t x, y, z;                                                                           \
+        __asm volatile(TF_DW_3X3_BORDER_ASM(STORE)                                                 \
+                       : [s] "+r"(sp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),             \
+                         [a3] "=&r"(a3), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),           \
+                         [w3] "=&r"(w3), [x] "=&r"(x), [y] "=&r"(y), [z] "=&r"(z)                  \
+                       : [t0] "m"(table[0]), [t2] "m"(table[2]), [t4] "m"(table[4]),               \
+                         [t6] "m"(table[6]), [t8] "m"(table[8]), [t9] "m"(table[9]), [g] "r"(g4)   \
+                       : __VA_ARGS__);                                                             \
+        return sp;                                                                                 \
+    }
+
+#define TF_DW_3X3_BORDER_ASM(STORE) \
+    "ldmia %[s]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" TF_DW_ASM_PAIR(0) TF_DW_ASM_PAIR(2) \
+        TF_DW_ASM_PAIR(4) TF_DW_ASM_PAIR(6) "ldrd %[x], %[z], %[t8]\n\t"                \
+                                            "ldr %[x], [%[x], %[g]]\n\t"                \
+                                            "ldrd %[w1], %[w2], [%[s], #4]\n\t"         \
+                                            "add %[s], %[s], #12\n\t"                   \
+                                            "sxtb16 %[w0], %[x]\n\t"                    \
+                                            "sxtb16 %[x], %[x], ror #8\n\t"             \
+                                            "smlabb %[a0], %[w0], %[w1], %[a0]\n\t"     \
+                                            "smlatt %[a2], %[w0], %[w1], %[a2]\n\t"     \
+                                            "smlabb %[a1], %[x], %[w2], %[a1]\n\t"      \
+                                            "smlatt %[a3], %[x], %[w2], %[a3]\n\t"      \
+                                            "add %[z], %[z], %[g]\n\t"                  \
+                                            "mov %[y], #0x80000000\n\t" STORE(a0, 0)    \
+                                                STORE(a1, 1) STORE(a2, 2) STORE(a3, 3)
+
+TF_DW_GROUP_3X3(tf_dw_group_3x3, TF_DW_ASM_STORE, "memory")
+TF_DW_GROUP_3X3(tf_dw_group_3x3_mixed, TF_DW_ASM_STORE_MIXED, "cc", "memory")
 
 /* One tap pair of the interior 3x3 group: offsets and weights in one LDM. */
 #define TF_DW_ASM_PAIR_INTERIOR                                   \
@@ -215,48 +279,77 @@ static inline const int32_t *tf_dw_group_3x3(const int32_t *sp, const int8_t *co
     "ssat %[o1], #8, %[o1]\n\t"                     \
     "strb %[o1], [%[z], #" #j "]\n\t"
 
+/* TF_DW_ASM_STORE_INTERIOR, or for a negative w1 (INT32_MIN | s) the left-shift store. */
+#define TF_DW_ASM_STORE_INTERIOR_MIXED(a, j)        \
+    "ldmia %[s]!, {%[o0], %[o1], %[w0], %[w1]}\n\t" \
+    "cmp %[w1], #0\n\t"                             \
+    "blt 1f\n\t"                                    \
+    "smlal %[o0], %[o1], %[" #a                     \
+    "], %[w0]\n\t"                                  \
+    "lsr %[w3], %[" #a                              \
+    "], #31\n\t"                                    \
+    "smlal %[o0], %[o1], %[w3], %[w2]\n\t"          \
+    "asr %[o1], %[o1], %[w1]\n\t"                   \
+    "b 2f\n\t"                                      \
+    "1:\n\t"                                        \
+    "lsl %[w3], %[" #a                              \
+    "], %[w1]\n\t"                                  \
+    "ssat %[w3], #16, %[w3]\n\t"                    \
+    "smlal %[o0], %[o1], %[w3], %[w0]\n\t"          \
+    "smlal %[o0], %[o1], %[w3], %[w0]\n\t"          \
+    "2:\n\t"                                        \
+    "ssat %[o1], #8, %[o1]\n\t"                     \
+    "strb %[o1], [%[z], #" #j "]\n\t"
+
+#define TF_DW_3X3_INTERIOR_ASM(STORE)                                           \
+    "ldmia %[s]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" TF_DW_ASM_PAIR_INTERIOR     \
+        TF_DW_ASM_PAIR_INTERIOR TF_DW_ASM_PAIR_INTERIOR TF_DW_ASM_PAIR_INTERIOR \
+    "ldmia %[s]!, {%[o0], %[o1], %[w0]}\n\t"                                    \
+    "ldr %[o0], [%[p], %[o0]]\n\t"                                              \
+    "sxtb16 %[z], %[o0]\n\t"                                                    \
+    "sxtb16 %[o0], %[o0], ror #8\n\t"                                           \
+    "smlabb %[a0], %[z], %[o1], %[a0]\n\t"                                      \
+    "smlatt %[a2], %[z], %[o1], %[a2]\n\t"                                      \
+    "smlabb %[a1], %[o0], %[w0], %[a1]\n\t"                                     \
+    "smlatt %[a3], %[o0], %[w0], %[a3]\n\t"                                     \
+    "ldr %[z], %[d]\n\t"                                                        \
+    "add %[z], %[z], %[p]\n\t"                                                  \
+    "mov %[w2], #0x80000000\n\t" STORE(a0, 0) STORE(a1, 1) STORE(a2, 2) STORE(a3, 3)
+
 /*
  * The 3x3 group of a pixel whose taps are all in bounds: p is the pixel's
  * first tap (top left) plus the group's channel, the tap offsets come from
  * the stream with the weights (no table), and the outputs go to p +
- * *out_delta. 92 instructions per 36 MACs.
+ * *out_delta, with STORE. 92 instructions per 36 MACs with
+ * TF_DW_ASM_STORE_INTERIOR. Not r7 (Thumb frame pointer) nor r9 (platform
+ * register of some ABIs).
  */
-static inline const int32_t *tf_dw_group_3x3_interior(const int32_t *sp, const int8_t *p,
-                                                      const int32_t *out_delta) {
-    register int32_t a0 __asm("r0");
-    register int32_t a1 __asm("r1");
-    register int32_t a2 __asm("r2");
-    register int32_t a3 __asm("r3");
-    register int32_t o0 __asm("r4");
-    register int32_t o1 __asm("r5");
-    register int32_t w0 __asm("r6");
-    register int32_t w1 __asm("r8");
-    /* Not r7 (Thumb frame pointer) nor r9 (platform register of some ABIs). */
-    register int32_t w2 __asm("r10");
-    register int32_t w3 __asm("r11");
-    int32_t z;
-    __asm volatile("ldmia %[s]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" TF_DW_ASM_PAIR_INTERIOR
-                       TF_DW_ASM_PAIR_INTERIOR TF_DW_ASM_PAIR_INTERIOR TF_DW_ASM_PAIR_INTERIOR
-                   "ldmia %[s]!, {%[o0], %[o1], %[w0]}\n\t"
-                   "ldr %[o0], [%[p], %[o0]]\n\t"
-                   "sxtb16 %[z], %[o0]\n\t"
-                   "sxtb16 %[o0], %[o0], ror #8\n\t"
-                   "smlabb %[a0], %[z], %[o1], %[a0]\n\t"
-                   "smlatt %[a2], %[z], %[o1], %[a2]\n\t"
-                   "smlabb %[a1], %[o0], %[w0], %[a1]\n\t"
-                   "smlatt %[a3], %[o0], %[w0], %[a3]\n\t"
-                   "ldr %[z], %[d]\n\t"
-                   "add %[z], %[z], %[p]\n\t"
-                   "mov %[w2], #0x80000000\n\t" TF_DW_ASM_STORE_INTERIOR(a0, 0)
-                       TF_DW_ASM_STORE_INTERIOR(a1, 1) TF_DW_ASM_STORE_INTERIOR(a2, 2)
-                           TF_DW_ASM_STORE_INTERIOR(a3, 3)
-                   : [s] "+r"(sp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),
-                     [o0] "=&r"(o0), [o1] "=&r"(o1), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
-                     [w3] "=&r"(w3), [z] "=&r"(z)
-                   : [p] "r"(p), [d] "m"(*out_delta)
-                   : "memory");
-    return sp;
-}
+#define TF_DW_GROUP_3X3_INTERIOR(NAME, STORE, ...)                                       \
+    static inline const int32_t *NAME(const int32_t *sp, const int8_t *p,                \
+                                      const int32_t *out_delta) {                        \
+        register int32_t a0 __asm("r0");                                                 \
+        register int32_t a1 __asm("r1");                                                 \
+        register int32_t a2 __asm("r2");                                                 \
+        register int32_t a3 __asm("r3");                                                 \
+        register int32_t o0 __asm("r4");                                                 \
+        register int32_t o1 __asm("r5");                                                 \
+        register int32_t w0 __asm("r6");                                                 \
+        register int32_t w1 __asm("r8");                                                 \
+        register int32_t w2 __asm("r10");                                                \
+        register int32_t w3 __asm("r11");                                                \
+        int32_t z;                                                                       \
+        __asm volatile(TF_DW_3X3_INTERIOR_ASM(STORE)                                     \
+                       : [s] "+r"(sp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),   \
+                         [a3] "=&r"(a3), [o0] "=&r"(o0), [o1] "=&r"(o1), [w0] "=&r"(w0), \
+                         [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [z] "=&r"(z)    \
+                       : [p] "r"(p), [d] "m"(*out_delta)                                 \
+                       : __VA_ARGS__);                                                   \
+        return sp;                                                                       \
+    }
+
+TF_DW_GROUP_3X3_INTERIOR(tf_dw_group_3x3_interior, TF_DW_ASM_STORE_INTERIOR, "memory")
+TF_DW_GROUP_3X3_INTERIOR(tf_dw_group_3x3_interior_mixed, TF_DW_ASM_STORE_INTERIOR_MIXED, "cc",
+                         "memory")
 #define TF_DW_HAVE_ASM_3X3 1
 #else
 #define TF_DW_HAVE_ASM_3X3 0
@@ -293,7 +386,9 @@ static inline const int32_t *tf_dw_group_3x3_interior(const int32_t *sp, const i
 /*
  * One output pixel, channels [0, vector_end): the groups of four in order,
  * reading the stream from its start and the pixel's tap table. Inlined with
- * constant taps and fused for the common 3x3 case.
+ * constant taps and fused for the common 3x3 case. fused: 0 (accumulators
+ * to acc), 1 (every channel shifts right: TF_DW_STORE), 2 (some shift left:
+ * TF_DW_STORE_MIXED).
  */
 TF_DW_INLINE void tf_dw_groups(const int32_t *sp, const int8_t *const *table, int32_t vector_end,
                                int32_t taps, int32_t fused, int32_t *acc, int8_t *out) {
@@ -327,11 +422,19 @@ TF_DW_INLINE void tf_dw_groups(const int32_t *sp, const int8_t *const *table, in
             if (taps & 1) TF_DW_SINGLE(tp[0]);
         }
 #if TF_HAVE_FUSED_STORE
-        if (fused) {
+        if (fused == 1) {
             TF_DW_STORE(a0, sp, out, 0);
             TF_DW_STORE(a1, sp, out, 1);
             TF_DW_STORE(a2, sp, out, 2);
             TF_DW_STORE(a3, sp, out, 3);
+            out += 4;
+            continue;
+        }
+        if (fused) {
+            TF_DW_STORE_MIXED(a0, sp, out, 0);
+            TF_DW_STORE_MIXED(a1, sp, out, 1);
+            TF_DW_STORE_MIXED(a2, sp, out, 2);
+            TF_DW_STORE_MIXED(a3, sp, out, 3);
             out += 4;
             continue;
         }
@@ -379,11 +482,15 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
     /* Pointers may need 8-byte alignment (64-bit hosts); buf is only 4-aligned. */
     const int8_t **table = (const int8_t **)((table_at + 7) & ~(uintptr_t)7);
     int32_t fused = params->act_min == -128 && params->act_max == 127;
+    int32_t any_left = 0;
     for (int32_t i = 0; i < o; i++) {
         prepared[i] = tf_requant_prepare(quant->multiplier[i], quant->shift[i]);
         tf_requant_fold_offset(&prepared[i], params->output_offset);
-        fused &= prepared[i].shift < 0 && prepared[i].folded;
+        fused &= prepared[i].folded;
+        any_left |= i < vector_end && prepared[i].shift >= 0;
     }
+    /* The vector path's store: 1 right shifts only, 2 some left shifts (tf_dw_groups). */
+    const int32_t store_kind = fused ? 1 + any_left : 0;
     /* Tap-major int8 weights for the scalar loop (the channels it takes). */
     for (int32_t t = 0; t < taps; t++) {
         for (int32_t i = vector_end; i < o; i++) wt[t * o + i] = filter[i * taps + t];
@@ -434,7 +541,8 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
     stage.fused = fused;
 #if TF_DW_HAVE_ASM_3X3
     const int8_t *local_table[10];
-    const int32_t asm_3x3 = taps == 9 && fused;
+    /* 1: the 3x3 asm blocks, 2: their twins for left shifts, 0: neither. */
+    const int32_t asm_3x3 = taps == 9 ? store_kind : 0;
 #else
     const int8_t **local_table = table;
     const int32_t asm_3x3 = 0;
@@ -459,7 +567,7 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
                     const int32_t interior = rows_in && x0 >= 0 && x0 + span_w < w;
                     const int8_t **tab = asm_3x3 ? local_table : table;
 #if TF_DW_HAVE_ASM_3X3
-                    if (asm_3x3 && interior) {
+                    if (asm_3x3 == 1 && interior) {
                         /* Tap offsets from the stream: no table. */
                         const int8_t *p = base + (y0 * w + x0) * c;
                         const int32_t delta = (int32_t)((uintptr_t)out - (uintptr_t)p);
@@ -467,6 +575,16 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
                         /* A pointer loop: three instructions per group. */
                         for (const int8_t *q = p, *end = p + vector_end; q != end; q += 4) {
                             sp = tf_dw_group_3x3_interior(sp, q, &delta);
+                        }
+                        if (vector_end < o) goto scalar;
+                        continue;
+                    }
+                    if (asm_3x3 == 2 && interior) {
+                        const int8_t *p = base + (y0 * w + x0) * c;
+                        const int32_t delta = (int32_t)((uintptr_t)out - (uintptr_t)p);
+                        const int32_t *sp = stream;
+                        for (const int8_t *q = p, *end = p + vector_end; q != end; q += 4) {
+                            sp = tf_dw_group_3x3_interior_mixed(sp, q, &delta);
                         }
                         if (vector_end < o) goto scalar;
                         continue;
@@ -492,19 +610,29 @@ tf_status tf_depthwise_conv_s8(const tf_context *ctx, const tf_conv_params *para
                             }
                         }
                     }
-                    if (taps == 9 && fused) {
 #if TF_DW_HAVE_ASM_3X3
+                    if (asm_3x3 == 1) {
                         local_table[9] = out;
                         const int32_t *sp = stream;
                         for (int32_t g4 = 0; g4 != vector_end; g4 += 4) {
                             sp = tf_dw_group_3x3(sp, local_table, g4);
                         }
-#else
-                        tf_dw_groups(stream, table, vector_end, 9, 1, acc, out);
-#endif
+                    } else if (asm_3x3 == 2) {
+                        local_table[9] = out;
+                        const int32_t *sp = stream;
+                        for (int32_t g4 = 0; g4 != vector_end; g4 += 4) {
+                            sp = tf_dw_group_3x3_mixed(sp, local_table, g4);
+                        }
                     } else {
-                        tf_dw_groups(stream, table, vector_end, taps, fused, acc, out);
+                        tf_dw_groups(stream, table, vector_end, taps, store_kind, acc, out);
                     }
+#else
+                    if (taps == 9 && fused) {
+                        tf_dw_groups(stream, table, vector_end, 9, store_kind, acc, out);
+                    } else {
+                        tf_dw_groups(stream, table, vector_end, taps, store_kind, acc, out);
+                    }
+#endif
                     if (!fused || !TF_HAVE_FUSED_STORE) {
                         tf_nn_requant_channels_s8(acc, vector_end, &no_bias, out);
                     }

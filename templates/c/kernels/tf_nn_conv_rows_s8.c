@@ -119,7 +119,13 @@ tf_status tf_nn_conv_rows_s8(const tf_context *ctx, const tf_nn_conv_geometry *g
         tf_requant_fold_offset(&prepared[i], stage->output_offset);
     }
     int32_t fused = stage->act_min == -128 && stage->act_max == 127;
-    for (int32_t i = 0; i < g->out_c; i++) fused &= prepared[i].shift < 0 && prepared[i].folded;
+    /* Any shift: a left shift has its own fused store (tf_requant_fold_offset). */
+    int32_t any_left = 0;
+    for (int32_t i = 0; i < g->out_c; i++) {
+        fused &= prepared[i].folded;
+        any_left |= prepared[i].shift >= 0;
+    }
+    if (fused && any_left) fused = 2;
     tf_nn_output_stage st = *stage;
     st.prepared = prepared;
     st.fused = fused;

@@ -8,7 +8,11 @@
  * when x < 0 (the sign correction of tf_requant_apply), ASR of the high
  * word, SSAT to int8 and the store; one more when the zero point cannot be
  * folded, plus a compare-and-select pair per clamp bound when the activation
- * range is narrower than int8 (fused ReLU / ReLU6).
+ * range is narrower than int8 (fused ReLU / ReLU6). A layer where some
+ * channels shift left (multiplier 0.5 or more) and the clamp is the whole
+ * range takes TF_STORE_FULL_FOLDED or TF_STORE_LEFT_FOLDED per channel (7
+ * instructions per output either way, one test per channel). Host builds
+ * compute the same with tf_requant_folded_s8.
  */
 #include "tf_nn_internal.h"
 #include "tf_nn_support.h"
@@ -112,10 +116,10 @@ static inline int32_t requant_right(int32_t x, const tf_requant *q, int32_t m, i
                 y2 = requant_right(x2, q, m, hs, zp, int32_min);              \
                 y3 = requant_right(x3, q, m, hs, zp, int32_min);              \
             } else {                                                          \
-                y0 = tf_requant_apply(q, x0) + zp;                            \
-                y1 = tf_requant_apply(q, x1) + zp;                            \
-                y2 = tf_requant_apply(q, x2) + zp;                            \
-                y3 = tf_requant_apply(q, x3) + zp;                            \
+                y0 = tf_requant_apply_offset(q, x0, zp);                      \
+                y1 = tf_requant_apply_offset(q, x1, zp);                      \
+                y2 = tf_requant_apply_offset(q, x2, zp);                      \
+                y3 = tf_requant_apply_offset(q, x3, zp);                      \
             }                                                                 \
             p01[0] = (int8_t)CLAMP(y0);                                       \
             p01[stride] = (int8_t)CLAMP(y1);                                  \
@@ -144,6 +148,25 @@ void tf_nn_requant_rows4_s8(const int32_t *acc, int32_t rows, const tf_nn_output
         all_right &= q[o].shift < 0;
         all_folded &= q[o].folded;
     }
+    if (!all_right && all_folded && lo == -128 && hi == 127) {
+        /* Some channels shift left: each channel's own store. */
+        const int32_t zero = 0;
+        for (int32_t o = 0; o < rows; o++, q += step, acc += 4, p01++, p23++) {
+            const int32_t m = q->multiplier, hs = q->high_shift;
+            if (hs >= 0) {
+                TF_STORE_FULL_FOLDED(acc[0], p01, zero);
+                TF_STORE_FULL_FOLDED(acc[1], p01, stride);
+                TF_STORE_FULL_FOLDED(acc[2], p23, zero);
+                TF_STORE_FULL_FOLDED(acc[3], p23, stride);
+            } else {
+                TF_STORE_LEFT_FOLDED(acc[0], p01, zero);
+                TF_STORE_LEFT_FOLDED(acc[1], p01, stride);
+                TF_STORE_LEFT_FOLDED(acc[2], p23, zero);
+                TF_STORE_LEFT_FOLDED(acc[3], p23, stride);
+            }
+        }
+        return;
+    }
     if (all_right) {
         const int32_t zero = 0;
         if (lo == -128 && hi == 127 && all_folded) {
@@ -170,6 +193,20 @@ void tf_nn_requant_rows4_s8(const int32_t *acc, int32_t rows, const tf_nn_output
                 TF_STORE_RANGE(acc[2], p23, zero);
                 TF_STORE_RANGE(acc[3], p23, stride);
             }
+        }
+        return;
+    }
+#else
+    /* The arithmetic of the fused stores when they would run (see above). */
+    int32_t all_folded = lo == -128 && hi == 127;
+    for (int32_t o = 0; o < (step ? rows : 1); o++) all_folded &= q[o].folded;
+    if (all_folded) {
+        for (int32_t o = 0; o < rows; o++, q += step, acc += 4, p01++, p23++) {
+            const int32_t x0 = acc[0], x1 = acc[1], x2 = acc[2], x3 = acc[3];
+            p01[0] = tf_requant_folded_s8(q, x0);
+            p01[stride] = tf_requant_folded_s8(q, x1);
+            p23[0] = tf_requant_folded_s8(q, x2);
+            p23[stride] = tf_requant_folded_s8(q, x3);
         }
         return;
     }
