@@ -27,6 +27,8 @@ import { appendFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BoardProfile, Recipe, SearchSettings } from "../config/types.js";
 import type { StageConfig } from "../graph-runner/stage.js";
+import type { QueueProgress } from "../queue/dispatcher.js";
+import { displayRedisUrl, redisUrlFromEnvironment } from "../queue/settings.js";
 import type { ResourceEstimate } from "../resources/index.js";
 import type { Candidate, LayerPlan } from "../search/candidate.js";
 import type { ResourcePrediction, SearchRecord } from "../search/evolution.js";
@@ -197,6 +199,9 @@ export const createSparsenasStage: StageFactory = (options) => ({
             recalibrationImages: searchSettings.recalibration_images,
           },
           workers: options.searchWorkers ?? 1,
+          ...(options.searchExecutor === "queue"
+            ? { queueUrl: options.redisUrl ?? redisUrlFromEnvironment() }
+            : {}),
         });
         chosen = outcome.chosen.candidate;
         predicted = outcome.chosen.predicted;
@@ -277,6 +282,8 @@ async function runStageSearch(
     readonly assessment: import("../search/assess-candidate.js").AssessmentContext;
     readonly setup: import("../search/job.js").SearchJobSetup;
     readonly workers: number;
+    /** Run assessments as jobs on the queue at this Redis URL. */
+    readonly queueUrl?: string;
   },
 ) {
   const { search, searchSettings, supernet, sparsity } = pieces;
@@ -293,7 +300,24 @@ async function runStageSearch(
     context.count(Math.min(assessedSoFar, expected), expected, "candidates", generationLabel);
   };
   let executor: import("../search/executor.js").CandidateExecutor;
-  if (pieces.workers > 1) {
+  let where = pieces.workers > 1 ? ` on ${pieces.workers} workers` : "";
+  if (pieces.queueUrl !== undefined) {
+    let lastShown = 0;
+    const { createQueueExecutor } = await import("../search/queue-executor.js");
+    executor = await createQueueExecutor(pieces.setup, {
+      url: pieces.queueUrl,
+      signal: context.signal,
+      onAssessed,
+      onProgress: (queue) => {
+        // At most twice a second: a detail line with the figures per worker (build --json).
+        const now = Date.now();
+        if (now - lastShown < 500 && queue.queued + queue.running > 0) return;
+        lastShown = now;
+        context.progress(describeQueueProgress(queue), { queue }, "detail");
+      },
+    });
+    where = ` as jobs on the queue at ${displayRedisUrl(pieces.queueUrl)}`;
+  } else if (pieces.workers > 1) {
     executor = await search.createWorkerExecutor(pieces.setup, {
       workers: pieces.workers,
       signal: context.signal,
@@ -302,9 +326,7 @@ async function runStageSearch(
   } else {
     executor = search.createInProcessExecutor(pieces.assessment, context.signal, onAssessed);
   }
-  context.progress(
-    `searching ${settings.population} candidates x ${total} generations${pieces.workers > 1 ? ` on ${pieces.workers} workers` : ""}`,
-  );
+  context.progress(`searching ${settings.population} candidates x ${total} generations${where}`);
   try {
     const outcome = await search.runSearch({
       settings,
@@ -346,6 +368,15 @@ async function runStageSearch(
   } finally {
     await executor.close();
   }
+}
+
+/** `3 queued, 2 running, 10 done; host-a:12 1 running 6 done, …` */
+export function describeQueueProgress(queue: QueueProgress): string {
+  const workers = Object.entries(queue.workers)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, counts]) => `${name} ${counts.running} running ${counts.done} done`);
+  const resubmitted = queue.resubmitted > 0 ? `, ${queue.resubmitted} resubmitted` : "";
+  return `queue: ${queue.queued} queued, ${queue.running} running, ${queue.done} done${resubmitted}${workers.length === 0 ? "" : `; ${workers.join(", ")}`}`;
 }
 
 async function writeSearchOutputs(
