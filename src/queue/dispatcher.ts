@@ -205,7 +205,12 @@ async function runBatch(
     const complete = (id: string, stored: unknown) => {
       const job = pending.get(id);
       if (job === undefined || settled) return;
-      const result = (typeof stored === "string" ? JSON.parse(stored) : stored) as QueueJobResult;
+      const result = (typeof stored === "string" ? JSON.parse(stored) : stored) as
+        | QueueJobResult
+        | null
+        | undefined;
+      // Not stored yet (read in the middle of completing): reconciliation reads it again.
+      if (typeof result?.worker !== "string") return;
       pending.delete(id);
       doneBy.set(result.worker, (doneBy.get(result.worker) ?? 0) + 1);
       for (const index of job.indices) {
@@ -251,14 +256,16 @@ async function runBatch(
 
     /** Settles a job from its stored state (used on submission and by reconciliation). */
     const settleFromState = async (id: string, submitting: boolean) => {
-      const stored = await Job.fromId<QueueJobData, QueueJobResult>(queue, id);
+      // The state first: a finished job's result or reason is stored by then.
+      const state = await queue.getJobState(id);
+      const stored =
+        state === "unknown" ? undefined : await Job.fromId<QueueJobData, QueueJobResult>(queue, id);
       if (stored === undefined) {
         // Removed meanwhile (age, or another coordinator's cancellation): add it again.
         const job = pending.get(id);
         if (job !== undefined) await queue.add(job.data.kind, job.data, settings.jobOptions(id));
         return;
       }
-      const state = await stored.getState();
       if (state === "completed") complete(id, stored.returnvalue);
       else if (state === "failed") {
         if (submitting) {
@@ -278,10 +285,12 @@ async function runBatch(
       const job = pending.get(jobId);
       if (job === undefined) return;
       // The event comes for every attempt; only a job in the failed set is done trying.
-      Job.fromId(queue, jobId)
-        .then(async (stored) => {
-          if (stored !== undefined && (await stored.getState()) === "failed")
-            fail(jobId, stored.failedReason ?? failedReason);
+      queue
+        .getJobState(jobId)
+        .then(async (state) => {
+          if (state !== "failed") return;
+          const stored = await Job.fromId(queue, jobId);
+          fail(jobId, stored?.failedReason ?? failedReason);
         })
         .catch((error) => finish(error));
     };

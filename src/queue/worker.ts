@@ -94,8 +94,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
 
   const processor = async (job: Job<QueueJobData, QueueJobResult>, _token?: string) => {
     const id = job.id ?? "";
-    if ((await connection.exists(cancelledKey(id))) === 1)
-      throw new UnrecoverableError(CANCELLED_REASON);
     const data = job.data;
     if (data.kind === "search-assess" && data.version !== version)
       throw new UnrecoverableError(
@@ -113,7 +111,16 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
       `worker ${name}: running ${id.slice(0, 19)} (${describeJob(data)}) on slot ${slotIndex + 1}`,
     );
     try {
-      await job.updateProgress({ worker: name } satisfies QueueJobProgress);
+      // Off the critical path: whether the job was cancelled a moment before
+      // this worker took it (then its sandbox is killed at once), and the
+      // progress event naming this worker.
+      connection.exists(cancelledKey(id)).then(
+        (marked) => {
+          if (marked === 1) controller.abort(new Error(CANCELLED_REASON));
+        },
+        () => undefined,
+      );
+      job.updateProgress({ worker: name } satisfies QueueJobProgress).catch(() => undefined);
       const value = await slot.run(
         { kind: "run", id, job: data, ...(setup === undefined ? {} : { setup }) },
         controller.signal,

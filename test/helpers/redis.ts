@@ -218,3 +218,31 @@ export async function waitForExit(pids: readonly number[], timeoutMs: number): P
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** A search small enough for a test: 4 candidates x 2 generations on 16x16 images. */
+export const QUEUE_SEARCH_RECIPE = `seed: 11
+backend: wasm
+dataset:
+  format: cifar10-binary
+  path: ${join(packageRoot, "data", "cifar10-subset")}
+  train_limit: 128
+  test_limit: 16
+  validation_fraction: 0.25
+  input_resolution_px: 16
+search_space:
+  stem: { channels: [8, 12], stride: 1 }
+  stages:
+    - { block: mbv2, depth: [1, 2], channels: [12, 16], expansion: [2, 3], kernel_size: 3, stride: 2 }
+sparsity:
+  global_target: [0.25, 0.5, 0.75]
+  block_sizes: [1, 4]
+search:
+  population: 4
+  generations: 2
+  parents: 2
+  finalists: 2
+  recalibration_images: 32
+  validation_images: 24
+training:
+  supernas: { epochs: 1, batch_size: 32, learning_rate: 0.01 }
+`;
