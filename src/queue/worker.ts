@@ -134,7 +134,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
         const reason = controller.signal.reason;
         if (reason instanceof Error && reason.message === CANCELLED_REASON)
           throw new UnrecoverableError(CANCELLED_REASON);
-        throw new Error(`${TRANSIENT_PREFIX}the worker stopped`);
+        throw new Error(
+          `${TRANSIENT_PREFIX}${reason instanceof Error ? reason.message : "the worker stopped"}`,
+        );
       }
       if (error instanceof JobError)
         throw new UnrecoverableError(`${DETERMINISTIC_PREFIX}${message} (on worker ${name})`);
@@ -159,6 +161,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
     autorun: false,
   });
   worker.on("error", (error) => log(`worker ${name}: ${error.message}`));
+  // A job whose lock could not be renewed may already run elsewhere: stop
+  // computing it here (its result would be refused anyway).
+  worker.on("lockRenewalFailed", (ids) => {
+    for (const id of ids) running.get(id)?.abort(new Error("lock lost"));
+  });
   const runLoop = worker.run();
   await worker.waitUntilReady();
   log(
