@@ -8,7 +8,10 @@
  * assessments (wall-time bound: the machine's cores do not matter).
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { packageRoot } from "../../src/project-paths.js";
 import { connectRedis, QueueConnectionError } from "../../src/queue/connection.js";
 import { type DispatchJob, openQueueDispatcher } from "../../src/queue/dispatcher.js";
 import { classifyFailure } from "../../src/queue/failures.js";
@@ -42,6 +45,19 @@ describe("queue failures are classified", () => {
     assert.equal(classifyFailure("deterministic: out of range (on worker a)"), "deterministic");
     assert.equal(classifyFailure("TypeError: x is undefined"), "deterministic");
     assert.equal(classifyFailure("cancelled"), "cancelled");
+  });
+
+  test("tinyformer worker with an unreachable Redis exits 2, naming the URL", () => {
+    const result = spawnSync(
+      process.execPath,
+      [join(packageRoot, "bin", "tinyformer.js"), "worker", "--redis", "redis://127.0.0.1:1/3"],
+      { encoding: "utf8", timeout: 20_000 },
+    );
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      /^error: cannot reach the job queue's Redis at redis:\/\/127\.0\.0\.1:1\/3/m,
+    );
   });
 
   test("an unreachable Redis is an error naming the URL within seconds", async () => {
@@ -126,7 +142,7 @@ describe("queue with real workers", { skip: needsRedis }, () => {
     assert.ok(victim && survivor);
     const dispatcher = await openQueueDispatcher(url);
     try {
-      const batch = dispatcher.runBatch(sleepJobs("k", 4, 1500));
+      const batch = dispatcher.runBatch(sleepJobs("k", 4, 800));
       await victim.waitFor(/: running k-/);
       const sandboxes = victim.sandboxPids();
       assert.ok(sandboxes.length > 0);
@@ -168,6 +184,39 @@ describe("queue with real workers", { skip: needsRedis }, () => {
     } finally {
       await second.close();
       await Promise.all(pool.map((worker) => worker.stop()));
+    }
+  });
+
+  test("a job that failed for good as stalled is resubmitted and completes", async () => {
+    const url = redis.url(++database);
+    const dispatcher = await openQueueDispatcher(url);
+    const { UnrecoverableError, Worker } = await import("bullmq");
+    // A stand-in for a worker that BullMQ gave up on: it takes the job and
+    // fails it with BullMQ's own reason for a job stalled too often.
+    const taker = new Worker("tinyformer-jobs", null, { connection: { url }, autorun: false });
+    let resubmitted = 0;
+    try {
+      const batch = dispatcher.runBatch(sleepJobs("st", 1, 10), {
+        onProgress: (progress) => {
+          resubmitted = progress.resubmitted;
+        },
+      });
+      let job = await taker.getNextJob("token-1");
+      for (let attempt = 0; job === undefined && attempt < 50; attempt++)
+        job = await taker.getNextJob("token-1");
+      assert.ok(job, "the job was queued");
+      await job.moveToFailed(
+        new UnrecoverableError("job stalled more than allowable limit"),
+        "token-1",
+        false,
+      );
+      const [worker] = await startWorkers(url, 1);
+      assert.deepEqual(await batch, [0]);
+      assert.equal(resubmitted, 1);
+      await worker?.stop();
+    } finally {
+      await taker.close();
+      await dispatcher.close();
     }
   });
 
