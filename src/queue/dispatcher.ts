@@ -12,8 +12,10 @@
  *   it) is resubmitted, up to `resubmits` times; a deterministic failure
  *   fails the batch with the worker's error.
  * - Results arrive as BullMQ queue events; a reconciliation pass reads the
- *   states of the jobs still pending whenever no event came for a second,
- *   so a missed event delays a result, never loses it.
+ *   states of the jobs still pending whenever no event came for a second
+ *   (longer, up to 16 s, while passes find nothing), so a missed event
+ *   delays a result, never loses it.
+ * - A deterministic failure cancels the batch's other jobs.
  * - Cancellation (the signal): queued jobs are removed, running ones are
  *   marked cancelled and their ids published to the workers, which kill
  *   their sandboxes at once.
@@ -66,7 +68,9 @@ export interface DispatcherOptions {
 }
 
 const KEEP_SECONDS = 7 * 24 * 3600;
+/** Quiet time before the states are read; doubled after each pass that found nothing (up to 16 s). */
 const RECONCILE_MS = 1000;
+const RECONCILE_MAX_MS = 16_000;
 
 export class QueueJobFailedError extends Error {
   override name = "QueueJobFailedError";
@@ -165,6 +169,7 @@ async function runBatch(
     let lastEvent = Date.now();
     let timer: NodeJS.Timeout | undefined;
     let reconciling = false;
+    let quietBeforeReconcile = RECONCILE_MS;
 
     const progress = () => {
       if (options.onProgress === undefined) return;
@@ -248,7 +253,10 @@ async function runBatch(
       if (job === undefined || settled) return;
       const kind = classifyFailure(reason);
       if (kind === "deterministic") {
+        // The batch has failed: the rest of its jobs would be computed for nothing.
+        const others = [...pending.keys()].filter((other) => other !== id);
         finish(new QueueJobFailedError(`job ${id}: ${failureMessage(reason)}`));
+        cancelJobs(connection, queue, others).catch(() => undefined);
         return;
       }
       resubmit(id, job, reason).catch((error) => finish(error));
@@ -278,6 +286,7 @@ async function runBatch(
 
     const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
       lastEvent = Date.now();
+      quietBeforeReconcile = RECONCILE_MS;
       complete(jobId, returnvalue);
     };
     const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
@@ -332,13 +341,18 @@ async function runBatch(
       })
       .then(() => {
         timer = setInterval(() => {
-          if (settled || reconciling || Date.now() - lastEvent < RECONCILE_MS) return;
+          if (settled || reconciling || Date.now() - lastEvent < quietBeforeReconcile) return;
           reconciling = true;
           lastEvent = Date.now();
+          const before = pending.size;
           Promise.all([...pending.keys()].map((id) => settleFromState(id, false)))
             .catch((error) => finish(error))
             .finally(() => {
               reconciling = false;
+              quietBeforeReconcile =
+                pending.size < before
+                  ? RECONCILE_MS
+                  : Math.min(2 * quietBeforeReconcile, RECONCILE_MAX_MS);
             });
         }, RECONCILE_MS / 2);
         timer.unref();

@@ -295,9 +295,18 @@ async function runStageSearch(
   const expected = settings.population * total;
   let assessedSoFar = 0;
   let generationLabel = `generation 1/${total}`;
+  // With the queue: `· 3 queued, 2 running on 2 workers` after the generation.
+  let queueLabel = "";
+  const showCount = () =>
+    context.count(
+      Math.min(assessedSoFar, expected),
+      expected,
+      "candidates",
+      `${generationLabel}${queueLabel}`,
+    );
   const onAssessed = () => {
     assessedSoFar++;
-    context.count(Math.min(assessedSoFar, expected), expected, "candidates", generationLabel);
+    showCount();
   };
   let executor: import("../search/executor.js").CandidateExecutor;
   let where = pieces.workers > 1 ? ` on ${pieces.workers} workers` : "";
@@ -309,9 +318,15 @@ async function runStageSearch(
       signal: context.signal,
       onAssessed,
       onProgress: (queue) => {
+        const workers = Object.values(queue.workers).filter((w) => w.running > 0).length;
+        queueLabel =
+          queue.queued + queue.running === 0
+            ? ""
+            : ` · ${queue.queued} queued, ${queue.running} running on ${workers} worker(s)`;
         // At most twice a second: a detail line with the figures per worker (build --json).
         const now = Date.now();
         if (now - lastShown < 500 && queue.queued + queue.running > 0) return;
+        showCount();
         lastShown = now;
         context.progress(describeQueueProgress(queue), { queue }, "detail");
       },
