@@ -23,6 +23,7 @@ import {
   startRedis,
   startWorkerProcess,
   type WorkerProcess,
+  waitForExit,
 } from "../helpers/redis.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
 
@@ -107,6 +108,31 @@ describe("a search through the queue", { skip: needsRedis }, () => {
     const last = queueLines.at(-1) as { queued: number; running: number; workers: object };
     assert.ok(last, "queue progress in the events");
     assert.deepEqual(Object.keys(last.workers).sort(), ["w1", "w2"]);
+  });
+
+  test("kill -9 of a worker in the middle of an assessment: the build still succeeds with the same bytes", async () => {
+    const read = (file: string) => readFileSync(join(ws.root, "build/test/sparsenas", file));
+    const expected = ["search-log.jsonl", "candidate.json"].map(read);
+    // A fresh database: no finished jobs to reuse, every candidate runs again.
+    const url = redis.url(2);
+    const pool = await Promise.all(
+      ["v1", "v2"].map((name) => startWorkerProcess(url, { name, lockMs: 1000 })),
+    );
+    workers.push(...pool);
+    const [victim] = pool;
+    assert.ok(victim);
+    const build = openProject({
+      cwd: ws.root,
+      createStages: pipeline({ backend: "wasm", searchExecutor: "queue", redisUrl: url }),
+    }).then((project) => buildProject(project, { force: ["sparsenas"] }));
+    // Its first job loads the supernet in the sandbox: killed during that.
+    await victim.waitFor(/: running assess-/, 60_000);
+    const sandboxes = victim.sandboxPids();
+    await victim.kill9();
+    const result = await build;
+    assert.equal(result.outcomes.sparsenas, "built");
+    assert.deepEqual(["search-log.jsonl", "candidate.json"].map(read), expected);
+    assert.deepEqual(await waitForExit(sandboxes, 5000), [], "no orphaned sandbox");
   });
 
   test("a Redis that is not there fails the search within seconds, naming the URL", async () => {
