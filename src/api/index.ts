@@ -56,3 +56,4 @@ export { createSigningKeyFiles, openRemoteCache, RemoteCacheConfigError } from "
 export { explainStage, projectStatus, type StatusJson, type WhyReport } from "./status.js";
 export { type ConfigFileKind, type ValidationResult, validateFiles } from "./validate.js";
 export { type WatchProjectOptions, watchProject } from "./watch.js";
+export { startWorker, type WorkerOptions } from "./worker.js";

@@ -11,6 +11,7 @@ import { loadProjectConfig } from "../config/project-config.js";
 import type { BackendPreference } from "../config/types.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
 import { createPipeline, type PipelineOptions } from "../pipeline/pipeline.js";
+import { redisUrlFromEnvironment } from "../queue/settings.js";
 import { checkSearchFeasibility } from "../search/feasibility-check.js";
 
 export interface OpenProjectOptions {
@@ -52,6 +53,9 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   const stages = (options.createStages ?? createPipeline)({
     backend,
     searchWorkers: workspace.config.search_workers,
+    ...(workspace.config.executor === "queue"
+      ? { searchExecutor: "queue" as const, redisUrl: redisUrlFromEnvironment() }
+      : {}),
   });
   const overrides = options.overrides ?? [];
   return {

@@ -489,6 +489,40 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     });
 
   program
+    .command("worker")
+    .description(
+      "run queued jobs (search candidate assessments) for builds whose workspace says executor: queue",
+    )
+    .option(
+      "-c, --concurrency <n>",
+      "jobs at once, each in its own sandbox process",
+      positiveInt,
+      1,
+    )
+    .option("--name <name>", "this worker's name in builds' progress (default: host:pid)")
+    .option(
+      "--redis <url>",
+      "the queue's Redis (default: TINYFORMER_REDIS_URL, else redis://127.0.0.1:6379)",
+    )
+    .option(
+      "--lock-ms <n>",
+      "how long a job's lock lasts unrenewed: a killed worker's job reruns elsewhere after about this long",
+      positiveInt,
+    )
+    .action(async (opts) => {
+      const { startWorker } = await import("../api/worker.js");
+      const worker = await startWorker({
+        concurrency: opts.concurrency as number,
+        ...(opts.name ? { name: opts.name as string } : {}),
+        ...(opts.redis ? { redisUrl: opts.redis as string } : {}),
+        ...(opts.lockMs ? { lockDurationMs: opts.lockMs as number } : {}),
+        signal: options.signal ?? interruptSignal(),
+        log: output.out,
+      });
+      await worker.stopped;
+    });
+
+  program
     .command("doctor")
     .description(
       "check Node, the ML backend, the C toolchains (with versions) and the remote cache, if any",
@@ -571,7 +605,9 @@ function reportError(error: unknown, output: ReporterOutput): number {
     error instanceof WorkspaceNotFoundError ||
     error instanceof UnknownStageError ||
     (error instanceof Error &&
-      (error.name === "RemoteCacheConfigError" || error.name === "InitError"))
+      (error.name === "RemoteCacheConfigError" ||
+        error.name === "InitError" ||
+        error.name === "QueueConnectionError"))
   ) {
     output.err(`error: ${error.message}`);
     return EXIT_INVALID;

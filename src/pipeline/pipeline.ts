@@ -104,6 +104,14 @@ export interface PipelineOptions {
   backend: BackendPreference;
   /** Worker processes assessing SparseNAS candidates (results do not depend on it). @default 1 */
   searchWorkers?: number;
+  /**
+   * Where search assessments run: `local` (this process, or `searchWorkers`
+   * worker processes) or `queue` (jobs on the BullMQ queue at `redisUrl`,
+   * run by `tinyformer worker`). Results do not depend on it. @default local
+   */
+  searchExecutor?: "local" | "queue";
+  /** The queue's Redis URL when `searchExecutor` is `queue`. */
+  redisUrl?: string;
 }
 
 /** The pipeline in dependency order. */

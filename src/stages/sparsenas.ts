@@ -27,6 +27,8 @@ import { appendFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BoardProfile, Recipe, SearchSettings, SearchSpaceConfig } from "../config/types.js";
 import type { StageConfig } from "../graph-runner/stage.js";
+import type { QueueProgress } from "../queue/dispatcher.js";
+import { displayRedisUrl, redisUrlFromEnvironment } from "../queue/settings.js";
 import type { ResourceEstimate } from "../resources/index.js";
 import type { Candidate, LayerPlan } from "../search/candidate.js";
 import type { ResourcePrediction, SearchRecord } from "../search/evolution.js";
@@ -200,6 +202,9 @@ export const createSparsenasStage: StageFactory = (options) => ({
             recalibrationImages: searchSettings.recalibration_images,
           },
           workers: options.searchWorkers ?? 1,
+          ...(options.searchExecutor === "queue"
+            ? { queueUrl: options.redisUrl ?? redisUrlFromEnvironment() }
+            : {}),
         });
         chosen = outcome.chosen.candidate;
         predicted = outcome.chosen.predicted;
@@ -280,6 +285,8 @@ async function runStageSearch(
     readonly assessment: import("../search/assess-candidate.js").AssessmentContext;
     readonly setup: import("../search/job.js").SearchJobSetup;
     readonly workers: number;
+    /** Run assessments as jobs on the queue at this Redis URL. */
+    readonly queueUrl?: string;
   },
 ) {
   const { search, searchSettings, supernet, sparsity } = pieces;
@@ -287,8 +294,38 @@ async function runStageSearch(
   const settings = search.resolveEvolutionSettings(searchSettings, pieces.seed);
   const total = settings.generations;
   let generationLabel = `generation 1/${total}`;
+  // With the queue: `· 3 queued, 2 running on 2 workers` after the generation.
+  let queueLabel = "";
+  // The bar: population slots filled by feasible candidates (over-budget redraws are not progress).
+  let slots: { done: number; total: number } | undefined;
+  const showCount = () => {
+    if (slots !== undefined)
+      context.count(slots.done, slots.total, "candidates", `${generationLabel}${queueLabel}`);
+  };
   let executor: import("../search/executor.js").CandidateExecutor;
-  if (pieces.workers > 1) {
+  let where = pieces.workers > 1 ? ` on ${pieces.workers} workers` : "";
+  if (pieces.queueUrl !== undefined) {
+    let lastShown = 0;
+    const { createQueueExecutor } = await import("../search/queue-executor.js");
+    executor = await createQueueExecutor(pieces.setup, {
+      url: pieces.queueUrl,
+      signal: context.signal,
+      onProgress: (queue) => {
+        const workers = Object.values(queue.workers).filter((w) => w.running > 0).length;
+        queueLabel =
+          queue.queued + queue.running === 0
+            ? ""
+            : ` · ${queue.queued} queued, ${queue.running} running on ${workers} worker(s)`;
+        // At most twice a second: a detail line with the figures per worker (build --json).
+        const now = Date.now();
+        if (now - lastShown < 500 && queue.queued + queue.running > 0) return;
+        showCount();
+        lastShown = now;
+        context.progress(describeQueueProgress(queue), { queue }, "detail");
+      },
+    });
+    where = ` as jobs on the queue at ${displayRedisUrl(pieces.queueUrl)}`;
+  } else if (pieces.workers > 1) {
     executor = await search.createWorkerExecutor(pieces.setup, {
       workers: pieces.workers,
       signal: context.signal,
@@ -296,9 +333,7 @@ async function runStageSearch(
   } else {
     executor = search.createInProcessExecutor(pieces.assessment, context.signal);
   }
-  context.progress(
-    `searching ${settings.population} candidates x ${total} generations${pieces.workers > 1 ? ` on ${pieces.workers} workers` : ""}`,
-  );
+  context.progress(`searching ${settings.population} candidates x ${total} generations${where}`);
   try {
     const outcome = await search.runSearch({
       settings,
@@ -319,8 +354,10 @@ async function runStageSearch(
         generationLabel = `generation ${Math.min(generations + 1, total)}/${total}`;
         context.progress(`resumed after ${generations} finished generation(s)`);
       },
-      // The bar: population slots filled by feasible candidates (over-budget redraws are not progress).
-      onSlotSettled: (done, slots) => context.count(done, slots, "candidates", generationLabel),
+      onSlotSettled: (done, total) => {
+        slots = { done, total };
+        showCount();
+      },
       onGeneration: ({ generation, best, assessed }) => {
         generationLabel = `generation ${Math.min(generation + 2, total)}/${total}`;
         context.progress(
@@ -341,6 +378,15 @@ async function runStageSearch(
   } finally {
     await executor.close();
   }
+}
+
+/** `3 queued, 2 running, 10 done; host-a:12 1 running 6 done, …` */
+export function describeQueueProgress(queue: QueueProgress): string {
+  const workers = Object.entries(queue.workers)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, counts]) => `${name} ${counts.running} running ${counts.done} done`);
+  const resubmitted = queue.resubmitted > 0 ? `, ${queue.resubmitted} resubmitted` : "";
+  return `queue: ${queue.queued} queued, ${queue.running} running, ${queue.done} done${resubmitted}${workers.length === 0 ? "" : `; ${workers.join(", ")}`}`;
 }
 
 async function writeSearchOutputs(
