@@ -27,7 +27,7 @@ import {
 } from "../helpers/redis.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
 
-const STAGES = new Set(["dataset", "supernas", "sparsenas"]);
+const STAGES = new Set(["dataset", "space-search", "supernas", "sparsenas"]);
 const pipeline = (options: Parameters<typeof createPipeline>[0]) => (): StageDefinition[] =>
   createPipeline(options).filter((stage) => STAGES.has(stage.name));
 
