@@ -135,7 +135,7 @@ async function searchTrial(redis: RedisServer): Promise<boolean> {
   const ws = await createTestWorkspace(QUEUE_SEARCH_RECIPE);
   const stages = (options: Parameters<typeof createPipeline>[0]) => (): StageDefinition[] =>
     createPipeline(options).filter((stage) =>
-      ["dataset", "supernas", "sparsenas"].includes(stage.name),
+      ["dataset", "space-search", "supernas", "sparsenas"].includes(stage.name),
     );
   const url = redis.url(40);
   const pool = await startPool(url, 2, { prefix: "s" });
