@@ -97,7 +97,7 @@ function pageView(data: ReportPageData) {
       {
         label: "Instructions per inference",
         value: integer(performance.instructions_per_inference),
-        detail: `about ${performance.estimated_latency_ms.toFixed(1)} ms at ${(performance.clock_hz / 1e6).toFixed(0)} MHz (one instruction per cycle)`,
+        detail: `about ${performance.estimated_latency_ms.toFixed(1)} ms at ${(performance.clock_hz / 1e6).toFixed(0)} MHz: an estimate at one instruction per cycle, not a bound`,
         share: "",
         over: false,
       },

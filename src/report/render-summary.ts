@@ -46,7 +46,7 @@ export function renderReportSummary(report: BuildReport, options: SummaryOptions
         ? ""
         : `; arena ${integer(memory.arena_bytes)} (lower bound ${integer(memory.arena_lower_bound_bytes ?? 0)})`
     }`,
-    `  speed    ${millions(performance.instructions_per_inference)} instructions per inference, about ${performance.estimated_latency_ms.toFixed(1)} ms at ${(performance.clock_hz / 1e6).toFixed(0)} MHz`,
+    `  speed    ${millions(performance.instructions_per_inference)} instructions per inference, estimated ${performance.estimated_latency_ms.toFixed(1)} ms at ${(performance.clock_hz / 1e6).toFixed(0)} MHz`,
   ];
   const space =
     report.space === undefined
