@@ -56,6 +56,7 @@ import {
   convKxKScratchBytes,
   depthwiseScratchBytes,
   linearScratchBytes,
+  softmaxScratchBytes,
 } from "../sparse-engine/scratch-sizes.js";
 
 /** A kernel of templates/c/kernels: the C function is `tf_<variant>`, its file `tf_<variant>.c`. */
@@ -697,10 +698,11 @@ function selectSoftmax(l: Lookup, op: SoftmaxOp): LayerSelection {
   const [xName = ""] = op.inputs;
   const { rows, depth } = rowsOf(tensorOf(l, xName).shape);
   if (depth > 256) throw new UnsupportedOpError(op, `rows of ${depth} values (at most 256)`);
+  const params = requireInt8(op);
   return {
     inputs: [xName],
-    scratchBytes: 0,
-    call: { kind: "softmax", variant: "softmax_s8", rows, depth, params: requireInt8(op) },
+    scratchBytes: softmaxScratchBytes(params.diffMin),
+    call: { kind: "softmax", variant: "softmax_s8", rows, depth, params },
     macs: 0,
     weightBytes: 0,
   };

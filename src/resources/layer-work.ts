@@ -323,6 +323,8 @@ function callWork(call: KernelCall, layer: SelectedLayer, memory: MemoryPlan): K
       return { calls: 1, channels: n * c, elements: n * h * w * c };
     }
     case "softmax":
+      // Each call fills a table of up to 256 exponentials (all 256 for any
+      // input scale a model has: diff_min is below -255), so `calls` carries it.
       return { calls: 1, rows: call.rows, elements: call.rows * call.depth };
     case "layerNorm":
       return { calls: 1, rows: call.rows, elements: call.rows * call.channels };

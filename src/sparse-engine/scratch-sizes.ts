@@ -34,6 +34,11 @@ export function convKxKScratchBytes(
   return matrixScratchBytes(kernelH * kernelW * inChannels, outChannels, true);
 }
 
+/** `tf_softmax_s8_get_buffer_size`: the exponential of each difference within diff_min (at most 256 words). */
+export function softmaxScratchBytes(diffMin: number): number {
+  return 4 * (diffMin >= 0 ? 1 : Math.min(256, 1 - diffMin));
+}
+
 /** `tf_linear_s8_get_buffer_size` and its sparse twin. */
 export function linearScratchBytes(inFeatures: number, outFeatures: number): number {
   return matrixScratchBytes(inFeatures, outFeatures, false);

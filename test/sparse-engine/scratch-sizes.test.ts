@@ -13,10 +13,14 @@ import {
   convKxKScratchBytes,
   depthwiseScratchBytes,
   linearScratchBytes,
+  softmaxScratchBytes,
 } from "../../src/sparse-engine/scratch-sizes.js";
 import { kernelIncludeDir, listKernelSources } from "../../src/toolchain/c-sources.js";
 import { compileHost } from "../../src/toolchain/compile-host.js";
 import { execTool } from "../../src/toolchain/exec.js";
+
+/** Softmax's diff_min: above zero, zero, small, at the table's end and far past it. */
+const DIFF_MINS = [3, 0, -30, -255, -256, -496, -100000];
 
 test("scratch sizes match the C get_buffer_size functions", async () => {
   const shapes = [
@@ -38,6 +42,9 @@ test("scratch sizes match the C get_buffer_size functions", async () => {
       `      (int)tf_linear_s8_get_buffer_size(${c}, ${o}), (int)tf_linear_sparse_s8_get_buffer_size(${c}, ${o}));`,
       `    printf("%d %d\\n", (int)tf_batch_matmul_s8_get_buffer_size(${c}, ${o}, 0), (int)tf_batch_matmul_s8_get_buffer_size(${c}, ${o}, 1)); }`,
     ]),
+    ...DIFF_MINS.map(
+      (diffMin) => `  printf("%d\\n", (int)tf_softmax_s8_get_buffer_size(${diffMin}));`,
+    ),
     "  return 0;",
     "}",
     "",
@@ -66,6 +73,7 @@ test("scratch sizes match the C get_buffer_size functions", async () => {
         ].join(" "),
         [batchMatmulScratchBytes(c, o, false), batchMatmulScratchBytes(c, o, true)].join(" "),
       ])
+      .concat(DIFF_MINS.map((diffMin) => String(softmaxScratchBytes(diffMin))))
       .join("\n");
     assert.equal(run.stdout.trim(), expected);
   } finally {

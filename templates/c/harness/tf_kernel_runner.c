@@ -235,8 +235,10 @@ static tf_status run_other(int32_t op, const runner_case *c, int8_t *out) {
             break;
         }
         case OP_SOFTMAX: /* rows depth multiplier left_shift diff_min */
-            status = tf_softmax_s8(p[0], p[1], p[2], p[3], p[4], in, out);
-            break;
+        {
+            tf_context ctx = scratch(tf_softmax_s8_get_buffer_size(p[4]));
+            status = tf_softmax_s8(&ctx, p[0], p[1], p[2], p[3], p[4], in, out);
+        } break;
         case OP_LAYERNORM: {
             /* rows channels eps_lo eps_hi out_off; buffers input gamma beta multiplier shift */
             const int64_t eps = (int64_t)(((uint64_t)(uint32_t)p[3] << 32) | (uint32_t)p[2]);

@@ -228,12 +228,16 @@ tf_status tf_global_avg_pool_s8(int32_t input_offset, int32_t output_offset, int
 /*
  * Softmax over rows of `depth` values, TFLM int8 semantics (output scale
  * 1/256, zero point -128), bit-exact with src/int8/softmax.ts.
+ *   ctx [in] scratch of tf_softmax_s8_get_buffer_size(diff_min) bytes: the
+ *       exponential of every difference from the row maximum the call can
+ *       meet, computed once per call instead of twice per element
  *   input_multiplier, input_left_shift, diff_min [in] from the model IR's softmax.int8
  *   depth [in] 1..256
  */
-tf_status tf_softmax_s8(int32_t rows, int32_t depth, int32_t input_multiplier,
-                        int32_t input_left_shift, int32_t diff_min, const int8_t *input,
-                        int8_t *output);
+int32_t tf_softmax_s8_get_buffer_size(int32_t diff_min);
+tf_status tf_softmax_s8(const tf_context *ctx, int32_t rows, int32_t depth,
+                        int32_t input_multiplier, int32_t input_left_shift, int32_t diff_min,
+                        const int8_t *input, int8_t *output);
 
 /*
  * Integer LayerNorm ("Scaled-LayerNorm", docs/model-ir.md section 5.8) over

@@ -2,6 +2,12 @@
  * tf_softmax_s8: TFLM int8 Softmax (reference_ops::Softmax for int8 in and
  * out, CMSIS-NN arm_softmax_s8), bit-exact with src/int8/softmax.ts and the
  * gemmlowp fixed-point helpers of src/int8/gemmlowp.ts.
+ *
+ * The exponential depends only on the difference between a value and its
+ * row's maximum, an integer in [-255, 0]. The call computes it once for each
+ * difference within diff_min into the caller's scratch (at most 256 words),
+ * then both passes over every row look it up: the same values the fixed-point
+ * routine gives, at a table lookup per element instead of two evaluations.
  */
 #include "tf_nn.h"
 #include "tf_nn_support.h"
@@ -76,12 +82,30 @@ static int32_t count_leading_zeros(uint32_t x) {
     return n;
 }
 
-tf_status tf_softmax_s8(int32_t rows, int32_t depth, int32_t input_multiplier,
-                        int32_t input_left_shift, int32_t diff_min, const int8_t *input,
-                        int8_t *output) {
+/* Differences from the row maximum a call can meet within diff_min: 0, -1, ... */
+static int32_t table_entries(int32_t diff_min) {
+    return diff_min >= 0 ? 1 : TF_MIN(256, 1 - diff_min);
+}
+
+int32_t tf_softmax_s8_get_buffer_size(int32_t diff_min) {
+    return table_entries(diff_min) * (int32_t)sizeof(int32_t);
+}
+
+tf_status tf_softmax_s8(const tf_context *ctx, int32_t rows, int32_t depth,
+                        int32_t input_multiplier, int32_t input_left_shift, int32_t diff_min,
+                        const int8_t *input, int8_t *output) {
+    const int32_t entries = table_entries(diff_min);
     if (rows < 0 || depth < 1 || depth > 256 || input == 0 || output == 0 || input_left_shift < 0 ||
-        input_left_shift > 31) {
+        input_left_shift > 31 || ctx == 0 || ctx->buf == 0 ||
+        ctx->size < entries * (int32_t)sizeof(int32_t)) {
         return TF_STATUS_ARG_ERROR;
+    }
+    /* exps[k]: the exponential of the difference -k (Q0.31). */
+    int32_t *exps = (int32_t *)ctx->buf;
+    for (int32_t k = 0; k < entries; k++) {
+        const int32_t rescaled =
+            tf_srdhm((int32_t)((uint32_t)(-k) << input_left_shift), input_multiplier);
+        exps[k] = exp_on_negative_values(rescaled);
     }
     for (int32_t r = 0; r < rows; r++) {
         const int8_t *x = input + r * depth;
@@ -92,11 +116,8 @@ tf_status tf_softmax_s8(int32_t rows, int32_t depth, int32_t input_multiplier,
         for (int32_t c = 0; c < depth; c++) {
             const int32_t diff = x[c] - max_in_row;
             if (diff >= diff_min) {
-                const int32_t rescaled =
-                    tf_srdhm((int32_t)((uint32_t)diff << input_left_shift), input_multiplier);
                 sum_of_exps = tf_add_wrap(
-                    sum_of_exps, tf_rounding_divide_by_pot(exp_on_negative_values(rescaled),
-                                                           TF_SOFTMAX_ACCUM_BITS));
+                    sum_of_exps, tf_rounding_divide_by_pot(exps[-diff], TF_SOFTMAX_ACCUM_BITS));
             }
         }
         /* GetReciprocal(sum_of_exps, 12): sum_of_exps >= 2^19 > 0. */
@@ -110,10 +131,7 @@ tf_status tf_softmax_s8(int32_t rows, int32_t depth, int32_t input_multiplier,
             const int32_t diff = x[c] - max_in_row;
             int32_t v = -128;
             if (diff >= diff_min) {
-                const int32_t rescaled =
-                    tf_srdhm((int32_t)((uint32_t)diff << input_left_shift), input_multiplier);
-                const int32_t e = exp_on_negative_values(rescaled);
-                v = tf_rounding_divide_by_pot(tf_srdhm(scale, e), out_shift) - 128;
+                v = tf_rounding_divide_by_pot(tf_srdhm(scale, exps[-diff]), out_shift) - 128;
                 v = TF_MIN(TF_MAX(v, -128), 127);
             }
             y[c] = (int8_t)v;
