@@ -288,7 +288,10 @@ describe("command line", () => {
       assert.match(text, /report build\/test\/report\/report\.json/);
       assert.match(text, /plots {4}build\/test\/report\/report\.html/);
       assert.match(text, /accuracy float 50\.0 %, INT8 49\.0 % \(100 test images\)/);
-      assert.match(text, /speed {4}2\.16 M instructions per inference, estimated 10\.0 ms at 216 MHz/);
+      assert.match(
+        text,
+        /speed {4}2\.16 M instructions per inference, estimated 10\.0 ms at 216 MHz/,
+      );
       assert.match(
         text,
         /predicted flash 6 B \(\+0\.0 %\), SRAM 7 B \(\+0\.0 %\), 2\.00 M instructions \(-7\.4 %\) by codegen/,
