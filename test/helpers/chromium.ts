@@ -6,31 +6,20 @@
  * none is found, tests that need one skip and say so.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { findExecutable, isExecutable } from "./local-executables.js";
 
 const CANDIDATES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
 
 /** The browser to use: $CHROMIUM, or the first of the usual names on PATH. */
 export function findChromium(): string | undefined {
-  const executable = (path: string) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const configured = process.env.CHROMIUM;
   if (configured !== undefined && configured !== "")
-    return executable(configured) ? configured : undefined;
-  const dirs = (process.env.PATH ?? "").split(delimiter).filter((dir) => dir !== "");
-  for (const name of CANDIDATES)
-    for (const dir of dirs) if (executable(join(dir, name))) return join(dir, name);
-  return undefined;
+    return isExecutable(configured) ? configured : undefined;
+  return findExecutable(CANDIDATES);
 }
 
 /** `skip` for browser tests: false when a browser is there, else why the test does not run. */

@@ -3,23 +3,18 @@
  * (deploy/nginx-remote-cache.conf) on 127.0.0.1, for the remote cache tests
  * and benchmark. Two writers: `ci` may write both namespaces, `pr` only `pr`.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../../src/project-paths.js";
+import { findExecutable, freePort } from "./local-executables.js";
 
 export const NGINX_CONFIG = join(packageRoot, "deploy", "nginx-remote-cache.conf");
 
 export function findNginx(): string | undefined {
-  for (const candidate of ["/usr/sbin/nginx", "/usr/bin/nginx"]) {
-    if (existsSync(candidate)) return candidate;
-  }
-  const which = spawnSync("sh", ["-c", "command -v nginx"], { encoding: "utf8" });
-  return which.status === 0 ? which.stdout.trim() : undefined;
+  return findExecutable(["nginx"], ["/usr/sbin", "/usr/bin"]);
 }
 
 /** Why the nginx tests cannot run here, or undefined when they can. */
@@ -112,16 +107,4 @@ function ssha(password: string): string {
   const salt = randomBytes(8);
   const digest = createHash("sha1").update(password).update(salt).digest();
   return `{SSHA}${Buffer.concat([digest, salt]).toString("base64")}`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -4,20 +4,16 @@
  * and benchmark. Each test takes its own Redis database number, so its jobs
  * never meet another test's workers.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../../src/project-paths.js";
+import { findExecutable, freePort } from "./local-executables.js";
 
 export function findRedisServer(): string | undefined {
-  for (const candidate of ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]) {
-    if (existsSync(candidate)) return candidate;
-  }
-  const which = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" });
-  return which.status === 0 ? which.stdout.trim() : undefined;
+  return findExecutable(["redis-server"], ["/usr/bin", "/usr/local/bin"]);
 }
 
 /** Why the queue tests cannot run here, or false when they can. */
@@ -76,18 +72,6 @@ export async function startRedis(): Promise<RedisServer> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A `tinyformer worker` process and what it printed. */
