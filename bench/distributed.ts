@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { buildProject } from "../src/api/build.js";
 import { openProject } from "../src/api/project.js";
 import type { StageDefinition } from "../src/graph-runner/stage.js";
-import { createPipeline } from "../src/pipeline/pipeline.js";
+import { createPipelineThrough } from "../src/pipeline/pipeline.js";
 import { type DispatchJob, openQueueDispatcher } from "../src/queue/dispatcher.js";
 import {
   QUEUE_SEARCH_RECIPE,
@@ -133,10 +133,8 @@ async function killTrial(url: string, targetKills: number) {
 
 async function searchTrial(redis: RedisServer): Promise<boolean> {
   const ws = await createTestWorkspace(QUEUE_SEARCH_RECIPE);
-  const stages = (options: Parameters<typeof createPipeline>[0]) => (): StageDefinition[] =>
-    createPipeline(options).filter((stage) =>
-      ["dataset", "space-search", "supernas", "sparsenas"].includes(stage.name),
-    );
+  const stages = (options: Parameters<typeof createPipelineThrough>[0]) => (): StageDefinition[] =>
+    createPipelineThrough(options, "sparsenas");
   const url = redis.url(40);
   const pool = await startPool(url, 2, { prefix: "s" });
   try {

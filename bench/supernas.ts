@@ -29,7 +29,7 @@ import type { SearchSpaceConfig, SearchStage } from "../src/config/types.js";
 import { loadDatasetArtifacts } from "../src/datasets/artifacts.js";
 import { normalizeImages } from "../src/datasets/normalize.js";
 import { createSeededRandom, deriveSeed } from "../src/datasets/seeded-random.js";
-import { createPipeline } from "../src/pipeline/pipeline.js";
+import { createPipelineThrough } from "../src/pipeline/pipeline.js";
 import { packageRoot } from "../src/project-paths.js";
 import { quantizeModel } from "../src/quantize/quantize-model.js";
 import { estimateModelResources } from "../src/search/resources.js";
@@ -89,10 +89,8 @@ export async function main(args: string[]): Promise<void> {
       join(packageRoot, "boards", "stm32f746.yaml"),
       join(root, "boards", "stm32f746.yaml"),
     );
-    const stages = (options: Parameters<typeof createPipeline>[0]) =>
-      createPipeline(options).filter((stage) =>
-        ["dataset", "space-search", "supernas"].includes(stage.name),
-      );
+    const stages = (options: Parameters<typeof createPipelineThrough>[0]) =>
+      createPipelineThrough(options, "supernas");
     const accuracy: number[][] = networks.map(() => []);
     const started = performance.now();
     for (let seed = 1; seed <= seeds; seed++)

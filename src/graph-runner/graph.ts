@@ -51,6 +51,18 @@ export function withDependents(
   return result;
 }
 
+/** `names` and every stage upstream of them: what building them needs. */
+export function withDependencies(
+  stages: readonly StageDefinition[],
+  names: Iterable<string>,
+): Set<string> {
+  const result = new Set(names);
+  for (const stage of topologicalOrder(stages).reverse()) {
+    if (result.has(stage.name)) for (const name of stage.upstream) result.add(name);
+  }
+  return result;
+}
+
 export interface GraphJson {
   stages: {
     name: string;

@@ -9,6 +9,7 @@
  *                                                                                      └──► compile-target ─► verify-target ─► report
  */
 import type { BackendPreference } from "../config/types.js";
+import { withDependencies } from "../graph-runner/graph.js";
 import type { StageDefinition } from "../graph-runner/stage.js";
 import { implementedStages } from "../stages/index.js";
 
@@ -115,6 +116,19 @@ export interface PipelineOptions {
 }
 
 /** The pipeline in dependency order. */
+/**
+ * The pipeline up to `last`: that stage and every stage it depends on, in
+ * pipeline order (tests and benchmarks that stop before code generation).
+ */
+export function createPipelineThrough(
+  options: PipelineOptions,
+  last: StageName,
+): StageDefinition[] {
+  const stages = createPipeline(options);
+  const needed = withDependencies(stages, [last]);
+  return stages.filter((stage) => needed.has(stage.name));
+}
+
 export function createPipeline(options: PipelineOptions): StageDefinition[] {
   return STAGE_NAMES.map((name): StageDefinition => {
     const place = PLACES[name];

@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { buildProject } from "../../src/api/build.js";
 import { openProject } from "../../src/api/project.js";
-import { createPipeline } from "../../src/pipeline/pipeline.js";
+import { createPipelineThrough } from "../../src/pipeline/pipeline.js";
 import { packageRoot } from "../../src/project-paths.js";
 
 const forbid = join(dirname(fileURLToPath(import.meta.url)), "..", "helpers", "forbid-imports.js");
@@ -50,8 +50,7 @@ describe("the real pipeline, dataset built, backend identity memoised", () => {
     }
     const project = await openProject({
       cwd: workspace,
-      createStages: (options) =>
-        createPipeline(options).filter((stage) => ["dataset", "space-search"].includes(stage.name)),
+      createStages: (options) => createPipelineThrough(options, "space-search"),
     });
     assert.equal((await buildProject(project)).ok, true);
     // The first status learns the backend (loading tfjs once) and memoises it.

@@ -15,7 +15,7 @@ import { openProject } from "../../src/api/project.js";
 import { ConfigError, renderDiagnostic } from "../../src/config/diagnostic.js";
 import { loadWorkspace } from "../../src/config/load-workspace.js";
 import type { StageDefinition } from "../../src/graph-runner/stage.js";
-import { createPipeline } from "../../src/pipeline/pipeline.js";
+import { createPipelineThrough } from "../../src/pipeline/pipeline.js";
 import {
   needsRedis,
   QUEUE_SEARCH_RECIPE,
@@ -27,9 +27,8 @@ import {
 } from "../helpers/redis.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
 
-const STAGES = new Set(["dataset", "space-search", "supernas", "sparsenas"]);
-const pipeline = (options: Parameters<typeof createPipeline>[0]) => (): StageDefinition[] =>
-  createPipeline(options).filter((stage) => STAGES.has(stage.name));
+const pipeline = (options: Parameters<typeof createPipelineThrough>[0]) => (): StageDefinition[] =>
+  createPipelineThrough(options, "sparsenas");
 
 describe("the workspace's executor key", () => {
   test("an unknown executor is a positioned error", async () => {

@@ -21,7 +21,7 @@ import type { StageDefinition } from "../../src/graph-runner/stage.js";
 import { readTensorData } from "../../src/model-ir/blob.js";
 import { loadModel } from "../../src/model-ir/io.js";
 import type { Model } from "../../src/model-ir/types.js";
-import { createPipeline } from "../../src/pipeline/pipeline.js";
+import { createPipelineThrough } from "../../src/pipeline/pipeline.js";
 import { packageRoot } from "../../src/project-paths.js";
 import type { BuildReport } from "../../src/report/types.js";
 import type { SearchRecord } from "../../src/search/evolution.js";
@@ -60,11 +60,9 @@ training:
   sparsenas: { epochs: 1, batch_size: 32, learning_rate: 0.005, ramp_fraction: 0.5 }
 `;
 
-const STAGES = new Set(["dataset", "space-search", "supernas", "sparsenas", "finetune"]);
-const stages = (): StageDefinition[] =>
-  createPipeline({ backend: "wasm" }).filter((stage) => STAGES.has(stage.name));
+const stages = (): StageDefinition[] => createPipelineThrough({ backend: "wasm" }, "finetune");
 const withWorkers = (): StageDefinition[] =>
-  createPipeline({ backend: "wasm", searchWorkers: 2 }).filter((stage) => STAGES.has(stage.name));
+  createPipelineThrough({ backend: "wasm", searchWorkers: 2 }, "finetune");
 
 function readLog(ws: TestWorkspace): SearchRecord[] {
   return readFileSync(join(ws.root, "build/test/sparsenas/search-log.jsonl"), "utf8")
@@ -246,10 +244,7 @@ describe("search stages, end to end", () => {
       await buildProject(
         await openProject({
           cwd: other.root,
-          createStages: () =>
-            stages().filter((stage) =>
-              ["dataset", "space-search", "supernas"].includes(stage.name),
-            ),
+          createStages: () => createPipelineThrough({ backend: "wasm" }, "supernas"),
         }),
       );
       const child = spawn(process.execPath, [join(packageRoot, "bin", "tinyformer.js"), "build"], {

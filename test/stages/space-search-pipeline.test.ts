@@ -14,7 +14,7 @@ import { buildProject } from "../../src/api/build.js";
 import { openProject } from "../../src/api/project.js";
 import { projectStatus } from "../../src/api/status.js";
 import type { SearchSpaceConfig } from "../../src/config/types.js";
-import { createPipeline } from "../../src/pipeline/pipeline.js";
+import { createPipelineThrough } from "../../src/pipeline/pipeline.js";
 import { packageRoot } from "../../src/project-paths.js";
 import type { SpaceSearchReport } from "../../src/stages/space-search.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
@@ -44,8 +44,7 @@ const SECTION = `supernas:
     - { blocks: [mbv2, resnet], channels: [8, 12, 16], stride: 2 }
 `;
 
-const STAGES = new Set(["dataset", "space-search", "supernas"]);
-const stages = () => createPipeline({ backend: "wasm" }).filter((stage) => STAGES.has(stage.name));
+const stages = () => createPipelineThrough({ backend: "wasm" }, "supernas");
 
 describe("space-search stage", () => {
   let ws: TestWorkspace;
