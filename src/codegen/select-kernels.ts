@@ -48,7 +48,7 @@ import {
   WEIGHTED_VARIANTS,
   type WeightedLayer,
 } from "../sparse-engine/cost-model.js";
-import { requantStats } from "../sparse-engine/kernel-work.js";
+import { channelRequantStats } from "../sparse-engine/kernel-work.js";
 import { type PackedSparseWeight, packSparseWeight } from "../sparse-engine/pack-weights.js";
 import {
   batchMatmulScratchBytes,
@@ -457,13 +457,7 @@ function selectConv(l: Lookup, op: Conv2dOp): LayerSelection {
     outChannels: o,
     rowLength,
     ...(oneByOne ? {} : { im2colTaps: kh * kw }),
-    requant: requantStats(
-      quant.shift,
-      quant.actMin,
-      quant.actMax,
-      quant.multiplier,
-      quant.outputOffset,
-    ),
+    requant: channelRequantStats(quant),
   });
   const sparse = weight.kind === "sparse";
   const variant = oneByOne
@@ -495,13 +489,7 @@ function selectLinear(l: Lookup, op: LinearOp): LayerSelection {
     pixels: rows,
     outChannels: outFeatures,
     rowLength: inFeatures,
-    requant: requantStats(
-      quant.shift,
-      quant.actMin,
-      quant.actMax,
-      quant.multiplier,
-      quant.outputOffset,
-    ),
+    requant: channelRequantStats(quant),
   });
   return {
     inputs: [xName],

@@ -24,6 +24,7 @@ import type {
 import { product } from "../model-ir/shapes.js";
 import type { KernelVariant } from "../sparse-engine/kernel-variants.js";
 import {
+  channelRequantStats,
   type KernelWork,
   type MatrixLayer,
   matrixWork,
@@ -49,15 +50,6 @@ function sparseStorage(weight: KernelWeight): MatrixLayer["sparse"] {
     storedBlocks: (stream.length - 4 * storedRows) / (runBytes + blockSize),
   };
 }
-
-/** Requantization stats of a call's per-channel quantization. */
-const quantStats = (q: {
-  shift: Int32Array;
-  multiplier: Int32Array;
-  outputOffset: number;
-  actMin: number;
-  actMax: number;
-}) => requantStats(q.shift, q.actMin, q.actMax, q.multiplier, q.outputOffset);
 
 /**
  * For each output position along one axis, how many kernel taps fall inside
@@ -107,7 +99,7 @@ function depthwiseWork(call: ConvCall): KernelWork {
   const cols = axisTaps(ow, w, kw, call.strides[1], call.pad[1], call.dilations[1]);
   const interior = n * rows.interior * cols.interior;
   const border = pixels - interior;
-  const q = quantStats(call.quant);
+  const q = channelRequantStats(call.quant);
   const work: KernelWork = {
     calls: 1,
     channels: o,
@@ -176,7 +168,7 @@ function convWork(call: ConvCall): KernelWork {
     outChannels: call.outputDims[3],
     rowLength: kh * kw * wi,
     ...(call.variant.startsWith("conv_kxk") ? { im2colTaps: kh * kw } : {}),
-    requant: quantStats(call.quant),
+    requant: channelRequantStats(call.quant),
     sparse: sparseStorage(call.weight),
   };
   return matrixWork(layer, call.weight.kind === "sparse");
@@ -297,7 +289,7 @@ function callWork(call: KernelCall, layer: SelectedLayer, memory: MemoryPlan): K
           pixels: call.rows,
           outChannels: call.outFeatures,
           rowLength: call.inFeatures,
-          requant: quantStats(call.quant),
+          requant: channelRequantStats(call.quant),
           sparse: sparseStorage(call.weight),
         },
         call.weight.kind === "sparse",

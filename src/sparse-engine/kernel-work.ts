@@ -81,6 +81,17 @@ export function requantStats(
   return { fused, allRight, leftShiftChannels, fullRange };
 }
 
+/** requantStats of a layer's per-channel quantization (codegen's ChannelQuant). */
+export function channelRequantStats(q: {
+  readonly shift: ArrayLike<number>;
+  readonly multiplier: ArrayLike<number>;
+  readonly outputOffset: number;
+  readonly actMin: number;
+  readonly actMax: number;
+}): RequantStats {
+  return requantStats(q.shift, q.actMin, q.actMax, q.multiplier, q.outputOffset);
+}
+
 /** Named counts of one call's work; the cost model multiplies each by its coefficient. */
 export type KernelWork = Record<string, number>;
 
