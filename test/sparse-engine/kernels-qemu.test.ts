@@ -33,6 +33,30 @@ import {
   randomOtherCases,
 } from "./random-specs.js";
 
+/**
+ * Runs the cases on `runner` and asserts each succeeded with the reference's
+ * bytes (`prefix` names the build in messages); resolves with the run.
+ */
+async function expectReferenceBytes(
+  runner: KernelRunner,
+  cases: readonly {
+    label: string;
+    kernelCase: Parameters<typeof encodeCase>[0];
+    expected: unknown;
+  }[],
+  prefix = "",
+): Promise<Awaited<ReturnType<typeof runKernelCases>>> {
+  const run = await runKernelCases(
+    runner,
+    cases.map((c) => encodeCase(c.kernelCase)),
+  );
+  for (const [i, c] of cases.entries()) {
+    assert.equal(run.results[i]?.status, 0, `${prefix}${c.label}`);
+    assert.deepEqual(run.results[i]?.output, c.expected, `${prefix}${c.label}`);
+  }
+  return run;
+}
+
 describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
   let dir: string;
   let runner: KernelRunner;
@@ -61,39 +85,18 @@ describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
       ...randomOtherCases(13, 3),
       ...depthwiseCases(17),
     ];
-    const { results, instructions } = await runKernelCases(
-      runner,
-      cases.map((c) => encodeCase(c.kernelCase)),
-    );
+    const { instructions } = await expectReferenceBytes(runner, cases);
     assert.equal(instructions?.length, cases.length);
-    for (const [i, c] of cases.entries()) {
-      assert.equal(results[i]?.status, 0, c.label);
-      assert.deepEqual(results[i]?.output, c.expected, c.label);
-    }
   });
 
   test("channels whose blocks are all pruned output their requantized bias", async () => {
     const cases = emptyRowCases(21);
-    const { results } = await runKernelCases(
-      runner,
-      cases.map((c) => encodeCase(c.kernelCase)),
-    );
-    for (const [i, c] of cases.entries()) {
-      assert.equal(results[i]?.status, 0, c.label);
-      assert.deepEqual(results[i]?.output, c.expected, c.label);
-    }
+    await expectReferenceBytes(runner, cases);
   });
 
   test("channels that shift left (fused stores, wrapping shifts, int32 limits) equal the reference", async () => {
     const cases = [...leftShiftCases(41), ...leftShiftCases(42)];
-    const { results } = await runKernelCases(
-      runner,
-      cases.map((c) => encodeCase(c.kernelCase)),
-    );
-    for (const [i, c] of cases.entries()) {
-      assert.equal(results[i]?.status, 0, c.label);
-      assert.deepEqual(results[i]?.output, c.expected, c.label);
-    }
+    await expectReferenceBytes(runner, cases);
   });
 
   test("a layer with left-shift channels keeps the fused path", async () => {
@@ -181,14 +184,7 @@ describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
         },
         levelDir,
       );
-      const { results } = await runKernelCases(
-        levelRunner,
-        cases.map((c) => encodeCase(c.kernelCase)),
-      );
-      for (const [i, c] of cases.entries()) {
-        assert.equal(results[i]?.status, 0, `${level} ${c.label}`);
-        assert.deepEqual(results[i]?.output, c.expected, `${level} ${c.label}`);
-      }
+      await expectReferenceBytes(levelRunner, cases, `${level} `);
     }
   });
 
