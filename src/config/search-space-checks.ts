@@ -36,26 +36,40 @@ const SEARCH_SPACE = "/search_space";
 const RESOLUTION = "/dataset/input_resolution_px";
 
 /** Where a stage runs: the square feature map after its stride. */
-interface StageGeometry {
+export interface StageGeometry<S> {
   readonly index: number;
-  readonly stage: SearchStage;
+  readonly stage: S;
   /** Side of the feature map the stage's blocks work on, in pixels. */
   readonly size: number;
   /** Product of the strides from the stem to this stage, inclusive. */
   readonly totalStride: number;
 }
 
-/** Feature map sizes as the network computes them: ceil(size / stride) at each stride. */
-function stageGeometries(recipe: GivenSpace): StageGeometry[] {
-  const { stem, stages } = recipe.search_space;
-  let size = Math.ceil(recipe.dataset.input_resolution_px / stem.stride);
-  let totalStride = stem.stride;
+/**
+ * Feature map sizes as the network computes them: ceil(size / stride) at
+ * each stride, from the input resolution through the stem and each stage
+ * (of a search space, or of a supernas section).
+ */
+export function stageGeometries<S extends { readonly stride: number }>(
+  resolution: number,
+  stemStride: number,
+  stages: readonly S[],
+): StageGeometry<S>[] {
+  let size = Math.ceil(resolution / stemStride);
+  let totalStride = stemStride;
   return stages.map((stage, index) => {
     size = Math.ceil(size / stage.stride);
     totalStride *= stage.stride;
     return { index, stage, size, totalStride };
   });
 }
+
+const spaceGeometries = (recipe: GivenSpace): StageGeometry<SearchStage>[] =>
+  stageGeometries(
+    recipe.dataset.input_resolution_px,
+    recipe.search_space.stem.stride,
+    recipe.search_space.stages,
+  );
 
 function checkHeadsDivideEmbedDim(recipe: GivenSpace, sources: SourceStack): Diagnostic[] {
   return recipe.search_space.stages.flatMap((stage, index) => {
@@ -86,7 +100,7 @@ function checkTotalStride(recipe: GivenSpace, sources: SourceStack): Diagnostic[
   const resolution = recipe.dataset.input_resolution_px;
   // Only the first stride past the resolution: the ones after it follow from it.
   // (The stem alone cannot pass it: the schema keeps its stride <= 2 <= 8 px.)
-  const first = stageGeometries(recipe).find((stage) => stage.totalStride > resolution);
+  const first = spaceGeometries(recipe).find((stage) => stage.totalStride > resolution);
   if (first === undefined) return [];
   return [
     problemAt(
@@ -99,7 +113,7 @@ function checkTotalStride(recipe: GivenSpace, sources: SourceStack): Diagnostic[
 
 function checkPatchSizes(recipe: GivenSpace, sources: SourceStack): Diagnostic[] {
   const resolution = recipe.dataset.input_resolution_px;
-  return stageGeometries(recipe).flatMap(({ index, stage, size, totalStride }) => {
+  return spaceGeometries(recipe).flatMap(({ index, stage, size, totalStride }) => {
     if (stage.block !== "mobilevit" || size % stage.patch_size === 0) return [];
     const pointer = `${SEARCH_SPACE}/stages/${index}/patch_size`;
     return [

@@ -9,6 +9,7 @@
  */
 import { allowedValues, isRange } from "./allowed-values.js";
 import type { Diagnostic } from "./diagnostic.js";
+import { stageGeometries } from "./search-space-checks.js";
 import { problemAt, type RecipeCheck, settingText, valueText } from "./semantic-checks.js";
 import type { SourceStack } from "./source-stack.js";
 import type { AllowedValues, Recipe, SupernasSection } from "./types.js";
@@ -99,12 +100,12 @@ function checkMobileVitFields(recipe: WithSection, sources: SourceStack): Diagno
 function checkGeometry(recipe: WithSection, sources: SourceStack): Diagnostic[] {
   const resolution = recipe.dataset.input_resolution_px;
   const { stem, stages } = recipe.supernas;
-  let size = Math.ceil(resolution / stem.stride);
-  let totalStride = stem.stride;
-  for (const [index, stage] of stages.entries()) {
+  for (const { index, stage, size, totalStride } of stageGeometries(
+    resolution,
+    stem.stride,
+    stages,
+  )) {
     const at = `${SUPERNAS}/stages/${index}`;
-    size = Math.ceil(size / stage.stride);
-    totalStride *= stage.stride;
     if (totalStride > resolution)
       return [
         problemAt(
