@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import type { Diagnostic } from "../config/diagnostic.js";
 import type { LateCheckInput, LateRecipeCheck } from "../config/load-recipe.js";
 import { CONFIG_MEMO_DIR } from "../config/project-config.js";
-import type { Recipe } from "../config/types.js";
+import type { Recipe, SearchSpaceConfig } from "../config/types.js";
 import { packageRoot, templatesDir } from "../project-paths.js";
 import { recipeSearches } from "./recipe-searches.js";
 
@@ -59,7 +59,8 @@ async function checkKey(input: LateCheckInput): Promise<string> {
 export const checkSearchFeasibility: LateRecipeCheck = async (input: LateCheckInput) => {
   const { recipe } = input;
   // A space SuperNAS chooses is checked by its own stage, against each candidate space.
-  if (recipe.search_space === undefined || !recipeSearches(recipe)) return [];
+  const space = recipe.search_space;
+  if (space === undefined || !recipeSearches(recipe)) return [];
   const memoDir = join(input.workspaceRoot, CONFIG_MEMO_DIR);
   const memo = join(memoDir, `search-fits-${await checkKey(input)}`);
   if (
@@ -69,7 +70,7 @@ export const checkSearchFeasibility: LateRecipeCheck = async (input: LateCheckIn
     )
   )
     return [];
-  const diagnostics = await runCheck(input);
+  const diagnostics = await runCheck(input, space);
   if (diagnostics.length === 0) {
     // Only a pass is remembered: a failing recipe is checked again, and fails again.
     await mkdir(memoDir, { recursive: true })
@@ -79,7 +80,7 @@ export const checkSearchFeasibility: LateRecipeCheck = async (input: LateCheckIn
   return diagnostics;
 };
 
-async function runCheck(input: LateCheckInput): Promise<Diagnostic[]> {
+async function runCheck(input: LateCheckInput, space: SearchSpaceConfig): Promise<Diagnostic[]> {
   const { recipe, board } = input;
   const [{ createTrainingBackend }, { precheckSearch }, { resolveBudgets }] = await Promise.all([
     import("../training/backend.js"),
@@ -90,8 +91,6 @@ async function runCheck(input: LateCheckInput): Promise<Diagnostic[]> {
   // evaluator's export: any backend gives the same sizes.
   await createTrainingBackend({ backend: recipe.backend ?? "auto" });
   const budgets = resolveBudgets(board.memory, recipe.search.latency_budget_instructions);
-  const space = recipe.search_space;
-  if (space === undefined) return [];
   const result = precheckSearch({
     recipe: { ...recipe, search_space: space },
     classes: await countClasses(recipe, input.workspaceRoot),
