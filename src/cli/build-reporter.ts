@@ -17,6 +17,8 @@ export interface ReporterOutput {
    * plain lines only, and counters are not printed.
    */
   live?(lines: readonly string[]): void;
+  /** Columns the live lines may use (the terminal's width). */
+  readonly columns?: number;
 }
 
 /** Redraws at most this often when counters stream in; the clock ticks once a second. */
@@ -63,7 +65,7 @@ export function createBuildReporter(
     if (live === undefined) return;
     if (!force && now() - drawnAt < REDRAW_EVERY_MS) return;
     drawnAt = now();
-    live(board.lines(process.stdout.columns ?? 100));
+    live(board.lines(output.columns ?? 100));
     // Elapsed time and ETA move without events: tick while a stage runs.
     if (board.idle && ticker !== undefined) {
       clearInterval(ticker);

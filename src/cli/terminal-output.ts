@@ -42,6 +42,9 @@ export function createTerminalOutput(
       frame.clear();
       frame.done();
     },
+    get columns() {
+      return stdout.columns;
+    },
   };
 }
 
