@@ -9,11 +9,15 @@
  * - Cancellation: the coordinator publishes job ids on a channel (and marks
  *   them in Redis for a worker that takes one a moment later); the worker
  *   kills the sandbox running it at once.
+ * - A worker told to stop (Ctrl-C, SIGTERM, the signal) takes no new jobs,
+ *   kills its sandboxes and hands the jobs they ran back to the queue at
+ *   once, so another worker starts them without waiting for a lock to lapse.
  * - A killed worker's job stalls; another worker's stalled-job check puts it
  *   back in the queue within about `lockDurationMs + stalledIntervalMs`.
  */
 import { hostname } from "node:os";
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import { connectRedis } from "./connection.js";
 import { CANCELLED_REASON, DETERMINISTIC_PREFIX, TRANSIENT_PREFIX } from "./failures.js";
 import {
@@ -26,13 +30,17 @@ import { JobError, SandboxExitError, SandboxSlot } from "./sandbox.js";
 import { CANCEL_CHANNEL, cancelledKey, displayRedisUrl, QUEUE_NAME, setupKey } from "./settings.js";
 import { readPackageVersion } from "./version.js";
 
+const STOPPING_REASON = "the worker stopped";
+/** A stopping worker waits this long for Redis to take its jobs back, then leaves them to stall. */
+const HAND_BACK_TIMEOUT_MS = 5000;
+
 export interface QueueWorkerOptions {
   readonly url: string;
   /** Jobs run at once, each in its own sandbox process. */
   readonly concurrency: number;
   /** Shown in the coordinator's progress. @default host:pid */
   readonly name?: string;
-  /** Stops the worker: running jobs are abandoned (their sandboxes killed) and rerun elsewhere. */
+  /** Stops the worker: running jobs are abandoned (their sandboxes killed) and handed back to the queue. */
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
   /** How long a job's lock lasts unrenewed (renewed every half of it). @default 10000 */
@@ -64,6 +72,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
   );
   const free = slots.map((_, slot) => slot);
   const running = new Map<string, AbortController>();
+  let stopping = false;
   const setups = new Map<string, unknown>();
 
   await subscriber.subscribe(CANCEL_CHANNEL);
@@ -92,9 +101,22 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
     return setup;
   };
 
-  const processor = async (job: Job<QueueJobData, QueueJobResult>, _token?: string) => {
+  /**
+   * Puts a job this worker took back in the wait list (its attempts unspent)
+   * and tells BullMQ so; without a token (never the case for a locked job)
+   * the lock is left to lapse instead.
+   */
+  const handBack = async (job: Job<QueueJobData, QueueJobResult>, token: string | undefined) => {
+    if (token === undefined) throw new Error(`${TRANSIENT_PREFIX}${STOPPING_REASON}`);
+    await job.moveToWait(token);
+    log(`worker ${name}: handed ${(job.id ?? "").slice(0, 19)} back to the queue`);
+    throw new WaitingError();
+  };
+
+  const processor = async (job: Job<QueueJobData, QueueJobResult>, token?: string) => {
     const id = job.id ?? "";
     const data = job.data;
+    if (stopping) return handBack(job, token);
     if (data.kind === "search-assess" && data.version !== version)
       throw new UnrecoverableError(
         `${DETERMINISTIC_PREFIX}this worker runs TinyFormer ${version}, the build ${data.version}: run the same version on both`,
@@ -134,6 +156,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
         const reason = controller.signal.reason;
         if (reason instanceof Error && reason.message === CANCELLED_REASON)
           throw new UnrecoverableError(CANCELLED_REASON);
+        if (reason instanceof Error && reason.message === STOPPING_REASON)
+          return handBack(job, token);
         throw new Error(
           `${TRANSIENT_PREFIX}${reason instanceof Error ? reason.message : "the worker stopped"}`,
         );
@@ -174,10 +198,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Run
 
   const stopped = new Promise<void>((resolve) => {
     const stop = async () => {
-      for (const controller of running.values()) controller.abort(new Error("worker stopping"));
+      stopping = true;
+      // close() stops taking jobs and waits for the running ones, which the
+      // aborts below end at once by handing them back.
+      const closing = worker.close().catch(() => undefined);
+      for (const controller of running.values()) controller.abort(new Error(STOPPING_REASON));
+      const settled = closing.then(() => runLoop.catch(() => undefined));
+      await Promise.race([settled, sleep(HAND_BACK_TIMEOUT_MS, undefined, { ref: false })]);
       for (const slot of slots) slot.kill();
-      await worker.close(true).catch(() => undefined);
-      await runLoop.catch(() => undefined);
       subscriber.disconnect();
       connection.disconnect();
       log(`worker ${name}: stopped`);

@@ -157,6 +157,34 @@ describe("queue with real workers", { skip: needsRedis }, () => {
     }
   });
 
+  test("a stopped worker (SIGTERM) hands its running job back: another starts it without waiting for the lock", async () => {
+    const url = redis.url(++database);
+    // A 20 s lock: were the job left to stall, it could not rerun within the 8 s asserted below.
+    const [leaving, staying] = await startWorkers(url, 2, { lockMs: 20_000 });
+    assert.ok(leaving && staying);
+    const dispatcher = await openQueueDispatcher(url);
+    try {
+      const batch = dispatcher.runBatch(sleepJobs("t", 2, 1500));
+      await Promise.all([leaving.waitFor(/: running t-/), staying.waitFor(/: running t-/)]);
+      const handedBack = (leaving.ran()[0] ?? "").slice(0, 19);
+      const sandboxes = leaving.sandboxPids();
+      const stoppedAt = Date.now();
+      await leaving.stop();
+      assert.deepEqual(await batch, [0, 1]);
+      assert.ok(Date.now() - stoppedAt < 8000, `${Date.now() - stoppedAt} ms after the stop`);
+      assert.ok(
+        leaving.lines().some((line) => line.includes(`handed ${handedBack} back to the queue`)),
+        leaving.lines().join("\n"),
+      );
+      assert.ok(staying.ran().includes(handedBack), "the other worker ran the handed-back job");
+      assert.equal(leaving.child.exitCode, 0);
+      assert.deepEqual(await waitForExit(sandboxes, 2000), [], "no sandbox outlives its worker");
+    } finally {
+      await dispatcher.close();
+      await staying.stop();
+    }
+  });
+
   test("a restarted coordinator resumes: finished jobs are not run again", async () => {
     const url = redis.url(++database);
     const pool = await startWorkers(url, 2);
