@@ -7,6 +7,7 @@
  * naming the URL.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,6 +17,7 @@ import { ConfigError, renderDiagnostic } from "../../src/config/diagnostic.js";
 import { loadWorkspace } from "../../src/config/load-workspace.js";
 import type { StageDefinition } from "../../src/graph-runner/stage.js";
 import { createPipelineThrough } from "../../src/pipeline/pipeline.js";
+import { packageRoot } from "../../src/project-paths.js";
 import {
   needsRedis,
   QUEUE_SEARCH_RECIPE,
@@ -132,6 +134,67 @@ describe("a search through the queue", { skip: needsRedis }, () => {
     assert.equal(result.outcomes.sparsenas, "built");
     assert.deepEqual(["search-log.jsonl", "candidate.json"].map(read), expected);
     assert.deepEqual(await waitForExit(sandboxes, 5000), [], "no orphaned sandbox");
+  });
+
+  test("Ctrl-C of a real build mid-search: the workers stop computing its candidates within 2 s", async () => {
+    const url = redis.url(3);
+    const pool = await Promise.all(
+      ["c1", "c2"].map((name) => startWorkerProcess(url, { name, concurrency: 1 })),
+    );
+    workers.push(...pool);
+    const workspaceFile = await ws.read("tinyformer.yaml");
+    await ws.write("tinyformer.yaml", `${workspaceFile}executor: queue\n`);
+    try {
+      const build = spawn(
+        process.execPath,
+        [join(packageRoot, "bin", "tinyformer.js"), "build", "--force", "sparsenas"],
+        {
+          cwd: ws.root,
+          env: { ...process.env, TINYFORMER_REDIS_URL: url, CI: "1" },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let output = "";
+      build.stdout.on("data", (chunk: Buffer) => (output += chunk));
+      build.stderr.on("data", (chunk: Buffer) => (output += chunk));
+      const exited = new Promise<number | null>((resolve) => build.on("exit", resolve));
+      await Promise.race([
+        ...pool.map((worker) => worker.waitFor(/: running assess-/, 120_000)),
+        exited.then(() => assert.fail(`the build ended before the search ran:\n${output}`)),
+      ]);
+      // Workers running one of the build's jobs when it is interrupted.
+      const busy = pool.filter((worker) => {
+        const last = worker.ran().at(-1);
+        return (
+          last !== undefined &&
+          !worker
+            .lines()
+            .some((line) => line.includes(`done ${last}`) || line.includes(`failed ${last}`))
+        );
+      });
+      const sandboxes = busy.flatMap((worker) => worker.sandboxPids().slice(-1));
+      assert.ok(sandboxes.length > 0, "a sandbox was computing a candidate");
+      build.kill("SIGINT");
+      const interruptedAt = Date.now();
+      const alive = await waitForExit(sandboxes, 2000);
+      assert.deepEqual(
+        alive,
+        [],
+        `sandboxes still computing ${Date.now() - interruptedAt} ms after Ctrl-C`,
+      );
+      assert.notEqual(await exited, 0, output);
+      assert.match(output, /cancelled +sparsenas/);
+      // Nothing of the interrupted build starts afterwards: its queued jobs are gone.
+      const ranAfterInterrupt = pool.map((worker) => worker.ran().length);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.deepEqual(
+        pool.map((worker) => worker.ran().length),
+        ranAfterInterrupt,
+        "no job of the interrupted build started after Ctrl-C",
+      );
+    } finally {
+      await ws.write("tinyformer.yaml", workspaceFile);
+    }
   });
 
   test("a Redis that is not there fails the search within seconds, naming the URL", async () => {
