@@ -17,7 +17,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { WeightPolicy } from "../src/codegen/select-kernels.js";
+import type { WeightPolicy } from "../src/codegen/kernel-calls.js";
 import { loadBoardProfile } from "../src/config/load-board.js";
 import { loadModel } from "../src/model-ir/io.js";
 import { builtinBoardsDir } from "../src/project-paths.js";

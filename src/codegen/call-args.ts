@@ -7,8 +7,9 @@
  * the constant arrays' bytes from the same list, so a predicted flash size
  * and the emitted C cannot disagree on what is stored.
  */
+
+import type { KernelCall, KernelWeight, SelectedLayer } from "./kernel-calls.js";
 import type { MemoryPlan } from "./plan-memory.js";
-import type { KernelCall, KernelWeight, SelectedLayer } from "./select-kernels.js";
 
 export type CType = "int8_t" | "uint8_t" | "int32_t";
 

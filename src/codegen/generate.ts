@@ -20,11 +20,11 @@ import {
   type ResourceEstimate,
 } from "../resources/estimate-resources.js";
 import { type FootprintTable, loadFootprintTable } from "../resources/footprint-table.js";
+import type { SelectedLayer } from "./kernel-calls.js";
 import { collectKernelSources } from "./kernel-sources.js";
 import { type MemoryPlan, scratchId } from "./plan-memory.js";
 import { type ModelPlan, type PlanModelOptions, planModel } from "./plan-model.js";
 import { renderModel } from "./render.js";
-import type { SelectedLayer } from "./select-kernels.js";
 import { CODEGEN_SUMMARY_FILE } from "./summary-file.js";
 
 /** Recorded in every banner and summary; bump when the emitted C changes. */

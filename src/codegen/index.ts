@@ -18,15 +18,15 @@ export {
   type VerifyHostOptions,
   verifyHost,
 } from "./host-verify.js";
-export { type MemoryPlan, planMemory } from "./plan-memory.js";
-export { type ModelPlan, type PlanModelOptions, planModel } from "./plan-model.js";
-export { modelTemplatesDir } from "./render.js";
 export {
   type KernelCall,
   type SelectedLayer,
-  selectKernels,
   UnsupportedOpError,
   type WeightPolicy,
-} from "./select-kernels.js";
+} from "./kernel-calls.js";
+export { type MemoryPlan, planMemory } from "./plan-memory.js";
+export { type ModelPlan, type PlanModelOptions, planModel } from "./plan-model.js";
+export { modelTemplatesDir } from "./render.js";
+export { selectKernels } from "./select-kernels.js";
 export { CODEGEN_SUMMARY_FILE, readLayerKernels } from "./summary-file.js";
 export { type WrittenProgram, writeGeneratedFiles } from "./write.js";

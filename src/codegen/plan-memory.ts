@@ -9,7 +9,7 @@
 import { type ArenaPlan, type BufferRequest, planArena } from "../memory-planner/plan-arena.js";
 import { product } from "../model-ir/shapes.js";
 import type { Model } from "../model-ir/types.js";
-import type { SelectedLayer } from "./select-kernels.js";
+import type { SelectedLayer } from "./kernel-calls.js";
 
 /** Arena placement of the model's buffers. */
 export interface MemoryPlan {

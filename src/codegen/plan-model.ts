@@ -13,8 +13,9 @@
  */
 import type { Model, TensorIR } from "../model-ir/types.js";
 import { type CostModelTable, loadCostModel } from "../sparse-engine/cost-model.js";
+import type { SelectedLayer, WeightPolicy } from "./kernel-calls.js";
 import { type MemoryPlan, planMemory } from "./plan-memory.js";
-import { type SelectedLayer, selectKernels, type WeightPolicy } from "./select-kernels.js";
+import { selectKernels } from "./select-kernels.js";
 
 export interface PlanModelOptions {
   /**

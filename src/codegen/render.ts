@@ -10,8 +10,8 @@ import { basename, join } from "node:path";
 import type { TensorIR } from "../model-ir/types.js";
 import { cTemplatesDir } from "../toolchain/c-sources.js";
 import { buildLayerCalls, CONSTANT_ALIGNMENT, cInt, PARTIAL_OF } from "./call-args.js";
+import type { SelectedLayer } from "./kernel-calls.js";
 import type { MemoryPlan } from "./plan-memory.js";
-import type { SelectedLayer } from "./select-kernels.js";
 
 /** Directory of the model templates (tf_model.h.hbs, tf_model.c.hbs, calls/*.hbs). */
 export const modelTemplatesDir = join(cTemplatesDir, "model");

@@ -13,7 +13,7 @@
  * the profile build, so one QEMU run gives one sample per layer; the plain
  * build's count minus the layers' gives tf_model_run's own work.
  */
-import type { WeightPolicy } from "../codegen/select-kernels.js";
+import type { WeightPolicy } from "../codegen/kernel-calls.js";
 import { createSeededRandom, type SeededRandom } from "../datasets/seeded-random.js";
 import type { Model, OpIR } from "../model-ir/types.js";
 import {

@@ -20,7 +20,7 @@ import type {
   KernelWeight,
   MatMulCall,
   SelectedLayer,
-} from "../codegen/select-kernels.js";
+} from "../codegen/kernel-calls.js";
 import { product } from "../model-ir/shapes.js";
 import type { KernelVariant } from "../sparse-engine/kernel-variants.js";
 import {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { generateModelCode } from "../../src/codegen/index.js";
-import type { WeightPolicy } from "../../src/codegen/select-kernels.js";
+import type { WeightPolicy } from "../../src/codegen/kernel-calls.js";
 import { loadBoardProfile } from "../../src/config/load-board.js";
 import type { BoardProfile } from "../../src/config/types.js";
 import type { Model } from "../../src/model-ir/types.js";
