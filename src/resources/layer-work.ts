@@ -9,8 +9,7 @@
  * coefficients to these counts), so the two always agree on what a count
  * means.
  */
-import type { MemoryPlan } from "../codegen/plan-memory.js";
-import type { ModelPlan } from "../codegen/plan-model.js";
+
 import type {
   AvgPoolCall,
   BroadcastCall,
@@ -21,6 +20,8 @@ import type {
   MatMulCall,
   SelectedLayer,
 } from "../codegen/kernel-calls.js";
+import type { MemoryPlan } from "../codegen/plan-memory.js";
+import type { ModelPlan } from "../codegen/plan-model.js";
 import { product } from "../model-ir/shapes.js";
 import type { KernelVariant } from "../sparse-engine/kernel-variants.js";
 import {
