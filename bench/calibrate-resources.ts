@@ -4,10 +4,10 @@
  * profile (boards/NAME.yaml, default stm32f746: its compiler flags, its
  * memory map) and writes its two tables:
  *
- * 1. measures the calibration set (src/resources/calibrate-instructions.ts)
+ * 1. measures the calibration set (test/support/calibration/calibrate-instructions.ts)
  *    like compile-target and verify-target do: device link, plain and
  *    per-layer profile runs under QEMU;
- * 2. links every root's closure (src/resources/calibrate-footprint.ts);
+ * 2. links every root's closure (test/support/calibration/calibrate-footprint.ts);
  * 3. fits tf_model.c's code per call and writes templates/c/footprint.json,
  *    after checking that its SRAM prediction equals every program's device
  *    link exactly;
@@ -37,27 +37,33 @@ import { loadBoardProfile } from "../src/config/load-board.js";
 import type { BoardProfile } from "../src/config/types.js";
 import { ToolProbe } from "../src/graph-runner/tool-probe.js";
 import { builtinBoardsDir } from "../src/project-paths.js";
-import { measureClosures, modelCodeSample } from "../src/resources/calibrate-footprint.js";
-import {
-  calibrationPrograms,
-  fitCostModel,
-  instructionSamples,
-  type LayerSample,
-} from "../src/resources/calibrate-instructions.js";
 import { estimateFootprint } from "../src/resources/estimate-footprint.js";
 import { estimateResources } from "../src/resources/estimate-resources.js";
-import { type FitSample, fitCoefficients } from "../src/resources/fit-coefficients.js";
 import {
   FOOTPRINT_FILE,
   FOOTPRINT_FORMAT,
   type FootprintTable,
 } from "../src/resources/footprint-table.js";
-import { compileKernelLibrary, measureModel } from "../src/resources/measure-model.js";
-import { createSampleCandidate, randomCandidateSpecs } from "../src/resources/sample-candidates.js";
-import { renderTableJson } from "../src/resources/table-json.js";
 import { COST_MODEL_FILE, type CostModelTable } from "../src/sparse-engine/cost-model.js";
 import type { KernelWork } from "../src/sparse-engine/kernel-work.js";
 import { TARGET_CC } from "../src/toolchain/tools.js";
+import {
+  measureClosures,
+  modelCodeSample,
+} from "../test/support/calibration/calibrate-footprint.js";
+import {
+  calibrationPrograms,
+  fitCostModel,
+  instructionSamples,
+  type LayerSample,
+} from "../test/support/calibration/calibrate-instructions.js";
+import { type FitSample, fitCoefficients } from "../test/support/calibration/fit-coefficients.js";
+import { compileKernelLibrary, measureModel } from "../test/support/calibration/measure-model.js";
+import {
+  createSampleCandidate,
+  randomCandidateSpecs,
+} from "../test/support/calibration/sample-candidates.js";
+import { renderTableJson } from "../test/support/calibration/table-json.js";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

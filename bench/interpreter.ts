@@ -10,9 +10,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { runFloat, runInt8 } from "../src/interpreter/run.js";
-import { buildMobileVitSample, createRandomImages } from "../src/model-ir/sample-models.js";
 import { product } from "../src/model-ir/shapes.js";
 import { quantizeInput, quantizeModel } from "../src/quantize/quantize-model.js";
+import { buildMobileVitSample, createRandomImages } from "../test/support/sample-models.js";
 
 function parseSeconds(args: string[]): number {
   const i = args.indexOf("--seconds");

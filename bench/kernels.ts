@@ -17,8 +17,8 @@ import { loadBoardProfile } from "../src/config/load-board.js";
 import { blockRleByteSize } from "../src/model-ir/sparse-encoding.js";
 import type { BlockSize } from "../src/model-ir/types.js";
 import { builtinBoardsDir } from "../src/project-paths.js";
-import { encodeCase, type KernelCase } from "../src/sparse-engine/kernel-cases.js";
-import { buildKernelRunner, runKernelCases } from "../src/sparse-engine/kernel-runner.js";
+import { encodeCase, type KernelCase } from "../test/support/kernel-cases.js";
+import { buildKernelRunner, runKernelCases } from "../test/support/kernel-runner.js";
 import {
   type ConvSpec,
   convCase,
@@ -26,7 +26,7 @@ import {
   type LinearSpec,
   linearCase,
   matmulCase,
-} from "../src/sparse-engine/reference-cases.js";
+} from "../test/support/reference-cases.js";
 
 interface Variant {
   label: string;

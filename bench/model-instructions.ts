@@ -21,7 +21,7 @@ import type { WeightPolicy } from "../src/codegen/kernel-calls.js";
 import { loadBoardProfile } from "../src/config/load-board.js";
 import { loadModel } from "../src/model-ir/io.js";
 import { builtinBoardsDir } from "../src/project-paths.js";
-import { compileKernelLibrary, measureModel } from "../src/resources/measure-model.js";
+import { compileKernelLibrary, measureModel } from "../test/support/calibration/measure-model.js";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

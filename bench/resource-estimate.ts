@@ -2,7 +2,7 @@
  * `npm run bench -- resource-estimate`: how long one resource estimate
  * (src/resources/estimate-resources.ts) takes, as the search calls it: the
  * int8 model of a candidate in (quantization excluded), flash, SRAM and
- * instructions out, on the showcase candidates (src/resources/sample-candidates.ts),
+ * instructions out, on the showcase candidates (test/support/calibration/sample-candidates.ts),
  * pruned and dense; the tables loaded once, as the search does.
  *
  * Last stdout line: {"models": [{"name", "parameters", "layers", "median_ms",
@@ -12,7 +12,10 @@ import { performance } from "node:perf_hooks";
 import { product } from "../src/model-ir/shapes.js";
 import type { Model } from "../src/model-ir/types.js";
 import { estimateResources, loadResourceTables } from "../src/resources/estimate-resources.js";
-import { createSampleCandidate, SHOWCASE_CANDIDATES } from "../src/resources/sample-candidates.js";
+import {
+  createSampleCandidate,
+  SHOWCASE_CANDIDATES,
+} from "../test/support/calibration/sample-candidates.js";
 
 /** Weights of the conv and linear layers, pruned ones included. */
 function parameters(model: Model): number {

@@ -6,7 +6,7 @@
  * for a few epochs through the real `supernas` stage on the bundled CIFAR-10
  * subset, once per training seed, and measures Kendall's tau between the
  * validation accuracy and each score: NASWOT on one minibatch of 32 training
- * images (src/space-search/naswot.ts), parameter count, and MACs (the
+ * images (bench/_naswot.ts), parameter count, and MACs (the
  * space-search stage's compute rule, applied to one dense network, is its
  * MACs). tau per seed, then its mean and spread.
  *
@@ -34,10 +34,10 @@ import { packageRoot } from "../src/project-paths.js";
 import { quantizeModel } from "../src/quantize/quantize-model.js";
 import { estimateModelResources } from "../src/search/resources.js";
 import { drawCandidateSpaces } from "../src/space-search/candidate-spaces.js";
-import { naswotScore } from "../src/space-search/naswot.js";
 import type { SupernasReport } from "../src/stages/supernas.js";
 import { createTrainingBackend } from "../src/training/backend.js";
 import { kendallTau } from "./_kendall.js";
+import { naswotScore } from "./_naswot.js";
 
 const MINIBATCH = 32;
 

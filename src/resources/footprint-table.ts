@@ -2,7 +2,7 @@
  * The footprint table (templates/c/footprint.json): what the device program
  * of a generated model links besides its constant arrays and its arena,
  * measured with the board's compiler and flags by
- * `npm run bench -- calibrate-resources` (src/resources/calibrate-footprint.ts).
+ * `npm run bench -- calibrate-resources` (test/support/calibration/calibrate-footprint.ts).
  *
  * The device link keeps, with --gc-sections, exactly the input sections
  * reachable from its roots, and reachability from several roots is the

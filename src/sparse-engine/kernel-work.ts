@@ -27,7 +27,7 @@
  *
  * The cost model (cost-model.ts) holds one coefficient per count and
  * kernel, fitted to per-layer instruction counts of generated models under
- * QEMU (src/resources/calibrate-instructions.ts).
+ * QEMU (test/support/calibration/calibrate-instructions.ts).
  */
 
 /** How a call requantizes: what the C tests before choosing its path. */

@@ -15,10 +15,10 @@ import {
   writeGeneratedFiles,
 } from "../../src/codegen/index.js";
 import { createModelBuilder } from "../../src/model-ir/builder.js";
-import { buildMobileVitSample, createRandomImages } from "../../src/model-ir/sample-models.js";
 import type { BlockSize, Model } from "../../src/model-ir/types.js";
 import { quantizeModel } from "../../src/quantize/index.js";
-import { createRng } from "../../src/sparse-engine/reference-cases.js";
+import { createRng } from "../support/reference-cases.js";
+import { buildMobileVitSample, createRandomImages } from "../support/sample-models.js";
 
 export function quantizedMobileVit(): Model {
   const float = buildMobileVitSample({ dim: 32, heads: 2, layers: 1, resolution: 16, seed: 3 });

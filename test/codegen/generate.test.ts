@@ -21,13 +21,13 @@ import {
 } from "../../src/codegen/index.js";
 import { planArena } from "../../src/memory-planner/plan-arena.js";
 import { createModelBuilder } from "../../src/model-ir/builder.js";
-import { createRandomImages } from "../../src/model-ir/sample-models.js";
 import type { Model } from "../../src/model-ir/types.js";
 import { templatesDir } from "../../src/project-paths.js";
 import { quantizeInput, quantizeModel } from "../../src/quantize/index.js";
 import { loadCostModel } from "../../src/sparse-engine/cost-model.js";
 import { execTool } from "../../src/toolchain/exec.js";
 import { CLANG_FORMAT, requireTool } from "../../src/toolchain/tools.js";
+import { createRandomImages } from "../support/sample-models.js";
 import {
   generateAndVerify,
   generateInto,

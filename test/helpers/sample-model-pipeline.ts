@@ -7,8 +7,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { StageDefinition } from "../../src/graph-runner/stage.js";
 import { renderModelJson } from "../../src/model-ir/io.js";
-import { buildMobileVitSample } from "../../src/model-ir/sample-models.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
+import { buildMobileVitSample } from "../support/sample-models.js";
 
 const sampleFinetune: StageDefinition = {
   name: "finetune",

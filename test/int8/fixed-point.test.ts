@@ -9,7 +9,7 @@ import {
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
 } from "../../src/int8/fixed-point.js";
-import { createRandom } from "../../src/model-ir/sample-models.js";
+import { createRandom } from "../support/sample-models.js";
 
 /** gemmlowp SaturatingRoundingDoublingHighMul written literally with BigInt. */
 function srdhmReference(a: number, b: number): number {

@@ -8,7 +8,7 @@ import {
 } from "../../src/int8/gemmlowp.js";
 import { computeSoftmaxParams } from "../../src/int8/quantize-multiplier.js";
 import { softmaxInt8 } from "../../src/int8/softmax.js";
-import { createRandom } from "../../src/model-ir/sample-models.js";
+import { createRandom } from "../support/sample-models.js";
 
 function softmax(row: number[], scale: number): Int8Array {
   const out = new Int8Array(row.length);

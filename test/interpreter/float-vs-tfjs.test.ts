@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { runFloat } from "../../src/interpreter/run.js";
 import { createModelBuilder, type FloatOpSpec } from "../../src/model-ir/builder.js";
-import { createGaussian } from "../../src/model-ir/sample-models.js";
+import { createGaussian } from "../support/sample-models.js";
 
 const gauss = createGaussian(17);
 const randn = (n: number) => Float32Array.from({ length: n }, () => gauss());

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { weightSpans } from "../../src/interpreter/ops/weight-spans.js";
-import { createRng, randInt } from "../../src/sparse-engine/reference-cases.js";
+import { createRng, randInt } from "../support/reference-cases.js";
 
 test("spans cover every non-zero weight and skip long zero gaps", () => {
   const rng = createRng(4);

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { runFloat } from "../../src/interpreter/run.js";
+import { product } from "../../src/model-ir/shapes.js";
 import {
   buildMobileVitSample,
   createRandom,
   createRandomImages,
-} from "../../src/model-ir/sample-models.js";
-import { product } from "../../src/model-ir/shapes.js";
+} from "../support/sample-models.js";
 
 describe("MobileViT-style sample model", () => {
   const model = buildMobileVitSample();

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createRandom } from "../../src/model-ir/sample-models.js";
 import {
   blockRleByteSize,
   decodeBlockRle,
@@ -9,6 +8,7 @@ import {
   sparseMatVec,
 } from "../../src/model-ir/sparse-encoding.js";
 import type { BlockSize } from "../../src/model-ir/types.js";
+import { createRandom } from "../support/sample-models.js";
 
 function randomPruned(
   rows: number,

@@ -3,7 +3,6 @@ import { describe, it } from "node:test";
 import { compareModels, renderComparison } from "../../src/interpreter/compare.js";
 import { runInt8 } from "../../src/interpreter/run.js";
 import { readBlockRle, readTensorData } from "../../src/model-ir/blob.js";
-import { buildMobileVitSample, createRandomImages } from "../../src/model-ir/sample-models.js";
 import { decodeBlockRle } from "../../src/model-ir/sparse-encoding.js";
 import type { Model, TensorIR } from "../../src/model-ir/types.js";
 import { calibrateRanges, nearestRank } from "../../src/quantize/calibration.js";
@@ -15,6 +14,7 @@ import {
   quantizeWeightsPerChannel,
 } from "../../src/quantize/quant-params.js";
 import { quantizeInput, quantizeModel } from "../../src/quantize/quantize-model.js";
+import { buildMobileVitSample, createRandomImages } from "../support/sample-models.js";
 
 const small = () => buildMobileVitSample({ dim: 32, heads: 2, layers: 1, resolution: 16, seed: 3 });
 const images = createRandomImages(6, [1, 16, 16, 3], 21);

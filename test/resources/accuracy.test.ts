@@ -17,15 +17,15 @@ import { after, before, describe, test } from "node:test";
 import { loadBoardProfile } from "../../src/config/load-board.js";
 import type { BoardProfile } from "../../src/config/types.js";
 import { builtinBoardsDir } from "../../src/project-paths.js";
-import { readObjectSections } from "../../src/resources/calibrate-footprint.js";
 import { estimateResources, loadResourceTables } from "../../src/resources/estimate-resources.js";
-import { compileKernelLibrary, measureModel } from "../../src/resources/measure-model.js";
+import { WEIGHTED_VARIANTS } from "../../src/sparse-engine/cost-model.js";
+import { readObjectSections } from "../support/calibration/calibrate-footprint.js";
+import { compileKernelLibrary, measureModel } from "../support/calibration/measure-model.js";
 import {
   type CandidateSpec,
   createSampleCandidate,
   SHOWCASE_CANDIDATES,
-} from "../../src/resources/sample-candidates.js";
-import { WEIGHTED_VARIANTS } from "../../src/sparse-engine/cost-model.js";
+} from "../support/calibration/sample-candidates.js";
 
 const tables = loadResourceTables();
 

@@ -16,7 +16,6 @@ import { loadBoardProfile } from "../../src/config/load-board.js";
 import type { BoardProfile } from "../../src/config/types.js";
 import type { Model } from "../../src/model-ir/types.js";
 import { builtinBoardsDir } from "../../src/project-paths.js";
-import { createCoverageModel } from "../../src/resources/coverage-models.js";
 import {
   estimateResources,
   loadResourceTables,
@@ -24,6 +23,7 @@ import {
 } from "../../src/resources/estimate-resources.js";
 import { loadCostModel } from "../../src/sparse-engine/cost-model.js";
 import { quantizedCnn, quantizedMobileVit } from "../codegen/codegen-helpers.js";
+import { createCoverageModel } from "../support/calibration/coverage-models.js";
 
 const tables = loadResourceTables();
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createSeededRandom } from "../../src/datasets/seeded-random.js";
-import { fitCoefficients } from "../../src/resources/fit-coefficients.js";
+import { fitCoefficients } from "../support/calibration/fit-coefficients.js";
 
 function samples(truth: Record<string, number>, count: number, seed: number) {
   const random = createSeededRandom(seed);

@@ -13,8 +13,8 @@ import { readBlockRle } from "../../src/model-ir/blob.js";
 import { axisTaps, layerWork, odometerCarries } from "../../src/resources/layer-work.js";
 import { loadCostModel } from "../../src/sparse-engine/cost-model.js";
 import { matrixWork, requantStats } from "../../src/sparse-engine/kernel-work.js";
-import { createRng } from "../../src/sparse-engine/reference-cases.js";
 import { quantizedCnn, quantizedMobileVit } from "../codegen/codegen-helpers.js";
+import { createRng } from "../support/reference-cases.js";
 
 describe("requantStats", () => {
   test("fused when every zero point folds, either shift, over the whole int8 range", () => {

@@ -9,13 +9,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { encodeCase, type KernelCase } from "../../src/sparse-engine/kernel-cases.js";
-import {
-  buildKernelRunner,
-  type KernelRunner,
-  runKernelCases,
-} from "../../src/sparse-engine/kernel-runner.js";
-import { createRng, linearCase } from "../../src/sparse-engine/reference-cases.js";
+import { encodeCase, type KernelCase } from "../support/kernel-cases.js";
+import { buildKernelRunner, type KernelRunner, runKernelCases } from "../support/kernel-runner.js";
+import { createRng, linearCase } from "../support/reference-cases.js";
 import {
   depthwiseCases,
   type Expected,

@@ -11,12 +11,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { loadBoardProfile } from "../../src/config/load-board.js";
 import { builtinBoardsDir } from "../../src/project-paths.js";
-import { encodeCase } from "../../src/sparse-engine/kernel-cases.js";
-import {
-  buildKernelRunner,
-  type KernelRunner,
-  runKernelCases,
-} from "../../src/sparse-engine/kernel-runner.js";
+import { encodeCase } from "../support/kernel-cases.js";
+import { buildKernelRunner, type KernelRunner, runKernelCases } from "../support/kernel-runner.js";
 import {
   type ConvSpec,
   convCase,
@@ -24,7 +20,7 @@ import {
   type LinearSpec,
   linearCase,
   type PruneOptions,
-} from "../../src/sparse-engine/reference-cases.js";
+} from "../support/reference-cases.js";
 import {
   depthwiseCases,
   emptyRowCases,

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { encodeBlockRle } from "../../src/model-ir/sparse-encoding.js";
 import type { BlockSize } from "../../src/model-ir/types.js";
 import { packedSparseByteSize, packSparseWeight } from "../../src/sparse-engine/pack-weights.js";
-import { createRng, randomPrunedWeight } from "../../src/sparse-engine/reference-cases.js";
+import { createRng, randomPrunedWeight } from "../support/reference-cases.js";
 
 /** Reads the stream back the way the C kernel does, into a dense weight. */
 function unpack(

@@ -1,12 +1,7 @@
 /** Random layer shapes for the kernel tests (sizes kept small: many cases, fast). */
 import type { BlockSize } from "../../src/model-ir/types.js";
-import type { KernelCase } from "../../src/sparse-engine/kernel-cases.js";
-import type {
-  ConvSpec,
-  LinearSpec,
-  MatMulSpec,
-  Rng,
-} from "../../src/sparse-engine/reference-cases.js";
+import type { KernelCase } from "../support/kernel-cases.js";
+import type { ConvSpec, LinearSpec, MatMulSpec, Rng } from "../support/reference-cases.js";
 import {
   addCase,
   avgPoolCase,
@@ -22,7 +17,7 @@ import {
   reshapeCase,
   softmaxCase,
   transposeCase,
-} from "../../src/sparse-engine/reference-cases.js";
+} from "../support/reference-cases.js";
 
 /** A case with the reference output. */
 export interface Expected {

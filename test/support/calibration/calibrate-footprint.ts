@@ -13,26 +13,26 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { buildLayerCalls, CTYPE_BYTES } from "../codegen/call-args.js";
-import type { ModelPlan } from "../codegen/plan-model.js";
-import type { BoardProfile } from "../config/types.js";
-import { KERNEL_VARIANTS } from "../sparse-engine/kernel-variants.js";
-import { deviceHarness, targetStartupSources } from "../toolchain/c-sources.js";
+import { buildLayerCalls, CTYPE_BYTES } from "../../../src/codegen/call-args.js";
+import type { ModelPlan } from "../../../src/codegen/plan-model.js";
+import type { BoardProfile } from "../../../src/config/types.js";
+import { modelCodeWork } from "../../../src/resources/estimate-footprint.js";
+import type { FootprintTable, SectionFootprint } from "../../../src/resources/footprint-table.js";
+import { KERNEL_VARIANTS } from "../../../src/sparse-engine/kernel-variants.js";
+import { deviceHarness, targetStartupSources } from "../../../src/toolchain/c-sources.js";
 import {
   compileTargetObjects,
   TARGET_BARE_LDFLAGS,
   TARGET_CFLAGS,
-} from "../toolchain/compile-target.js";
-import { ToolchainError } from "../toolchain/errors.js";
-import { execTool } from "../toolchain/exec.js";
-import { FLASH_SECTIONS } from "../toolchain/footprint.js";
-import { type KeptSection, parseLinkMap } from "../toolchain/link-map.js";
-import { renderLinkerScript, resolveLinkerLayout } from "../toolchain/linker-script.js";
-import { DEVICE_LAYOUT, modelIncludeDirs } from "../toolchain/model-programs.js";
-import { requireTool, TARGET_CC, TARGET_OBJDUMP } from "../toolchain/tools.js";
-import { modelCodeWork } from "./estimate-footprint.js";
+} from "../../../src/toolchain/compile-target.js";
+import { ToolchainError } from "../../../src/toolchain/errors.js";
+import { execTool } from "../../../src/toolchain/exec.js";
+import { FLASH_SECTIONS } from "../../../src/toolchain/footprint.js";
+import { type KeptSection, parseLinkMap } from "../../../src/toolchain/link-map.js";
+import { renderLinkerScript, resolveLinkerLayout } from "../../../src/toolchain/linker-script.js";
+import { DEVICE_LAYOUT, modelIncludeDirs } from "../../../src/toolchain/model-programs.js";
+import { requireTool, TARGET_CC, TARGET_OBJDUMP } from "../../../src/toolchain/tools.js";
 import type { FitSample } from "./fit-coefficients.js";
-import type { FootprintTable, SectionFootprint } from "./footprint-table.js";
 
 /** `libgcc.a(_udivsi3.o)` or `tf_add_s8.o`: a kept section's file without its directory. */
 export function fileName(path: string): string {

@@ -4,18 +4,18 @@
  * the kernel benchmark to check the C kernels byte for byte.
  */
 
-import { layerNormInt8 } from "../int8/layernorm.js";
-import { computeSoftmaxParams, quantizeMultiplier } from "../int8/quantize-multiplier.js";
-import { softmaxInt8 } from "../int8/softmax.js";
-import type { KernelContext } from "../interpreter/context.js";
-import { activationInt8 } from "../interpreter/ops/activation.js";
-import { conv2dInt8 } from "../interpreter/ops/conv2d.js";
-import { transpose } from "../interpreter/ops/data-movement.js";
-import { addInt8 } from "../interpreter/ops/elementwise.js";
-import { linearInt8, matmulInt8 } from "../interpreter/ops/linear.js";
-import { avgPool2dInt8, globalAvgPoolInt8 } from "../interpreter/ops/pooling.js";
-import { computeWindow } from "../model-ir/shapes.js";
-import { encodeBlockRle } from "../model-ir/sparse-encoding.js";
+import { layerNormInt8 } from "../../src/int8/layernorm.js";
+import { computeSoftmaxParams, quantizeMultiplier } from "../../src/int8/quantize-multiplier.js";
+import { softmaxInt8 } from "../../src/int8/softmax.js";
+import type { KernelContext } from "../../src/interpreter/context.js";
+import { activationInt8 } from "../../src/interpreter/ops/activation.js";
+import { conv2dInt8 } from "../../src/interpreter/ops/conv2d.js";
+import { transpose } from "../../src/interpreter/ops/data-movement.js";
+import { addInt8 } from "../../src/interpreter/ops/elementwise.js";
+import { linearInt8, matmulInt8 } from "../../src/interpreter/ops/linear.js";
+import { avgPool2dInt8, globalAvgPoolInt8 } from "../../src/interpreter/ops/pooling.js";
+import { computeWindow } from "../../src/model-ir/shapes.js";
+import { encodeBlockRle } from "../../src/model-ir/sparse-encoding.js";
 import type {
   ActivationOp,
   AddOp,
@@ -28,7 +28,7 @@ import type {
   Padding,
   TensorIR,
   TransposeOp,
-} from "../model-ir/types.js";
+} from "../../src/model-ir/types.js";
 import type {
   AddCase,
   AvgPoolCase,

@@ -17,13 +17,13 @@
  * Loads tfjs (the block library builds networks from tf.variables); the
  * resource evaluator itself never imports this module.
  */
-import type { ArchitectureChoice, SearchSpace } from "../blocks/search-space.js";
-import type { WeightLayerInfo } from "../blocks/types.js";
-import { createSeededRandom, type SeededRandom } from "../datasets/seeded-random.js";
-import { createRandomImages } from "../model-ir/sample-models.js";
-import type { BlockSize, Model } from "../model-ir/types.js";
-import { applyBlockMask, computeBlockMask } from "../pruning/block-mask.js";
-import { quantizeModel } from "../quantize/quantize-model.js";
+import type { ArchitectureChoice, SearchSpace } from "../../../src/blocks/search-space.js";
+import type { WeightLayerInfo } from "../../../src/blocks/types.js";
+import { createSeededRandom, type SeededRandom } from "../../../src/datasets/seeded-random.js";
+import type { BlockSize, Model } from "../../../src/model-ir/types.js";
+import { applyBlockMask, computeBlockMask } from "../../../src/pruning/block-mask.js";
+import { quantizeModel } from "../../../src/quantize/quantize-model.js";
+import { createRandomImages } from "../sample-models.js";
 
 /** What a sample candidate is made of; the same spec always gives the same model. */
 export interface CandidateSpec {
@@ -209,8 +209,8 @@ function pruneRandomly(
 /** Builds, prunes and quantizes the candidate `spec` describes (an int8 model IR). */
 export async function createSampleCandidate(spec: CandidateSpec): Promise<Model> {
   const [{ createTrainingBackend }, { createNetwork }] = await Promise.all([
-    import("../training/backend.js"),
-    import("../blocks/network.js"),
+    import("../../../src/training/backend.js"),
+    import("../../../src/blocks/network.js"),
   ]);
   const { tf } = await createTrainingBackend({ backend: "auto" });
   const random = createSeededRandom(spec.seed);

@@ -5,8 +5,13 @@
  * tests of the quantizer and the interpreter. Some weights are pruned
  * blockwise so the sparse path is exercised.
  */
-import { createModelBuilder, type ModelBuilder } from "./builder.js";
-import type { ActivationFunction, BlockSize, FusedActivation, Model } from "./types.js";
+import { createModelBuilder, type ModelBuilder } from "../../src/model-ir/builder.js";
+import type {
+  ActivationFunction,
+  BlockSize,
+  FusedActivation,
+  Model,
+} from "../../src/model-ir/types.js";
 
 /** mulberry32: a tiny deterministic PRNG, uniform in [0, 1). */
 export function createRandom(seed: number): () => number {

@@ -13,20 +13,24 @@
  * the profile build, so one QEMU run gives one sample per layer; the plain
  * build's count minus the layers' gives tf_model_run's own work.
  */
-import type { WeightPolicy } from "../codegen/kernel-calls.js";
-import { createSeededRandom, type SeededRandom } from "../datasets/seeded-random.js";
-import type { Model, OpIR } from "../model-ir/types.js";
+import type { WeightPolicy } from "../../../src/codegen/kernel-calls.js";
+import { createSeededRandom, type SeededRandom } from "../../../src/datasets/seeded-random.js";
+import type { Model, OpIR } from "../../../src/model-ir/types.js";
+import { layerWork, programWork } from "../../../src/resources/layer-work.js";
 import {
   COST_MODEL_FORMAT,
   type CostModelTable,
   type MeasuredWith,
   WEIGHTED_VARIANTS,
-} from "../sparse-engine/cost-model.js";
-import { KERNEL_VARIANTS, type KernelVariant } from "../sparse-engine/kernel-variants.js";
-import { type KernelWork, matrixWork, requantStats } from "../sparse-engine/kernel-work.js";
+} from "../../../src/sparse-engine/cost-model.js";
+import { KERNEL_VARIANTS, type KernelVariant } from "../../../src/sparse-engine/kernel-variants.js";
+import {
+  type KernelWork,
+  matrixWork,
+  requantStats,
+} from "../../../src/sparse-engine/kernel-work.js";
 import { createCoverageModel } from "./coverage-models.js";
 import { type Fit, fitCoefficients } from "./fit-coefficients.js";
-import { layerWork, programWork } from "./layer-work.js";
 import type { ModelMeasurement } from "./measure-model.js";
 import { createSampleCandidate, randomCandidateSpecs } from "./sample-candidates.js";
 

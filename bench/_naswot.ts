@@ -11,8 +11,8 @@
  * convolution and linear layer with a fused ReLU or ReLU6 (a unit is on when
  * its output is above zero).
  */
-import { runFloat } from "../interpreter/run.js";
-import type { Model } from "../model-ir/types.js";
+import { runFloat } from "../src/interpreter/run.js";
+import type { Model } from "../src/model-ir/types.js";
 
 /** Binary activation patterns, one per image, packed as bytes (0 or 1 per unit). */
 export function activationPatterns(model: Model, images: readonly Float32Array[]): Uint8Array[] {

@@ -11,11 +11,11 @@
  * Built with the model builder from seeded random weights (no tfjs), and
  * quantized like any model.
  */
-import { createSeededRandom, type SeededRandom } from "../datasets/seeded-random.js";
-import { createModelBuilder, type ModelBuilder } from "../model-ir/builder.js";
+import { createSeededRandom, type SeededRandom } from "../../../src/datasets/seeded-random.js";
+import { createModelBuilder, type ModelBuilder } from "../../../src/model-ir/builder.js";
 
-import type { BlockSize, Model } from "../model-ir/types.js";
-import { quantizeModel } from "../quantize/quantize-model.js";
+import type { BlockSize, Model } from "../../../src/model-ir/types.js";
+import { quantizeModel } from "../../../src/quantize/quantize-model.js";
 import { normalisedRandomImages } from "./sample-candidates.js";
 
 const pick = <T>(random: SeededRandom, values: readonly T[]): T =>

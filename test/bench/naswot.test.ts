@@ -4,13 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
-import { createNetwork } from "../../src/blocks/network.js";
 import {
   activationPatterns,
   agreementKernel,
   logAbsDeterminant,
   naswotScore,
-} from "../../src/space-search/naswot.js";
+} from "../../bench/_naswot.js";
+import { createNetwork } from "../../src/blocks/network.js";
 import { loadTf, randomImages } from "../blocks/support.js";
 
 before(async () => {

@@ -7,18 +7,18 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BoardProfile } from "../config/types.js";
+import type { BoardProfile } from "../../src/config/types.js";
 import {
   harnessDir,
   kernelIncludeDir,
   listKernelSources,
   markerSources,
-} from "../toolchain/c-sources.js";
-import { compileHost } from "../toolchain/compile-host.js";
-import { compileTarget } from "../toolchain/compile-target.js";
-import { ToolchainError } from "../toolchain/errors.js";
-import { execTool } from "../toolchain/exec.js";
-import { runQemu } from "../toolchain/run-qemu.js";
+} from "../../src/toolchain/c-sources.js";
+import { compileHost } from "../../src/toolchain/compile-host.js";
+import { compileTarget } from "../../src/toolchain/compile-target.js";
+import { ToolchainError } from "../../src/toolchain/errors.js";
+import { execTool } from "../../src/toolchain/exec.js";
+import { runQemu } from "../../src/toolchain/run-qemu.js";
 import {
   type CaseResult,
   decodeResultFile,

@@ -8,21 +8,21 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { type GeneratedProgram, generateModelCode } from "../codegen/generate.js";
-import type { PlanModelOptions } from "../codegen/plan-model.js";
-import { writeGeneratedFiles } from "../codegen/write.js";
-import type { BoardProfile } from "../config/types.js";
-import type { Model } from "../model-ir/types.js";
-import { quantizeInput } from "../quantize/quantize-model.js";
-import { listKernelSources } from "../toolchain/c-sources.js";
-import { compileTargetObjects } from "../toolchain/compile-target.js";
-import { readFootprint, type SectionFootprint } from "../toolchain/footprint.js";
+import { type GeneratedProgram, generateModelCode } from "../../../src/codegen/generate.js";
+import type { PlanModelOptions } from "../../../src/codegen/plan-model.js";
+import { writeGeneratedFiles } from "../../../src/codegen/write.js";
+import type { BoardProfile } from "../../../src/config/types.js";
+import type { Model } from "../../../src/model-ir/types.js";
+import { quantizeInput } from "../../../src/quantize/quantize-model.js";
+import { listKernelSources } from "../../../src/toolchain/c-sources.js";
+import { compileTargetObjects } from "../../../src/toolchain/compile-target.js";
+import { readFootprint, type SectionFootprint } from "../../../src/toolchain/footprint.js";
 import {
   linkDeviceModel,
   linkEmulatorModel,
   listModelKernels,
   runEmulatorModel,
-} from "../toolchain/model-programs.js";
+} from "../../../src/toolchain/model-programs.js";
 import { normalisedRandomImages } from "./sample-candidates.js";
 
 /** What one generated model measured. */

@@ -4,8 +4,8 @@
  * their binary encoding. Used by the kernel tests and the kernel benchmark;
  * the op codes and parameter orders mirror the runner's.
  */
-import type { BlockRleEncoding } from "../model-ir/sparse-encoding.js";
-import { packSparseWeight } from "./pack-weights.js";
+import type { BlockRleEncoding } from "../../src/model-ir/sparse-encoding.js";
+import { packSparseWeight } from "../../src/sparse-engine/pack-weights.js";
 
 export const RUNNER_OPS = {
   conv1x1: 1,
