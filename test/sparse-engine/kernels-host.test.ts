@@ -13,11 +13,15 @@ import { encodeCase, type KernelCase } from "../support/kernel-cases.js";
 import { buildKernelRunner, type KernelRunner, runKernelCases } from "../support/kernel-runner.js";
 import { createRng, linearCase } from "../support/reference-cases.js";
 import {
+  broadcastAxisCases,
+  concatAxisCases,
   depthwiseCases,
   type Expected,
   emptyRowCases,
   leftShiftCases,
+  patchSizeCases,
   randomCases,
+  randomMovementCases,
   randomOtherCases,
 } from "./random-specs.js";
 
@@ -30,10 +34,14 @@ function describeCase(c: KernelCase): string {
     bias: _b,
     a: _a,
     b: _bb,
+    parts,
     ...rest
   } = c as unknown as Record<string, unknown>;
   const w = (c as { weight?: { sparse?: { blockSize: number } } }).weight;
-  return JSON.stringify({ ...rest, block: w?.sparse?.blockSize ?? "dense" });
+  const widths = Array.isArray(parts)
+    ? { parts: parts.map(({ input: _in, ...p }: { input: unknown }) => p) }
+    : {};
+  return JSON.stringify({ ...rest, ...widths, block: w?.sparse?.blockSize ?? "dense" });
 }
 
 async function checkAll(runner: KernelRunner, cases: Expected[]): Promise<void> {
@@ -104,6 +112,14 @@ describe("SparseEngine kernels on the host", () => {
   test("add, LUT, pooling, Softmax, LayerNorm, transpose and reshape equal the reference", async () => {
     await checkAll(runner, randomOtherCases(9, 25));
   });
+  test("mul, add and mul with broadcasting, concat, unfold and fold equal the reference", async () => {
+    await checkAll(runner, [
+      ...randomMovementCases(14, 60),
+      ...broadcastAxisCases(15),
+      ...concatAxisCases(16),
+      ...patchSizeCases(17),
+    ]);
+  });
   test("kernels reject a too-small scratch buffer and bad shapes", async () => {
     const rng = createRng(7);
     const c = linearCase(rng, {
@@ -128,6 +144,10 @@ describe("SparseEngine kernels under AddressSanitizer and UBSan", () => {
       await checkAll(runner, [
         ...randomCases(8, { conv1x1: 15, convKxK: 15, depthwise: 8, linear: 15, matmul: 8 }),
         ...randomOtherCases(10, 3),
+        ...randomMovementCases(18, 10),
+        ...broadcastAxisCases(19),
+        ...concatAxisCases(20),
+        ...patchSizeCases(22),
         ...depthwiseCases(23),
         ...leftShiftCases(33),
       ]);

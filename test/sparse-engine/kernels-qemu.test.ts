@@ -22,10 +22,14 @@ import {
   type PruneOptions,
 } from "../support/reference-cases.js";
 import {
+  broadcastAxisCases,
+  concatAxisCases,
   depthwiseCases,
   emptyRowCases,
   leftShiftCases,
+  patchSizeCases,
   randomCases,
+  randomMovementCases,
   randomOtherCases,
 } from "./random-specs.js";
 
@@ -80,6 +84,17 @@ describe("SparseEngine kernels on Cortex-M7 under QEMU", () => {
       }),
       ...randomOtherCases(13, 3),
       ...depthwiseCases(17),
+    ];
+    const { instructions } = await expectReferenceBytes(runner, cases);
+    assert.equal(instructions?.length, cases.length);
+  });
+
+  test("mul, add and mul with broadcasting, concat, unfold and fold equal the reference", async () => {
+    const cases = [
+      ...randomMovementCases(27, 12),
+      ...broadcastAxisCases(28),
+      ...concatAxisCases(29),
+      ...patchSizeCases(30),
     ];
     const { instructions } = await expectReferenceBytes(runner, cases);
     assert.equal(instructions?.length, cases.length);

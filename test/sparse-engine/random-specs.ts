@@ -5,6 +5,8 @@ import type { ConvSpec, LinearSpec, MatMulSpec, Rng } from "../support/reference
 import {
   addCase,
   avgPoolCase,
+  broadcastCase,
+  concatCase,
   convCase,
   createRng,
   globalAvgPoolCase,
@@ -12,6 +14,8 @@ import {
   linearCase,
   lutCase,
   matmulCase,
+  mulCase,
+  patchCase,
   pick,
   randInt,
   reshapeCase,
@@ -344,6 +348,170 @@ export function leftShiftCases(seed: number): Expected[] {
   for (const shift of [0, 1, 3]) {
     const spec = { batch: 2, m: 6, k: 24, n: 10, transposeB: rng() < 0.5, shift };
     out.push({ label: `matmul shift ${shift}`, ...matmulCase(rng, spec) });
+  }
+  return out;
+}
+
+/** A random shape of `rank` dimensions of 1..max. */
+function randomShape(rng: Rng, rank: number, max: number): number[] {
+  return Array.from({ length: rank }, () => randInt(rng, 1, max));
+}
+
+/**
+ * Two shapes that broadcast against each other: a random output shape
+ * (rank 1..6) with each input dropping some leading dimensions or setting
+ * some to 1; never both the same.
+ */
+function randomBroadcastShapes(rng: Rng): [number[], number[]] {
+  const rank = randInt(rng, 1, 6);
+  const out = randomShape(rng, rank, rank > 4 ? 3 : 5);
+  const input = (): number[] => {
+    const dropped = rng() < 0.3 ? randInt(rng, 1, rank) : 0;
+    return out.slice(dropped).map((d) => (rng() < 0.35 ? 1 : d));
+  };
+  let a = input();
+  const b = input();
+  if (a.join() === b.join()) a = a.length > 1 ? a.slice(1) : [1];
+  return [a, b];
+}
+
+/**
+ * Random cases of mul (same shape), add and mul with broadcasting, concat,
+ * unfold and fold; every other case takes the extreme quantization (scales
+ * over 2^-12..2^12, zero points at the int8 limits, fused ReLU / ReLU6
+ * clamps).
+ */
+export function randomMovementCases(seed: number, perKind: number): Expected[] {
+  const rng = createRng(seed);
+  const out: Expected[] = [];
+  for (let i = 0; i < perKind; i++) {
+    const quant = i % 2 === 0 ? "typical" : "extreme";
+    out.push({ label: `mul #${i} ${quant}`, ...mulCase(rng, randInt(rng, 1, 300), quant) });
+    for (const kind of ["add", "mul"] as const) {
+      const [a, b] = randomBroadcastShapes(rng);
+      out.push({
+        label: `${kind} broadcast #${i} ${quant} [${a}] [${b}]`,
+        ...broadcastCase(rng, kind, a, b, quant),
+      });
+    }
+    const rank = randInt(rng, 1, 4);
+    const axis = randInt(rng, 0, rank - 1);
+    const count = randInt(rng, 1, 6);
+    const base = randomShape(rng, rank, 6);
+    const shapes = Array.from({ length: count }, () =>
+      base.map((d, j) => (j === axis ? randInt(rng, 1, 6) : d)),
+    );
+    const requantize = shapes.map(() => rng() < 0.5);
+    out.push({
+      label: `concat #${i} axis ${axis} of [${shapes.join("] [")}]`,
+      ...concatCase(rng, shapes, axis, requantize),
+    });
+    for (const variant of ["unfold", "fold"] as const) {
+      const patch: [number, number] = [randInt(rng, 1, 4), randInt(rng, 1, 4)];
+      const dims: [number, number, number, number] = [
+        randInt(rng, 1, 2),
+        patch[0] * randInt(rng, 1, 4),
+        patch[1] * randInt(rng, 1, 4),
+        randInt(rng, 1, 12),
+      ];
+      out.push({
+        label: `${variant} #${i} [${dims}] patch ${patch}`,
+        ...patchCase(rng, variant, dims, patch),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * add and mul broadcasting along each axis of ranks 1 to 6: the second
+ * input of size 1 there, the first one, the second without the dimensions
+ * before it and of size 1 there, both broadcasting (along that axis and another),
+ * and a one-element second input; typical and extreme quantization.
+ */
+export function broadcastAxisCases(seed: number): Expected[] {
+  const rng = createRng(seed);
+  const out: Expected[] = [];
+  for (let rank = 1; rank <= 6; rank++) {
+    for (let d = 0; d < rank; d++) {
+      const full = randomShape(rng, rank, rank > 4 ? 3 : 5).map((n) => n + 1);
+      const ones = (shape: number[], axes: number[]) =>
+        shape.map((n, j) => (axes.includes(j) ? 1 : n));
+      const other = (d + 1 + randInt(rng, 0, rank - 1)) % rank;
+      const pairs: [string, number[], number[]][] = [
+        ["second along", full, ones(full, [d])],
+        ["first along", ones(full, [d]), full],
+        ["second without the dimensions before and 1", full, ones(full.slice(d), [0])],
+        ["both along", ones(full, [d]), ones(full, [other === d ? (d + 1) % rank : other])],
+        ["scalar", full, [1]],
+      ];
+      for (const [what, a, b] of pairs) {
+        if (a.join() === b.join()) continue;
+        for (const kind of ["add", "mul"] as const) {
+          const quant = rng() < 0.5 ? "typical" : "extreme";
+          out.push({
+            label: `${kind} broadcast, rank ${rank}, ${what} axis ${d}, ${quant}: [${a}] [${b}]`,
+            ...broadcastCase(rng, kind, a, b, quant),
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * concat along every axis of ranks 1 to 4, of 1, 2, 3 and 5 inputs, some
+ * copied and some requantized, one of odd sizes.
+ */
+export function concatAxisCases(seed: number): Expected[] {
+  const rng = createRng(seed);
+  const out: Expected[] = [];
+  for (let rank = 1; rank <= 4; rank++) {
+    for (let axis = 0; axis < rank; axis++) {
+      for (const count of [1, 2, 3, 5]) {
+        const base = randomShape(rng, rank, 5);
+        const shapes = Array.from({ length: count }, () =>
+          base.map((d, j) => (j === axis ? randInt(rng, 1, 7) : d)),
+        );
+        const requantize = shapes.map((_, j) => (j === 0 ? rng() < 0.5 : rng() < 0.6));
+        out.push({
+          label: `concat rank ${rank} axis ${axis} of [${shapes.join("] [")}] requantize ${requantize}`,
+          ...concatCase(rng, shapes, axis, requantize),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** unfold and fold with square, tall, wide and unit patches, odd channel counts. */
+export function patchSizeCases(seed: number): Expected[] {
+  const rng = createRng(seed);
+  const out: Expected[] = [];
+  const patches: [number, number][] = [
+    [1, 1],
+    [2, 2],
+    [1, 2],
+    [2, 1],
+    [3, 2],
+    [2, 4],
+    [3, 3],
+    [4, 4],
+  ];
+  for (const patch of patches) {
+    for (const variant of ["unfold", "fold"] as const) {
+      const dims: [number, number, number, number] = [
+        randInt(rng, 1, 2),
+        patch[0] * randInt(rng, 1, 3),
+        patch[1] * randInt(rng, 1, 3),
+        pick(rng, [1, 3, 4, 7, 16]),
+      ];
+      out.push({
+        label: `${variant} [${dims}] patch ${patch}`,
+        ...patchCase(rng, variant, dims, patch),
+      });
+    }
   }
   return out;
 }

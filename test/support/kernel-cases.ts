@@ -5,6 +5,7 @@
  * the op codes and parameter orders mirror the runner's.
  */
 import type { BlockRleEncoding } from "../../src/model-ir/sparse-encoding.js";
+import type { AddOp, MulOp } from "../../src/model-ir/types.js";
 import { packSparseWeight } from "../../src/sparse-engine/pack-weights.js";
 
 export const RUNNER_OPS = {
@@ -24,6 +25,12 @@ export const RUNNER_OPS = {
   layerNorm: 14,
   transpose: 15,
   reshape: 16,
+  mul: 17,
+  addBroadcast: 18,
+  mulBroadcast: 19,
+  concat: 20,
+  unfold: 21,
+  fold: 22,
 } as const;
 
 /** Requantization shared by conv and linear cases. */
@@ -104,6 +111,63 @@ export interface AddCase {
   actMax: number;
 }
 
+/** Same-shape int8 mul with the model IR's mul.int8 parameters. */
+export interface MulCase {
+  kind: "mul";
+  a: Int8Array;
+  b: Int8Array;
+  aOffset: number;
+  bOffset: number;
+  outputOffset: number;
+  multiplier: number;
+  shift: number;
+  actMin: number;
+  actMax: number;
+}
+
+/**
+ * add or mul with NumPy broadcasting, as codegen calls it (BroadcastCall):
+ * the output shape (rank 1..6) and each input's strides, 0 along the
+ * dimensions it broadcasts.
+ */
+export interface BroadcastCase {
+  kind: "broadcast";
+  a: Int8Array;
+  b: Int8Array;
+  outputShape: number[];
+  strides1: number[];
+  strides2: number[];
+  aOffset: number;
+  bOffset: number;
+  outputOffset: number;
+  params:
+    | { op: "add"; add: NonNullable<AddOp["int8"]> }
+    | { op: "mul"; mul: NonNullable<MulOp["int8"]> };
+}
+
+/** Concatenation as codegen calls it (ConcatCall): outer rows of the parts side by side. */
+export interface ConcatCase {
+  kind: "concat";
+  outer: number;
+  parts: Array<{
+    /** int8 [outer, width]. */
+    input: Int8Array;
+    width: number;
+    requant: { inputOffset: number; multiplier: number; shift: number } | null;
+  }>;
+  outputOffset: number;
+}
+
+/** MobileViT unfold or fold ([B, H, W, C] <-> [B*ph*pw, (H/ph)*(W/pw), C]). */
+export interface PatchCase {
+  kind: "patches";
+  variant: "unfold" | "fold";
+  input: Int8Array;
+  /** B, H, W, C of the image side. */
+  imageDims: [number, number, number, number];
+  patch: [number, number];
+}
+
 export interface LutCase {
   kind: "lut";
   input: Int8Array;
@@ -169,6 +233,10 @@ export type KernelCase =
   | LinearCase
   | MatMulCase
   | AddCase
+  | MulCase
+  | BroadcastCase
+  | ConcatCase
+  | PatchCase
   | LutCase
   | AvgPoolCase
   | GlobalAvgPoolCase
@@ -202,8 +270,14 @@ export function outputSize(c: KernelCase): number {
     case "globalAvgPool":
       return c.inputShape[0] * c.inputShape[3];
     case "add":
+    case "mul":
       return c.a.length;
+    case "broadcast":
+      return c.outputShape.reduce((a, b) => a * b, 1);
+    case "concat":
+      return c.outer * c.parts.reduce((s, p) => s + p.width, 0);
     case "lut":
+    case "patches":
     case "softmax":
     case "layerNorm":
     case "transpose":
@@ -328,6 +402,77 @@ export function encodeCase(c: KernelCase): EncodedCase {
           out,
         ],
         buffers: [bytes(c.a), bytes(c.b)],
+      };
+    case "mul":
+      return {
+        op: RUNNER_OPS.mul,
+        params: [
+          c.a.length,
+          c.aOffset,
+          c.bOffset,
+          c.outputOffset,
+          c.multiplier,
+          c.shift,
+          c.actMin,
+          c.actMax,
+          out,
+        ],
+        buffers: [bytes(c.a), bytes(c.b)],
+      };
+    case "broadcast": {
+      const pad = (xs: number[]) => [...xs, ...new Array<number>(6 - xs.length).fill(0)];
+      const walk = [
+        c.outputShape.length,
+        ...pad(c.outputShape),
+        ...pad(c.strides1),
+        ...pad(c.strides2),
+        c.aOffset,
+        c.bOffset,
+        c.outputOffset,
+      ];
+      const p = c.params;
+      return {
+        op: p.op === "add" ? RUNNER_OPS.addBroadcast : RUNNER_OPS.mulBroadcast,
+        params:
+          p.op === "add"
+            ? [
+                ...walk,
+                p.add.leftShift,
+                p.add.input1Multiplier,
+                p.add.input1Shift,
+                p.add.input2Multiplier,
+                p.add.input2Shift,
+                p.add.outputMultiplier,
+                p.add.outputShift,
+                p.add.actMin,
+                p.add.actMax,
+                out,
+              ]
+            : [...walk, p.mul.multiplier, p.mul.shift, p.mul.actMin, p.mul.actMax, out],
+        buffers: [bytes(c.a), bytes(c.b)],
+      };
+    }
+    case "concat":
+      return {
+        op: RUNNER_OPS.concat,
+        params: [
+          c.outer,
+          c.parts.length,
+          c.outputOffset,
+          ...c.parts.flatMap((p) =>
+            p.requant === null
+              ? [p.width, 0, 0, 0, 0]
+              : [p.width, 1, p.requant.inputOffset, p.requant.multiplier, p.requant.shift],
+          ),
+          out,
+        ],
+        buffers: c.parts.map((p) => bytes(p.input)),
+      };
+    case "patches":
+      return {
+        op: c.variant === "unfold" ? RUNNER_OPS.unfold : RUNNER_OPS.fold,
+        params: [...c.imageDims, ...c.patch, out],
+        buffers: [bytes(c.input)],
       };
     case "lut":
       return {

@@ -4,34 +4,41 @@
  * the kernel benchmark to check the C kernels byte for byte.
  */
 
+import { broadcastStrides } from "../../src/codegen/kernel-selection/elementwise-ops.js";
 import { layerNormInt8 } from "../../src/int8/layernorm.js";
 import { computeSoftmaxParams, quantizeMultiplier } from "../../src/int8/quantize-multiplier.js";
 import { softmaxInt8 } from "../../src/int8/softmax.js";
 import type { KernelContext } from "../../src/interpreter/context.js";
 import { activationInt8 } from "../../src/interpreter/ops/activation.js";
 import { conv2dInt8 } from "../../src/interpreter/ops/conv2d.js";
-import { transpose } from "../../src/interpreter/ops/data-movement.js";
-import { addInt8 } from "../../src/interpreter/ops/elementwise.js";
+import { concatInt8, fold, transpose, unfold } from "../../src/interpreter/ops/data-movement.js";
+import { addInt8, mulInt8 } from "../../src/interpreter/ops/elementwise.js";
 import { linearInt8, matmulInt8 } from "../../src/interpreter/ops/linear.js";
 import { avgPool2dInt8, globalAvgPoolInt8 } from "../../src/interpreter/ops/pooling.js";
-import { computeWindow } from "../../src/model-ir/shapes.js";
+import { broadcastShapes, computeWindow, product } from "../../src/model-ir/shapes.js";
 import { encodeBlockRle } from "../../src/model-ir/sparse-encoding.js";
 import type {
   ActivationOp,
   AddOp,
   AvgPool2dOp,
   BlockSize,
+  ConcatOp,
   Conv2dOp,
+  FoldOp,
   GlobalAvgPoolOp,
   LinearOp,
   MatMulOp,
+  MulOp,
   Padding,
   TensorIR,
   TransposeOp,
+  UnfoldOp,
 } from "../../src/model-ir/types.js";
 import type {
   AddCase,
   AvgPoolCase,
+  BroadcastCase,
+  ConcatCase,
   ConvCase,
   GlobalAvgPoolCase,
   KernelWeight,
@@ -39,7 +46,9 @@ import type {
   LinearCase,
   LutCase,
   MatMulCase,
+  MulCase,
   OutputQuant,
+  PatchCase,
   ReshapeCase,
   SoftmaxCase,
   TransposeCase,
@@ -669,4 +678,264 @@ export function transposeCase(rng: Rng, shape: number[]): Made<TransposeCase> {
 export function reshapeCase(rng: Rng, size: number): Made<ReshapeCase> {
   const input = randomInt8(rng, size);
   return { kernelCase: { kind: "reshape", input }, expected: input.slice() };
+}
+
+/**
+ * How add and mul quantization is drawn: "typical" scales within a factor
+ * of about 20 of each other (a product's output scale about the inputs'
+ * product times 30..200); "extreme" scales over 2^-12..2^12 (multipliers
+ * flushed to 0, large right shifts, left shifts up to 16, exact powers of
+ * two), zero points at -128 and 127; both with the clamps of no fused
+ * activation, ReLU and ReLU6.
+ */
+export type ElementwiseQuant = "typical" | "extreme";
+
+interface ElementwiseScales {
+  scales: [number, number, number];
+  zeroPoints: [number, number, number];
+  act: { actMin: number; actMax: number };
+}
+
+function elementwiseScales(
+  rng: Rng,
+  quant: ElementwiseQuant,
+  kind: "add" | "mul",
+): ElementwiseScales {
+  // Extreme: log-uniform (a fifth exact powers of two), inputs in [2^-12, 2^4]
+  // and the output in [2^-7, 2^12], so mul multipliers go from flushed to 0
+  // to at most 2^15 (left shift 16) and add's from shift -43 (0) to -7.
+  const scale = (lo: number, hi: number): number =>
+    quant === "typical"
+      ? 0.01 + rng() * 0.2
+      : rng() < 0.2
+        ? 2 ** randInt(rng, lo, hi)
+        : 2 ** (lo + rng() * (hi - lo));
+  const zp = (): number =>
+    quant === "extreme" && rng() < 0.5 ? pick(rng, [-128, 127]) : randInt(rng, -128, 127);
+  const scales: [number, number, number] = [scale(-12, 4), scale(-12, 4), scale(-7, 12)];
+  // A typical product's output range is about that of the inputs' product.
+  if (quant === "typical" && kind === "mul") scales[2] = scales[0] * scales[1] * (30 + rng() * 170);
+  const zeroPoints: [number, number, number] = [zp(), zp(), zp()];
+  // activationRange (src/quantize/quant-params.ts): none, relu, relu6.
+  const zOut = zeroPoints[2];
+  const six = zOut + Math.round(6 / scales[2]);
+  const act = pick(rng, [
+    { actMin: -128, actMax: 127 },
+    { actMin: -128, actMax: 127 },
+    { actMin: Math.max(-128, zOut), actMax: 127 },
+    { actMin: Math.max(-128, zOut), actMax: Math.max(Math.max(-128, zOut), Math.min(127, six)) },
+  ]);
+  return { scales, zeroPoints, act };
+}
+
+/** add.int8 as the quantizer derives it (src/quantize/quantize-model.ts). */
+function addParams(s: ElementwiseScales): NonNullable<AddOp["int8"]> {
+  const [s1, s2, so] = s.scales;
+  const leftShift = 20;
+  const twiceMax = 2 * Math.max(s1, s2);
+  const m1 = quantizeMultiplier(s1 / twiceMax);
+  const m2 = quantizeMultiplier(s2 / twiceMax);
+  const mo = quantizeMultiplier(twiceMax / (2 ** leftShift * so));
+  return {
+    leftShift,
+    input1Multiplier: m1.multiplier,
+    input1Shift: m1.shift,
+    input2Multiplier: m2.multiplier,
+    input2Shift: m2.shift,
+    outputMultiplier: mo.multiplier,
+    outputShift: mo.shift,
+    ...s.act,
+  };
+}
+
+/** mul.int8 as the quantizer derives it. */
+function mulParams(s: ElementwiseScales): NonNullable<MulOp["int8"]> {
+  const [s1, s2, so] = s.scales;
+  const q = quantizeMultiplier((s1 * s2) / so);
+  return { multiplier: q.multiplier, shift: q.shift, ...s.act };
+}
+
+/** A same-shape mul (tf_mul_s8). */
+export function mulCase(rng: Rng, size: number, quant: ElementwiseQuant): Made<MulCase> {
+  const a = randomInt8(rng, size);
+  const b = randomInt8(rng, size);
+  const s = elementwiseScales(rng, quant, "mul");
+  const int8 = mulParams(s);
+  const zp = s.zeroPoints;
+  const op: MulOp = {
+    type: "mul",
+    name: "mul",
+    inputs: ["a", "b"],
+    outputs: ["y"],
+    attrs: { activation: "none" },
+    int8,
+  };
+  const expected = mulInt8({
+    op,
+    values: [a, b],
+    inputs: [tensor("a", [size], zp[0]), tensor("b", [size], zp[1])],
+    output: tensor("y", [size], zp[2]),
+  });
+  return {
+    kernelCase: {
+      kind: "mul",
+      a,
+      b,
+      aOffset: -zp[0],
+      bOffset: -zp[1],
+      outputOffset: zp[2],
+      ...int8,
+    },
+    expected,
+  };
+}
+
+/**
+ * add or mul of an `aShape` and a `bShape` tensor with NumPy broadcasting
+ * (tf_add_broadcast_s8 / tf_mul_broadcast_s8), the strides as codegen
+ * computes them (broadcastStrides).
+ */
+export function broadcastCase(
+  rng: Rng,
+  kind: "add" | "mul",
+  aShape: number[],
+  bShape: number[],
+  quant: ElementwiseQuant,
+): Made<BroadcastCase> {
+  const outputShape = broadcastShapes(aShape, bShape);
+  const a = randomInt8(rng, product(aShape));
+  const b = randomInt8(rng, product(bShape));
+  const s = elementwiseScales(rng, quant, kind);
+  const zp = s.zeroPoints;
+  const inputs = [tensor("a", aShape, zp[0]), tensor("b", bShape, zp[1])];
+  const output = tensor("y", outputShape, zp[2]);
+  const base = { name: kind, inputs: ["a", "b"], outputs: ["y"] };
+  const attrs = { activation: "none" } as const;
+  let expected: Int8Array;
+  let params: BroadcastCase["params"];
+  if (kind === "add") {
+    const int8 = addParams(s);
+    const op: AddOp = { ...base, type: "add", attrs, int8 };
+    expected = addInt8({ op, values: [a, b], inputs, output });
+    params = { op: "add", add: int8 };
+  } else {
+    const int8 = mulParams(s);
+    const op: MulOp = { ...base, type: "mul", attrs, int8 };
+    expected = mulInt8({ op, values: [a, b], inputs, output });
+    params = { op: "mul", mul: int8 };
+  }
+  return {
+    kernelCase: {
+      kind: "broadcast",
+      a,
+      b,
+      outputShape,
+      strides1: broadcastStrides(aShape, outputShape),
+      strides2: broadcastStrides(bShape, outputShape),
+      aOffset: -zp[0],
+      bOffset: -zp[1],
+      outputOffset: zp[2],
+      params,
+    },
+    expected,
+  };
+}
+
+/**
+ * Concatenation of `shapes` along `axis` (tf_concat_s8). `requantize[i]`
+ * false: input i shares the output's quantization (copied); true: its own
+ * scale and zero point, requantized with the quantizer's multiplier (a scale
+ * ratio within 2^-10..2^10, now and then exactly 1 with another zero point).
+ */
+export function concatCase(
+  rng: Rng,
+  shapes: number[][],
+  axis: number,
+  requantize: boolean[],
+): Made<ConcatCase> {
+  const rank = shapes[0]?.length ?? 1;
+  const outShape = (shapes[0] ?? []).map((d, i) =>
+    i === axis ? shapes.reduce((s, sh) => s + (sh[i] ?? 0), 0) : d,
+  );
+  const outer = product(outShape.slice(0, axis));
+  const inner = product(outShape.slice(axis + 1));
+  const sOut = 2 ** (rng() * 8 - 10);
+  const zOut = randInt(rng, -128, 127);
+  const inputs: TensorIR[] = [];
+  const values: Int8Array[] = [];
+  const entries: Array<{ multiplier: number; shift: number } | null> = [];
+  const parts: ConcatCase["parts"] = [];
+  for (const [i, shape] of shapes.entries()) {
+    const input = randomInt8(rng, product(shape));
+    values.push(input);
+    const width = (shape[axis] ?? 1) * inner;
+    if (!requantize[i]) {
+      inputs.push({ ...tensor(`x${i}`, shape, zOut), quant: { scale: [sOut], zeroPoint: [zOut] } });
+      entries.push(null);
+      parts.push({ input, width, requant: null });
+      continue;
+    }
+    const ratio =
+      rng() < 0.2 ? 1 : rng() < 0.2 ? 2 ** randInt(rng, -10, 10) : 2 ** (rng() * 20 - 10);
+    const zIn = rng() < 0.2 ? pick(rng, [-128, 127]) : randInt(rng, -128, 127);
+    const q = quantizeMultiplier(ratio);
+    inputs.push({
+      ...tensor(`x${i}`, shape, zIn),
+      quant: { scale: [sOut * ratio], zeroPoint: [zIn] },
+    });
+    entries.push({ multiplier: q.multiplier, shift: q.shift });
+    parts.push({ input, width, requant: { inputOffset: -zIn, ...q } });
+  }
+  const op: ConcatOp = {
+    type: "concat",
+    name: "cat",
+    inputs: inputs.map((t) => t.name),
+    outputs: ["y"],
+    attrs: { axis: axis === rank - 1 && rng() < 0.5 ? -1 : axis },
+    int8: { inputs: entries },
+  };
+  const expected = concatInt8({
+    op,
+    values,
+    inputs,
+    output: tensor("y", outShape, zOut),
+  }) as Int8Array;
+  return { kernelCase: { kind: "concat", outer, parts, outputOffset: zOut }, expected };
+}
+
+/**
+ * MobileViT unfold of a [b, h, w, c] image into patches of `patch`, or the
+ * fold of such patches back into the image (tf_unfold_s8 / tf_fold_s8).
+ */
+export function patchCase(
+  rng: Rng,
+  variant: "unfold" | "fold",
+  imageDims: [number, number, number, number],
+  patch: [number, number],
+): Made<PatchCase> {
+  const [b, h, w, c] = imageDims;
+  const [ph, pw] = patch;
+  const input = randomInt8(rng, b * h * w * c);
+  const image = [b, h, w, c];
+  const patched = [b * ph * pw, (h / ph) * (w / pw), c];
+  const base = { name: variant, inputs: ["x"], outputs: ["y"] };
+  let expected: Int8Array;
+  if (variant === "unfold") {
+    const op: UnfoldOp = { ...base, type: "unfold", attrs: { patchSize: patch } };
+    expected = unfold<Int8Array>({
+      op,
+      values: [input],
+      inputs: [tensor("x", image)],
+      output: tensor("y", patched),
+    });
+  } else {
+    const op: FoldOp = { ...base, type: "fold", attrs: { patchSize: patch, height: h, width: w } };
+    expected = fold<Int8Array>({
+      op,
+      values: [input],
+      inputs: [tensor("x", patched)],
+      output: tensor("y", image),
+    });
+  }
+  return { kernelCase: { kind: "patches", variant, input, imageDims, patch }, expected };
 }

@@ -50,7 +50,13 @@ enum {
     OP_SOFTMAX = 13,
     OP_LAYERNORM = 14,
     OP_TRANSPOSE = 15,
-    OP_RESHAPE = 16
+    OP_RESHAPE = 16,
+    OP_MUL = 17,
+    OP_ADD_BROADCAST = 18,
+    OP_MUL_BROADCAST = 19,
+    OP_CONCAT = 20,
+    OP_UNFOLD = 21,
+    OP_FOLD = 22
 };
 
 static int32_t arena[TF_RUNNER_ARENA_BYTES / 4];
@@ -204,6 +210,54 @@ static tf_status run_matmul(const runner_case *c, int8_t *out) {
     return status;
 }
 
+/*
+ * add / mul with broadcasting: rank shape[6] strides1[6] strides2[6] in1_off
+ * in2_off out_off, then the add parameters from left_shift on (left_shift m1
+ * s1 m2 s2 mo so act_min act_max) or the mul ones (multiplier shift act_min
+ * act_max); buffers a, b.
+ */
+static tf_status run_broadcast(int32_t op, const runner_case *c, int8_t *out) {
+    const int32_t *p = c->params;
+    const int8_t *a = (const int8_t *)buffer(c, 0);
+    const int8_t *b = (const int8_t *)buffer(c, 1);
+    tf_status status;
+    if (op == OP_ADD_BROADCAST) {
+        const tf_add_params ap = {p[19], p[20], p[21], p[22], p[23], p[24],
+                                  p[25], p[26], p[27], p[28], p[29], p[30]};
+        tf_region_begin();
+        status = tf_add_broadcast_s8(&ap, p[0], p + 1, p + 7, p + 13, a, b, out);
+        tf_region_end();
+    } else {
+        const tf_mul_params mp = {p[19], p[20], p[21], p[22], p[23], p[24], p[25]};
+        tf_region_begin();
+        status = tf_mul_broadcast_s8(&mp, p[0], p + 1, p + 7, p + 13, a, b, out);
+        tf_region_end();
+    }
+    return status;
+}
+
+/*
+ * concat params: outer count out_off, then per part width requantize in_off
+ * multiplier shift; buffers: one per part.
+ */
+static tf_status run_concat(const runner_case *c, int8_t *out) {
+    const int32_t *p = c->params;
+    const int32_t count = p[1];
+    tf_concat_part parts[TF_RUNNER_MAX_BUFFERS];
+    if (count < 1 || count > c->n_buffers || c->n_params < 4 + 5 * count) {
+        return TF_STATUS_ARG_ERROR;
+    }
+    for (int32_t i = 0; i < count; i++) {
+        const int32_t *q = p + 3 + 5 * i;
+        const tf_concat_part part = {(const int8_t *)c->buf[i], q[0], q[1], q[2], q[3], q[4]};
+        parts[i] = part;
+    }
+    tf_region_begin();
+    const tf_status status = tf_concat_s8(p[0], count, parts, p[2], out);
+    tf_region_end();
+    return status;
+}
+
 /* The element-wise, pooling, normalisation and data-movement kernels. */
 static tf_status run_other(int32_t op, const runner_case *c, int8_t *out) {
     const int32_t *p = c->params;
@@ -216,6 +270,12 @@ static tf_status run_other(int32_t op, const runner_case *c, int8_t *out) {
             const tf_add_params ap = {p[1], p[2], p[3], p[4],  p[5],  p[6],
                                       p[7], p[8], p[9], p[10], p[11], p[12]};
             status = tf_add_s8(&ap, p[0], in, (const int8_t *)buffer(c, 1), out);
+            break;
+        }
+        case OP_MUL: {
+            /* size in1_off in2_off out_off multiplier shift act_min act_max */
+            const tf_mul_params mp = {p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
+            status = tf_mul_s8(&mp, p[0], in, (const int8_t *)buffer(c, 1), out);
             break;
         }
         case OP_LUT: /* size; buffers input, table */
@@ -253,6 +313,14 @@ static tf_status run_other(int32_t op, const runner_case *c, int8_t *out) {
         case OP_RESHAPE: /* size */
             status = tf_reshape_s8(p[0], in, out);
             break;
+        case OP_UNFOLD:
+        case OP_FOLD: {
+            /* N H W C of the image, patch_h patch_w */
+            const tf_dims image = {p[0], p[1], p[2], p[3]};
+            status = op == OP_UNFOLD ? tf_unfold_s8(&image, p[4], p[5], in, out)
+                                     : tf_fold_s8(&image, p[4], p[5], in, out);
+            break;
+        }
         default:
             break;
     }
@@ -302,6 +370,13 @@ int main(void) {
                 break;
             case OP_MATMUL:
                 status = run_matmul(&c, result);
+                break;
+            case OP_ADD_BROADCAST:
+            case OP_MUL_BROADCAST:
+                status = run_broadcast(op, &c, result);
+                break;
+            case OP_CONCAT:
+                status = run_concat(&c, result);
                 break;
             default:
                 status = run_other(op, &c, result);
