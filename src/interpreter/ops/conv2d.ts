@@ -180,7 +180,7 @@ export function conv2dFloat(ctx: KernelContext<FloatValue, Conv2dOp>): Float32Ar
 }
 
 /** Output pixels computed together by the one-group int8 conv: each weight is loaded once for all of them. */
-const PIXEL_BLOCK = 4;
+const PIXEL_BLOCK = 8;
 
 /**
  * Pixels firstPixel .. firstPixel + PIXEL_BLOCK - 1 (row-major over the
@@ -227,7 +227,8 @@ function gatherInt8Block(
  * The one-group int8 conv: PIXEL_BLOCK output pixels at a time, one dot
  * product per output channel over the stretches of non-zero weights, each
  * weight loaded once and multiplied into PIXEL_BLOCK accumulators (about
- * twice as fast as one pixel at a time: fewer weight loads and span walks per
+ * twice as fast as one pixel at a time, and 8 a few per cent faster than 4:
+ * fewer weight loads and span walks per
  * multiply-add). Integer sums do not depend on their order, so the result is
  * the same as TFLM's loop nest.
  */
@@ -257,6 +258,10 @@ function denseConvInt8(
         let a1 = 0;
         let a2 = 0;
         let a3 = 0;
+        let a4 = 0;
+        let a5 = 0;
+        let a6 = 0;
+        let a7 = 0;
         for (let s = rowStart[oc] as number; s < (rowStart[oc + 1] as number); s++) {
           const end = spans[2 * s + 1] as number;
           // Int32 adds (|0): the same sum modulo 2^32, which is all the
@@ -268,12 +273,20 @@ function denseConvInt8(
             a1 = (a1 + weight * (col[at + 1] as number)) | 0;
             a2 = (a2 + weight * (col[at + 2] as number)) | 0;
             a3 = (a3 + weight * (col[at + 3] as number)) | 0;
+            a4 = (a4 + weight * (col[at + 4] as number)) | 0;
+            a5 = (a5 + weight * (col[at + 5] as number)) | 0;
+            a6 = (a6 + weight * (col[at + 6] as number)) | 0;
+            a7 = (a7 + weight * (col[at + 7] as number)) | 0;
           }
         }
         acc[0] = a0;
         acc[1] = a1;
         acc[2] = a2;
         acc[3] = a3;
+        acc[4] = a4;
+        acc[5] = a5;
+        acc[6] = a6;
+        acc[7] = a7;
         const biasValue = bias === undefined ? 0 : (bias[oc] as number);
         const m = multiplier[oc] as number;
         const sh = shift[oc] as number;
