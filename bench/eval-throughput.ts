@@ -24,14 +24,21 @@
  * It also checks that the INT8 classes equal runInt8's on the old subset and
  * counts where the float classes differ from runFloat's there.
  *
+ * Each figure is wall seconds with the process's CPU seconds beside it
+ * (worker threads included): on a machine shared with other work the wall
+ * time follows the load (printed too), the CPU time much less.
+ *
  * Last stdout line: {"test_images", "float_s", "int8_s", "together_s",
- * "int8_s_by_workers", "old": {...}, "int8_equal_on_old_subset",
- * "float_differences_on_old_subset", "backend"}; float_s / int8_s are the
- * new paths alone (int8 on the default worker count).
+ * "float_cpu_s", "int8_by_workers": {"<n>": {"wall_s", "cpu_s"}},
+ * "together_cpu_s", "old": {...}, "int8_equal_on_old_subset",
+ * "int8_equal_across_runs", "float_equal_across_runs",
+ * "float_differences_on_old_subset", "backend", "available_parallelism",
+ * "load_average"}; float_s and int8_s are the new paths alone (INT8 on the
+ * default worker count, one per available core).
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { createNetwork } from "../src/blocks/network.js";
 import { givenSearchSpace } from "../src/blocks/search-space.js";
@@ -91,6 +98,21 @@ async function readRecords(file: string, limit: number) {
 }
 
 const seconds = (start: number) => (performance.now() - start) / 1000;
+
+/**
+ * Wall and CPU seconds of `run` (CPU: user + system of the whole process,
+ * worker threads included). On a machine shared with other work the wall
+ * time depends on the load; the CPU time much less.
+ */
+async function timed<T>(
+  run: () => T | Promise<T>,
+): Promise<{ value: T; wall: number; cpu: number }> {
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  const value = await run();
+  const cpu = process.cpuUsage(cpuStart);
+  return { value, wall: seconds(start), cpu: (cpu.user + cpu.system) / 1e6 };
+}
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function main(argv: string[]): Promise<void> {
@@ -139,69 +161,78 @@ export async function main(argv: string[]): Promise<void> {
   runFloat(floatModel, floatImage(testSet, 0));
   runInt8(int8Model, quantizeInput(int8Model, floatImage(testSet, 0)));
   const oldCount = Math.min(args.old, count);
-  const oldFloat = new Int32Array(oldCount);
-  const oldInt8 = new Int32Array(oldCount);
-  let start = performance.now();
-  for (let i = 0; i < oldCount; i++)
-    oldFloat[i] = argmax(runFloat(floatModel, floatImage(testSet, i)).outputs[0]);
-  const oldFloatS = seconds(start);
-  start = performance.now();
-  for (let i = 0; i < oldCount; i++)
-    oldInt8[i] = argmax(
-      runInt8(int8Model, quantizeInput(int8Model, floatImage(testSet, i))).outputs[0],
-    );
-  const oldInt8S = seconds(start);
+  const oldFloat = await timed(() =>
+    Int32Array.from({ length: oldCount }, (_, i) =>
+      argmax(runFloat(floatModel, floatImage(testSet, i)).outputs[0]),
+    ),
+  );
+  const oldInt8 = await timed(() =>
+    Int32Array.from({ length: oldCount }, (_, i) =>
+      argmax(runInt8(int8Model, quantizeInput(int8Model, floatImage(testSet, i))).outputs[0]),
+    ),
+  );
+  const perImage = (s: number) => round((1000 * s) / oldCount);
   const old = {
     images: oldCount,
-    float_ms_per_image: round((1000 * oldFloatS) / oldCount),
-    int8_ms_per_image: round((1000 * oldInt8S) / oldCount),
-    extrapolated_test_images_s: round(((oldFloatS + oldInt8S) * count) / oldCount),
+    float_ms_per_image: perImage(oldFloat.wall),
+    int8_ms_per_image: perImage(oldInt8.wall),
+    float_cpu_ms_per_image: perImage(oldFloat.cpu),
+    int8_cpu_ms_per_image: perImage(oldInt8.cpu),
+    extrapolated_test_images_s: round(((oldFloat.wall + oldInt8.wall) * count) / oldCount),
   };
   log(
-    `old (interpreter, one thread, ${oldCount} images): float ${old.float_ms_per_image} ms/image, INT8 ${old.int8_ms_per_image} ms/image; ${count} images extrapolated: ${old.extrapolated_test_images_s} s`,
+    `old (interpreter, one thread, ${oldCount} images): float ${old.float_ms_per_image} ms/image (CPU ${old.float_cpu_ms_per_image}), INT8 ${old.int8_ms_per_image} ms/image (CPU ${old.int8_cpu_ms_per_image}); ${count} images extrapolated: ${old.extrapolated_test_images_s} s`,
   );
 
-  start = performance.now();
-  const floatClasses = await predictFloatClasses(backend.tf, floatModel, testSet);
-  const floatS = seconds(start);
+  const float = await timed(() => predictFloatClasses(backend.tf, floatModel, testSet));
+  const floatClasses = float.value;
   log(
-    `float on ${backend.name}, batches of 100: ${round(floatS)} s (${round(count / floatS)} images/s)`,
+    `float on ${backend.name}, batches of 100: ${round(float.wall)} s (CPU ${round(float.cpu)} s, ${round(count / float.wall)} images/s)`,
   );
 
-  const int8ByWorkers: Record<string, number> = {};
+  const int8ByWorkers: Record<string, { wall_s: number; cpu_s: number }> = {};
   let int8Classes: Int32Array = new Int32Array(0);
   for (const workers of args.workers) {
-    start = performance.now();
-    int8Classes = await predictInt8Classes(int8Model, testSet, { workers });
-    const s = seconds(start);
-    int8ByWorkers[String(workers)] = round(s);
-    log(`INT8 on ${workers} worker thread(s): ${round(s)} s (${round(count / s)} images/s)`);
+    const int8 = await timed(() => predictInt8Classes(int8Model, testSet, { workers }));
+    int8Classes = int8.value;
+    int8ByWorkers[String(workers)] = { wall_s: round(int8.wall), cpu_s: round(int8.cpu) };
+    log(
+      `INT8 on ${workers} worker thread(s): ${round(int8.wall)} s (CPU ${round(int8.cpu)} s, ${round(count / int8.wall)} images/s)`,
+    );
   }
   const defaultWorkers = availableParallelism();
-  start = performance.now();
-  const [floatTogether, int8Together] = await Promise.all([
-    predictFloatClasses(backend.tf, floatModel, testSet),
-    predictInt8Classes(int8Model, testSet, { workers: defaultWorkers }),
-  ]);
-  const togetherS = seconds(start);
-  log(`both at once (INT8 on ${defaultWorkers} threads): ${round(togetherS)} s`);
+  const together = await timed(() =>
+    Promise.all([
+      predictFloatClasses(backend.tf, floatModel, testSet),
+      predictInt8Classes(int8Model, testSet, { workers: defaultWorkers }),
+    ]),
+  );
+  const [floatTogether, int8Together] = together.value;
+  log(
+    `both at once (INT8 on ${defaultWorkers} threads): ${round(together.wall)} s (CPU ${round(together.cpu)} s)`,
+  );
+  const loadAverage = loadavg()[0] ?? 0;
+  log(`load average over the last minute: ${round(loadAverage)} on ${defaultWorkers} cores`);
 
   const sameAs = (a: Int32Array, b: Int32Array) => a.every((v, i) => v === b[i]);
   let floatDifferences = 0;
-  for (let i = 0; i < oldCount; i++) if (floatClasses[i] !== oldFloat[i]) floatDifferences++;
+  for (let i = 0; i < oldCount; i++) if (floatClasses[i] !== oldFloat.value[i]) floatDifferences++;
   const result = {
     test_images: count,
-    float_s: round(floatS),
-    int8_s: int8ByWorkers[String(defaultWorkers)] ?? null,
-    together_s: round(togetherS),
-    int8_s_by_workers: int8ByWorkers,
+    float_s: round(float.wall),
+    int8_s: int8ByWorkers[String(defaultWorkers)]?.wall_s ?? null,
+    together_s: round(together.wall),
+    float_cpu_s: round(float.cpu),
+    int8_by_workers: int8ByWorkers,
+    together_cpu_s: round(together.cpu),
     old,
-    int8_equal_on_old_subset: sameAs(int8Classes.subarray(0, oldCount), oldInt8),
+    int8_equal_on_old_subset: sameAs(int8Classes.subarray(0, oldCount), oldInt8.value),
     int8_equal_across_runs: sameAs(int8Classes, int8Together),
     float_equal_across_runs: sameAs(floatClasses, floatTogether),
     float_differences_on_old_subset: floatDifferences,
     backend: backend.version,
     available_parallelism: defaultWorkers,
+    load_average: round(loadAverage),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
