@@ -53,6 +53,9 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   const stages = (options.createStages ?? createPipeline)({
     backend,
     searchWorkers: workspace.config.search_workers,
+    ...(workspace.config.evaluation_workers > 0
+      ? { evaluationWorkers: workspace.config.evaluation_workers }
+      : {}),
     ...(workspace.config.executor === "queue"
       ? { searchExecutor: "queue" as const, redisUrl: redisUrlFromEnvironment() }
       : {}),

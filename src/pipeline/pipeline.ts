@@ -113,6 +113,11 @@ export interface PipelineOptions {
   searchExecutor?: "local" | "queue";
   /** The queue's Redis URL when `searchExecutor` is `queue`. */
   redisUrl?: string;
+  /**
+   * Worker threads measuring INT8 accuracy in the quantize stage (results do
+   * not depend on it). @default the machine's available parallelism
+   */
+  evaluationWorkers?: number;
 }
 
 /** The pipeline in dependency order. */

@@ -7,6 +7,7 @@
  */
 import type { ImageDataset } from "../datasets/image-dataset.js";
 import { type ChannelStatistics, normalizeImages } from "../datasets/normalize.js";
+import { argmax } from "../evaluation/evaluation-images.js";
 import { runInt8 } from "../interpreter/run.js";
 import { pruneOneShot } from "../pruning/one-shot.js";
 import { quantizeInput, quantizeModel } from "../quantize/quantize-model.js";
@@ -25,13 +26,6 @@ function floatImage(set: ImageDataset, index: number, normalization: ChannelStat
     set.channels,
     normalization,
   );
-}
-
-function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++)
-    if ((values[i] as number) > (values[best] as number)) best = i;
-  return best;
 }
 
 export function measureInt8Accuracy(context: AssessmentContext, candidate: Candidate): number {

@@ -2,8 +2,16 @@
  * The `quantize` stage: turns the float sparse model from `finetune` into
  * the INT8 model IR (per-channel symmetric weights, per-tensor asymmetric
  * activations calibrated on training images, TFLite multipliers), and
- * measures float and INT8 accuracy on the test split with the reference
- * interpreter.
+ * measures float and INT8 accuracy on the test split.
+ *
+ * Float accuracy is the float IR model (what the quantizer saw) run on the
+ * training backend in batches (`src/evaluation/tfjs-float.ts`): thousands of
+ * images a minute instead of the interpreter's tens a second; the backend's
+ * identity is therefore a tool of this stage. INT8 accuracy is the reference
+ * interpreter's `runInt8` (the oracle verify-host proves the generated C
+ * equal to, byte for byte) on worker threads
+ * (`src/evaluation/int8-predictions.ts`), so it stays exactly the C engine's
+ * figure; the two run at the same time.
  *
  * Inputs:  dataset/manifest.json + *.tfds, finetune/model.json + model.bin (float IR)
  * Outputs: model-int8.json + model-int8.bin (INT8 IR), quantize.json (accuracies,
@@ -11,8 +19,10 @@
  *          on a few calibration images)
  */
 import { writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { StageContext } from "../graph-runner/stage.js";
+import { createBackendTool } from "../training/backend-tool.js";
 import type { StageFactory } from "./index.js";
 
 /** Images used for the per-layer error table: enough to be representative, few enough to be quick. */
@@ -33,8 +43,10 @@ export interface QuantizeReport {
   layers: { tensor: string; cosine: number; maxAbs: number; floatMaxAbs: number }[];
 }
 
-export const createQuantizeStage: StageFactory = () => ({
+export const createQuantizeStage: StageFactory = (options) => ({
   implementation: import.meta.url,
+  // The float accuracy is measured on the training backend.
+  tools: [createBackendTool(options.backend)],
   configKeys: [
     "quantization.calibration_images",
     "quantization.activation_range",
@@ -47,14 +59,20 @@ export const createQuantizeStage: StageFactory = () => ({
       { loadDatasetArtifacts },
       { normalizeImages },
       ir,
-      { quantizeModel, quantizeInput },
+      { quantizeModel },
       interpreter,
+      { createTrainingBackend },
+      { predictFloatClasses },
+      { predictInt8Classes },
     ] = await Promise.all([
       import("../datasets/artifacts.js"),
       import("../datasets/normalize.js"),
       import("../model-ir/index.js"),
       import("../quantize/index.js"),
       import("../interpreter/index.js"),
+      import("../training/backend.js"),
+      import("../evaluation/tfjs-float.js"),
+      import("../evaluation/int8-predictions.js"),
     ]);
     const config = readConfig(context);
     const dataset = await loadDatasetArtifacts(await linkUpstream(context, "dataset"));
@@ -94,27 +112,68 @@ export const createQuantizeStage: StageFactory = () => ({
         : evaluation.count;
     // An accuracy over no images is 0 / 0: say which split is empty instead.
     if (count === 0) throw new Error(`the dataset's ${splitName(dataset)} split has no images`);
+    const backend = await createTrainingBackend({
+      backend: options.backend,
+      onWarning: (message) => context.progress(message),
+    });
+    const workers = Math.max(1, options.evaluationWorkers ?? availableParallelism());
+    context.progress(
+      `measuring accuracy on ${count} ${splitName(dataset)} images: float on ${backend.version}, INT8 by the interpreter on ${workers} thread${workers === 1 ? "" : "s"}`,
+    );
+    const images = {
+      images: evaluation.images,
+      count,
+      pixels,
+      channels: train.channels,
+      normalization: config.normalization,
+    };
+    const predicted = { float: 0, int8: 0 };
+    const reportProgress = () => {
+      const done = predicted.float + predicted.int8;
+      context.count(done, 2 * count, "predictions", "float and INT8 accuracy");
+    };
+    // Both evaluations at once: INT8 on worker threads, float on this one.
+    // If either fails, the other is stopped.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([context.signal, stop.signal]);
+    const int8Run = predictInt8Classes(int8Model, images, {
+      workers,
+      signal,
+      onProgress: (done) => {
+        predicted.int8 = done;
+        reportProgress();
+      },
+    });
+    int8Run.catch(() => stop.abort());
+    let floatClasses: Int32Array;
+    try {
+      floatClasses = await predictFloatClasses(backend.tf, floatModel, images, {
+        signal,
+        onProgress: (done) => {
+          predicted.float = done;
+          reportProgress();
+        },
+      });
+    } catch (error) {
+      stop.abort();
+      await int8Run.catch(() => undefined);
+      throw error;
+    }
+    const int8Classes = await int8Run;
+
     const classNames = [...dataset.manifest.classNames];
     const emptyMatrix = () => classNames.map(() => classNames.map(() => 0));
     const confusion = { classNames, float: emptyMatrix(), int8: emptyMatrix() };
     let floatCorrect = 0;
     let int8Correct = 0;
     for (let i = 0; i < count; i++) {
-      context.signal.throwIfAborted();
-      const input = toFloat(evaluation.images, i);
       const label = evaluation.labels[i] as number;
-      const floatClass = argmax(interpreter.runFloat(floatModel, input).outputs[0]);
-      const int8Class = argmax(
-        interpreter.runInt8(int8Model, quantizeInput(int8Model, input)).outputs[0],
-      );
+      const floatClass = floatClasses[i] as number;
+      const int8Class = int8Classes[i] as number;
       if (floatClass === label) floatCorrect++;
       if (int8Class === label) int8Correct++;
       count1(confusion.float, label, floatClass);
       count1(confusion.int8, label, int8Class);
-      if ((i + 1) % 20 === 0 || i + 1 === count)
-        context.count(i + 1, count, "images", "float and INT8 accuracy");
-      if ((i + 1) % 200 === 0)
-        context.progress(`evaluated ${i + 1}/${count} test images`, undefined, "detail");
     }
     const report: QuantizeReport = {
       accuracy: {
@@ -172,14 +231,6 @@ async function linkUpstream(context: StageContext, stage: string): Promise<strin
   if (upstream === undefined)
     throw new Error(`the quantize stage needs the ${stage} stage's outputs`);
   return upstream.linkInto(join(context.scratchDir, stage));
-}
-
-function argmax(values: ArrayLike<number> | undefined): number {
-  if (values === undefined || values.length === 0) throw new Error("the model produced no output");
-  let best = 0;
-  for (let i = 1; i < values.length; i++)
-    if ((values[i] as number) > (values[best] as number)) best = i;
-  return best;
 }
 
 const percent = (fraction: number) => `${(100 * fraction).toFixed(1)} %`;

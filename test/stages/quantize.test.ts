@@ -5,7 +5,12 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { buildProject } from "../../src/api/build.js";
 import { openProject } from "../../src/api/project.js";
+import { loadDatasetArtifacts } from "../../src/datasets/artifacts.js";
+import { argmax, floatImage } from "../../src/evaluation/evaluation-images.js";
+import { runFloat, runInt8 } from "../../src/interpreter/run.js";
+import { loadModel } from "../../src/model-ir/io.js";
 import { packageRoot } from "../../src/project-paths.js";
+import { quantizeInput } from "../../src/quantize/quantize-model.js";
 import type { QuantizeReport } from "../../src/stages/quantize.js";
 import { createSampleModelPipeline } from "../helpers/sample-model-pipeline.js";
 import { createTestWorkspace, type TestWorkspace } from "../helpers/workspace.js";
@@ -66,6 +71,40 @@ describe("quantize stage", () => {
       precision: string;
     };
     assert.equal(graph.precision, "int8");
+
+    // The INT8 figures are the interpreter's (the C engine's) image by image;
+    // the float ones the interpreter's float forward's up to float rounding.
+    const dataset = await loadDatasetArtifacts(join(ws.root, "build/test/dataset"));
+    const test = dataset.splits.test;
+    assert.ok(test !== undefined);
+    const load = async (path: string) => {
+      const loaded = await loadModel(join(ws.root, path));
+      assert.ok(loaded.ok);
+      return loaded.model;
+    };
+    const int8Model = await load("build/test/quantize/model-int8");
+    const floatModel = await load("build/test/finetune/model");
+    const set = {
+      images: test.images,
+      count: report.accuracy.images,
+      pixels: test.height * test.width * test.channels,
+      channels: test.channels,
+      normalization: project.recipe.recipe.dataset.normalization,
+    };
+    const int8Matrix = report.confusion.classNames.map(() =>
+      report.confusion.classNames.map(() => 0),
+    );
+    let floatCorrect = 0;
+    for (let i = 0; i < set.count; i++) {
+      const label = test.labels[i] as number;
+      const input = floatImage(set, i);
+      const predicted = argmax(runInt8(int8Model, quantizeInput(int8Model, input)).outputs[0]);
+      (int8Matrix[label] as number[])[predicted] =
+        ((int8Matrix[label] as number[])[predicted] as number) + 1;
+      if (argmax(runFloat(floatModel, input).outputs[0]) === label) floatCorrect++;
+    }
+    assert.deepEqual(report.confusion.int8, int8Matrix);
+    assert.ok(Math.abs(floatCorrect / set.count - report.accuracy.float) <= 1 / set.count);
 
     const events: string[] = [];
     const again = await buildProject(
