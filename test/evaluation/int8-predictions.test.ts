@@ -12,8 +12,8 @@ import {
 } from "../../src/evaluation/evaluation-images.js";
 import { predictInt8Classes } from "../../src/evaluation/int8-predictions.js";
 import { runInt8 } from "../../src/interpreter/run.js";
-import { buildMobileVitSample, createRandomImages } from "../../src/model-ir/sample-models.js";
 import { quantizeInput, quantizeModel } from "../../src/quantize/quantize-model.js";
+import { buildMobileVitSample, createRandomImages } from "../support/sample-models.js";
 
 const NORMALIZATION = { mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] };
 

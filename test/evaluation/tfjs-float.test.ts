@@ -15,9 +15,9 @@ import {
 import { loadFloatModelOnTfjs, predictFloatClasses } from "../../src/evaluation/tfjs-float.js";
 import { runFloat } from "../../src/interpreter/run.js";
 import { createModelBuilder } from "../../src/model-ir/builder.js";
-import { buildMobileVitSample, createGaussian } from "../../src/model-ir/sample-models.js";
 import type { Model } from "../../src/model-ir/types.js";
 import { createTrainingBackend } from "../../src/training/backend.js";
+import { buildMobileVitSample, createGaussian } from "../support/sample-models.js";
 
 const NORMALIZATION = { mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] };
 
