@@ -113,6 +113,21 @@ async function digestAll(
   return digests;
 }
 
+/**
+ * The stage's tools, identified at once; when several are missing, the error
+ * is the first one's in the stage's list (the compiler before its helpers),
+ * not whichever probe happened to finish first.
+ */
+async function identifyInOrder(context: RunnerContext, stage: StageDefinition) {
+  const settled = await Promise.allSettled(
+    (stage.tools ?? []).map((tool) => context.tools.identify(tool)),
+  );
+  return settled.map((result) => {
+    if (result.status === "rejected") throw result.reason;
+    return result.value;
+  });
+}
+
 export async function gatherStageInputs(
   context: RunnerContext,
   stage: StageDefinition,
@@ -123,7 +138,7 @@ export async function gatherStageInputs(
   const [code, inputFiles, toolList] = await Promise.all([
     codeDigest(stage.implementation, context.code),
     expandInputFiles(stage, slice, workspaceRoot),
-    Promise.all((stage.tools ?? []).map((tool) => context.tools.identify(tool))),
+    identifyInOrder(context, stage),
   ]);
   const files = await digestAll(context, inputFiles);
   const tools = new Map(toolList.map((tool) => [tool.name, tool]));
