@@ -1,0 +1,91 @@
+/**
+ * A data-parallel training worker thread: builds a replica of the trainer's
+ * supernet (and teacher) on its own TensorFlow.js backend instance, then for
+ * every step reads the current parameters from shared memory, computes the
+ * gradients of its shard (`computeReplicaGradients`) and writes them, with
+ * its running statistics after the step, into its result buffer. It never
+ * updates weights: the trainer applies one update to the summed gradients.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type * as TfCore from "@tensorflow/tfjs-core";
+import type { FromReplica, ReplicaSetup, ToReplica } from "./protocol.js";
+
+const port = parentPort;
+if (port === null) throw new Error("worker-main.js runs as a worker thread");
+const post = (message: FromReplica) => port.postMessage(message);
+
+try {
+  const setup = workerData as ReplicaSetup;
+  const [{ createTrainingBackend }, { createSupernet }, loop, replica, layouts] = await Promise.all(
+    [
+      import("../training/backend.js"),
+      import("../blocks/network.js"),
+      import("../training/loop.js"),
+      import("./replica-step.js"),
+      import("./variable-layout.js"),
+    ],
+  );
+  const backend = await createTrainingBackend({ backend: setup.backend });
+  if (backend.version !== setup.backendVersion) {
+    throw new Error(
+      `the worker loaded ${backend.version}, the trainer runs ${setup.backendVersion}`,
+    );
+  }
+  const tf: typeof TfCore = backend.tf;
+  const supernet = createSupernet(setup.searchSpace, setup.networkOptions);
+  const layout = layouts.createVariableLayout(supernet.parameters);
+  let teacher: ReturnType<typeof createSupernet> | undefined;
+  if (setup.teacher !== undefined) {
+    teacher = createSupernet(setup.teacher.searchSpace, setup.teacher.networkOptions);
+    layouts.readVariables(layouts.createVariableLayout(teacher.parameters), setup.teacher.values);
+  }
+  const parameters = new Float32Array(setup.parameters);
+  const results = new Float32Array(setup.results);
+  if (parameters.length !== layout.size || results.length !== layout.size) {
+    throw new Error(
+      `the worker's supernet has ${layout.size} values, the trainer's ${parameters.length}`,
+    );
+  }
+  const networks = teacher === undefined ? { supernet } : { supernet, teacher };
+  port.on("message", (message: ToReplica) => {
+    try {
+      layouts.readVariables(layout, parameters);
+      const done = tf.tidy(() => {
+        const { x, y } = loop.createBatchTensors(
+          message.images,
+          message.labels,
+          setup.geometry,
+          setup.classes,
+          setup.normalization,
+        );
+        const step = replica.computeReplicaGradients(
+          networks,
+          message.step,
+          x,
+          y,
+          message.labelSmoothing,
+        );
+        const gradients: number[] = [];
+        for (const [name, gradient] of Object.entries(step.grads)) {
+          const index = layout.indexByName.get(name);
+          if (index === undefined) throw new Error(`gradient of unknown variable ${name}`);
+          layouts.layoutView(layout, results, index).set(gradient.dataSync() as Float32Array);
+          gradients.push(index);
+        }
+        const { loss, accuracy } = loop.readStepResult(step.loss, step.accuracy);
+        return { loss, accuracy, gradients: gradients.sort((a, b) => a - b) };
+      });
+      // Running statistics after this shard's forward pass.
+      for (const [index, variable] of layout.variables.entries()) {
+        if (!variable.trainable)
+          layouts.layoutView(layout, results, index).set(variable.dataSync() as Float32Array);
+      }
+      post({ kind: "done", id: message.id, ...done });
+    } catch (error) {
+      post({ kind: "failed", message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  post({ kind: "ready" });
+} catch (error) {
+  post({ kind: "failed", message: error instanceof Error ? error.message : String(error) });
+}
