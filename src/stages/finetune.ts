@@ -42,7 +42,9 @@ import {
   prepareTrainingRun,
   readTrainingStageConfig,
   resolveOptimizer,
+  startDataParallelTraining,
   TRAINING_STAGE_KEYS,
+  trainedWith,
   writeJson,
 } from "./training-support.js";
 
@@ -70,10 +72,11 @@ export const createFinetuneStage: StageFactory = (options) => ({
   // The space only: a change in space-search's report or YAML copy retrains nothing.
   upstreamOutputs: { "space-search": [SEARCH_SPACE_FILE] },
   configKeys: [...TRAINING_STAGE_KEYS, "training.sparsenas"],
-  tools: [createBackendTool(options.backend)],
+  tools: [createBackendTool(options.backend, options.trainingWorkers)],
   async run(context) {
     const settings = readTrainingStageConfig(context.config);
     const run = context.config["training.sparsenas"] as PruningRun;
+    const trainingWorkers = options.trainingWorkers ?? 1;
     const [
       loop,
       checkpoint,
@@ -160,33 +163,55 @@ export const createFinetuneStage: StageFactory = (options) => ({
       const budget = createEpochBudget(run.budget_minutes, run.epochs);
       let history: readonly EpochSummary[] = [];
       if (run.epochs > 0) {
-        const result = await loop.trainNetwork({
-          network,
-          train,
-          ...(validation === undefined ? {} : { validation }),
+        // Pruning needs nothing of the replicas: they receive the masked
+        // weights before every step.
+        const parallel = await startDataParallelTraining(context, trainingWorkers, {
+          tf: backend.tf,
+          backend,
+          supernet,
+          ...(teacher === undefined ? {} : { teacher }),
+          stepOf: () =>
+            teacherNetwork === undefined
+              ? { kind: "single", choice: network.choice }
+              : {
+                  kind: "distillation",
+                  choice: network.choice,
+                  teacherChoice: teacherNetwork.choice,
+                },
           normalization: settings.normalization,
-          epochs: run.epochs,
-          batchSize: run.batch_size,
-          optimizer: resolveOptimizer(run),
-          learningRate: run.learning_rate,
-          warmupEpochs: run.warmup_epochs,
-          labelSmoothing: run.label_smoothing,
-          augment: settings.augmentation,
-          // The stream fine-tuning drew from when it was part of the search stage.
-          seed: deriveSeed(settings.seed, "sparsenas"),
-          signal: context.signal,
-          onProgress: createTrainingProgress(context),
-          afterStep: pruner.afterStep,
-          stopAfterEpoch: budget.stopAfterEpoch,
-          ...(teacherNetwork === undefined
-            ? {}
-            : {
-                trainingStep: (step) =>
-                  supernetTools.runDistillationStep(step, (images) =>
-                    teacherNetwork.apply(images, { training: false }),
-                  ),
-              }),
+          train,
         });
+        const result = await loop
+          .trainNetwork({
+            network,
+            train,
+            ...(validation === undefined ? {} : { validation }),
+            normalization: settings.normalization,
+            epochs: run.epochs,
+            batchSize: run.batch_size,
+            optimizer: resolveOptimizer(run),
+            learningRate: run.learning_rate,
+            warmupEpochs: run.warmup_epochs,
+            labelSmoothing: run.label_smoothing,
+            augment: settings.augmentation,
+            // The stream fine-tuning drew from when it was part of the search stage.
+            seed: deriveSeed(settings.seed, "sparsenas"),
+            signal: context.signal,
+            onProgress: createTrainingProgress(context),
+            afterStep: pruner.afterStep,
+            stopAfterEpoch: budget.stopAfterEpoch,
+            ...(parallel.runner !== undefined
+              ? { batchStepRunner: parallel.runner }
+              : teacherNetwork === undefined
+                ? {}
+                : {
+                    trainingStep: (step) =>
+                      supernetTools.runDistillationStep(step, (images) =>
+                        teacherNetwork.apply(images, { training: false }),
+                      ),
+                  }),
+          })
+          .finally(() => parallel.close());
         result.optimizer.dispose();
         history = result.history;
       }
@@ -203,7 +228,7 @@ export const createFinetuneStage: StageFactory = (options) => ({
       const model = network.exportModel({ name: "tinyformer-float", batch: 1, blockSizes });
       await writeModel(join(context.outDir, FLOAT_MODEL_STEM), model);
       const report: FinetuneReport = {
-        backend: { name: backend.name, version: backend.version },
+        backend: trainedWith(backend, trainingWorkers),
         architecture: chosen.architecture,
         layers: summary,
         overall: computeOverall(summary),

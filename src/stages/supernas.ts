@@ -46,7 +46,9 @@ import {
   prepareTrainingRun,
   readTrainingStageConfig,
   resolveOptimizer,
+  startDataParallelTraining,
   TRAINING_STAGE_KEYS,
+  trainedWith,
   writeJson,
 } from "./training-support.js";
 
@@ -95,7 +97,7 @@ export const createSupernasStage: StageFactory = (options) => ({
   // The space only: a change in space-search's report or YAML copy retrains nothing.
   upstreamOutputs: { "space-search": [SEARCH_SPACE_FILE] },
   configKeys: [...TRAINING_STAGE_KEYS, "training.supernas"],
-  tools: [createBackendTool(options.backend)],
+  tools: [createBackendTool(options.backend, options.trainingWorkers)],
   async run(context) {
     const settings = readTrainingStageConfig(context.config);
     const run = context.config["training.supernas"] as TrainingRun;
@@ -125,47 +127,65 @@ export const createSupernasStage: StageFactory = (options) => ({
           : `training a supernet of ${supernetParameters} trainable parameters (weights, biases, normalisation; sub-networks of ${supernetTraining.countRegionParameters(supernet.subnet(smallestChoice).regions())} to ${parameters}) on ${train.count} images, ${2 + run.sandwich_random_subnets} sub-networks per step (${backend.version})`,
       );
       const budget = createEpochBudget(run.budget_minutes, run.epochs);
-      const result = await loop.trainNetwork({
-        // The optimizer covers every supernet variable; evaluation runs the largest sub-network.
-        network: fixed ? largest : { parameters: supernet.parameters, apply: largest.apply },
-        train,
-        ...(validation === undefined ? {} : { validation }),
+      const trainingWorkers = options.trainingWorkers ?? 1;
+      const sandwichOf = (step: number) =>
+        supernetTraining.chooseSandwich(searchSpace, {
+          seed: settings.seed,
+          step,
+          randomSubnets: run.sandwich_random_subnets,
+        });
+      const parallel = await startDataParallelTraining(context, trainingWorkers, {
+        tf: backend.tf,
+        backend,
+        supernet,
+        stepOf: (step) =>
+          fixed
+            ? { kind: "single", choice: largest.choice }
+            : { kind: "sandwich", choices: sandwichOf(step), distillation: run.distillation },
         normalization: settings.normalization,
-        epochs: run.epochs,
-        batchSize: run.batch_size,
-        optimizer: resolveOptimizer(run),
-        learningRate: run.learning_rate,
-        warmupEpochs: run.warmup_epochs,
-        labelSmoothing: run.label_smoothing,
-        augment: settings.augmentation,
-        seed: settings.seed,
-        signal: context.signal,
-        onProgress: createTrainingProgress(context),
-        stopAfterEpoch: budget.stopAfterEpoch,
-        ...(fixed
-          ? {}
-          : {
-              trainingStep: (step) =>
-                supernetTraining.runSandwichStep({
-                  supernet,
-                  optimizer: step.optimizer,
-                  images: step.images,
-                  labels: step.labels,
-                  learningRate: step.learningRate,
-                  labelSmoothing: step.labelSmoothing,
-                  choices: supernetTraining.chooseSandwich(searchSpace, {
-                    seed: settings.seed,
-                    step: step.step,
-                    randomSubnets: run.sandwich_random_subnets,
-                  }),
-                  distillation: run.distillation,
-                }),
-            }),
+        train,
       });
+      const result = await loop
+        .trainNetwork({
+          // The optimizer covers every supernet variable; evaluation runs the largest sub-network.
+          network: fixed ? largest : { parameters: supernet.parameters, apply: largest.apply },
+          train,
+          ...(validation === undefined ? {} : { validation }),
+          normalization: settings.normalization,
+          epochs: run.epochs,
+          batchSize: run.batch_size,
+          optimizer: resolveOptimizer(run),
+          learningRate: run.learning_rate,
+          warmupEpochs: run.warmup_epochs,
+          labelSmoothing: run.label_smoothing,
+          augment: settings.augmentation,
+          seed: settings.seed,
+          signal: context.signal,
+          onProgress: createTrainingProgress(context),
+          stopAfterEpoch: budget.stopAfterEpoch,
+          ...(parallel.runner !== undefined
+            ? { batchStepRunner: parallel.runner }
+            : fixed
+              ? {}
+              : {
+                  trainingStep: (step) =>
+                    supernetTraining.runSandwichStep({
+                      supernet,
+                      optimizer: step.optimizer,
+                      images: step.images,
+                      labels: step.labels,
+                      learningRate: step.learningRate,
+                      labelSmoothing: step.labelSmoothing,
+                      choices: sandwichOf(step.step),
+                      distillation: run.distillation,
+                    }),
+                }),
+        })
+        .finally(() => parallel.close());
       result.optimizer.dispose();
       const last = result.history.at(-1);
       const validationAccuracy = last?.validationAccuracy ?? null;
-      const identity: BackendIdentity = { name: backend.name, version: backend.version };
+      const identity = trainedWith(backend, trainingWorkers);
       // Written before the recalibrated evaluation below, which restores the
       // running statistics anyway: the checkpoint is the training's result.
       await checkpoint.writeCheckpoint(

@@ -9,7 +9,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BackendPreference, Recipe, SearchSpaceConfig, TrainingRun } from "../config/types.js";
 import type { StageConfig, StageContext } from "../graph-runner/stage.js";
-import type { EpochSummary, TrainingEvent } from "../training/loop.js";
+import type { BackendIdentity } from "../training/backend.js";
+import type { BatchStepRunner, EpochSummary, TrainingEvent } from "../training/loop.js";
 import type { OptimizerConfig } from "../training/optimizers.js";
 
 /**
@@ -183,4 +184,47 @@ export async function prepareTrainingRun(
     seed,
   });
   return { backend, train, validation: dataset.splits.validation, supernet };
+}
+
+/**
+ * The backend identity a training stage records: the backend's, plus
+ * `+workers<N>` when N data-parallel replicas trained (as in its cache key,
+ * src/training/backend-tool.ts).
+ */
+export function trainedWith(
+  backend: { readonly name: BackendIdentity["name"]; readonly version: string },
+  trainingWorkers: number,
+): BackendIdentity {
+  return {
+    name: backend.name,
+    version: backend.version + (trainingWorkers > 1 ? `+workers${trainingWorkers}` : ""),
+  };
+}
+
+/**
+ * The loop's step runner for `trainingWorkers` data-parallel replicas
+ * (src/data-parallel/), or none for one: the loop's own step then runs, with
+ * the bytes it always had. `close` ends the worker threads.
+ */
+export async function startDataParallelTraining(
+  context: StageContext,
+  trainingWorkers: number,
+  options: Omit<
+    import("../data-parallel/trainer.js").DataParallelOptions,
+    "replicas" | "geometry" | "classes"
+  > & { readonly train: import("../datasets/image-dataset.js").ImageDataset },
+): Promise<{ runner?: BatchStepRunner; close(): Promise<void> }> {
+  if (trainingWorkers <= 1) return { close: async () => undefined };
+  const { createDataParallelTrainer } = await import("../data-parallel/trainer.js");
+  const { train, ...rest } = options;
+  context.progress(
+    `training data-parallel on ${trainingWorkers} replicas (this process and ${trainingWorkers - 1} worker thread(s)), ${trainingWorkers} shards per batch`,
+  );
+  const trainer = await createDataParallelTrainer({
+    ...rest,
+    replicas: trainingWorkers,
+    geometry: train,
+    classes: train.classNames.length,
+  });
+  return { runner: trainer, close: () => trainer.close() };
 }
