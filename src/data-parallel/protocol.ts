@@ -7,7 +7,7 @@
  * (state variables) into a buffer of its own.
  */
 import type { NetworkOptions } from "../blocks/network.js";
-import type { SearchSpace } from "../blocks/search-space.js";
+import type { ArchitectureChoice, SearchSpace } from "../blocks/search-space.js";
 import type { ChannelStatistics } from "../datasets/normalize.js";
 import type { TrainingBackendName } from "../training/backend.js";
 import type { ReplicaStep } from "./replica-step.js";
@@ -35,15 +35,25 @@ export interface ReplicaSetup {
   readonly results: SharedArrayBuffer;
 }
 
-export type ToReplica = {
-  readonly kind: "step";
-  readonly id: number;
-  /** The shard's augmented uint8 NHWC images and labels. */
-  readonly images: Uint8Array;
-  readonly labels: Uint8Array;
-  readonly labelSmoothing: number;
-  readonly step: ReplicaStep;
-};
+export type ToReplica =
+  | {
+      readonly kind: "step";
+      readonly id: number;
+      /** The shard's augmented uint8 NHWC images and labels. */
+      readonly images: Uint8Array;
+      readonly labels: Uint8Array;
+      readonly labelSmoothing: number;
+      readonly step: ReplicaStep;
+    }
+  | {
+      /** Summed loss and hits of one sub-network, in evaluation mode, on a share of the images. */
+      readonly kind: "evaluate";
+      readonly id: number;
+      readonly images: Uint8Array;
+      readonly labels: Uint8Array;
+      readonly choice: ArchitectureChoice;
+      readonly batchSize: number;
+    };
 
 export type FromReplica =
   | { readonly kind: "ready" }
@@ -54,5 +64,11 @@ export type FromReplica =
       readonly accuracy: number;
       /** Layout indices of the variables that got a gradient, ascending. */
       readonly gradients: readonly number[];
+    }
+  | {
+      readonly kind: "evaluated";
+      readonly id: number;
+      readonly lossSum: number;
+      readonly correct: number;
     }
   | { readonly kind: "failed"; readonly message: string };

@@ -20,11 +20,18 @@
 import { Worker } from "node:worker_threads";
 import type * as tf from "@tensorflow/tfjs-core";
 import type { Supernet } from "../blocks/network.js";
+import type { ArchitectureChoice } from "../blocks/search-space.js";
+import type { ImageDataset } from "../datasets/image-dataset.js";
 import type { ChannelStatistics } from "../datasets/normalize.js";
 import { deriveSeed } from "../datasets/seeded-random.js";
 import { createUpdateMasks } from "../supernet/region-masks.js";
 import type { BackendIdentity } from "../training/backend.js";
-import { type BatchStepRunner, createBatchTensors, readStepResult } from "../training/loop.js";
+import {
+  type BatchStepRunner,
+  createBatchTensors,
+  readStepResult,
+  sumEvaluation,
+} from "../training/loop.js";
 import type { FromReplica, ReplicaSetup, ToReplica } from "./protocol.js";
 import { computeReplicaGradients, type ReplicaStep } from "./replica-step.js";
 import { meanOfReplicas, shardBatch } from "./shards.js";
@@ -52,7 +59,12 @@ export interface DataParallelOptions {
   readonly geometry: { readonly height: number; readonly width: number; readonly channels: number };
   readonly classes: number;
   readonly normalization: ChannelStatistics;
+  /** The sub-network the loop's validation evaluates (spread over the replicas too); none: not spread. */
+  readonly evaluationChoice?: ArchitectureChoice;
 }
+
+/** The batch size of evaluation, as `evaluateNetwork`'s default. */
+const EVALUATION_BATCH = 128;
 
 export interface DataParallelTrainer extends BatchStepRunner {
   /** Ends the worker threads (idempotent). */
@@ -62,12 +74,39 @@ export interface DataParallelTrainer extends BatchStepRunner {
 interface Replica {
   readonly worker: Worker;
   readonly results: Float32Array;
-  /** The pending step's settle functions. */
-  pending?: { resolve: (done: Done) => void; reject: (error: Error) => void };
+  /** The pending request's settle functions (one request at a time). */
+  pending?: { resolve: (answer: Answer) => void; reject: (error: Error) => void };
   failure?: Error;
 }
 
+type Answer = Extract<FromReplica, { kind: "done" | "evaluated" }>;
 type Done = Extract<FromReplica, { kind: "done" }>;
+
+/** Sends `message` to a replica; settles with its answer, or its failure. */
+function request<K extends Answer["kind"]>(
+  replica: Replica,
+  message: ToReplica,
+  kind: K,
+): Promise<Extract<Answer, { kind: K }>> {
+  return new Promise((resolve, reject) => {
+    if (replica.failure !== undefined) {
+      reject(replica.failure);
+      return;
+    }
+    replica.pending = {
+      resolve: (answer) => {
+        if (answer.kind === kind && answer.id === message.id)
+          resolve(answer as Extract<Answer, { kind: K }>);
+        else reject(new Error(`a training worker answered ${answer.kind} to ${message.kind}`));
+      },
+      reject,
+    };
+    replica.worker.postMessage(message, [
+      message.images.buffer as ArrayBuffer,
+      message.labels.buffer as ArrayBuffer,
+    ]);
+  });
+}
 
 export async function createDataParallelTrainer(
   options: DataParallelOptions,
@@ -153,35 +192,80 @@ export async function createDataParallelTrainer(
     throw error;
   }
   let nextId = 0;
+  const imageSize = options.geometry.height * options.geometry.width * options.geometry.channels;
+  const evaluationChoice = options.evaluationChoice;
   return {
     close,
+    ...(evaluationChoice === undefined
+      ? {}
+      : {
+          /**
+           * Contiguous shares of the images (shards.ts), one per replica, each
+           * evaluated in batches of `EVALUATION_BATCH`; sums added in replica
+           * order.
+           */
+          async evaluate(dataset: ImageDataset) {
+            const shares = shardBatch(dataset.count, Math.min(count, dataset.count));
+            writeVariables(layout, parameters);
+            const id = nextId++;
+            const answers = shares.slice(1).map((share, index) =>
+              request(
+                replicas[index] as Replica,
+                {
+                  kind: "evaluate",
+                  id,
+                  images: dataset.images.slice(share.start * imageSize, share.end * imageSize),
+                  labels: dataset.labels.slice(share.start, share.end),
+                  choice: evaluationChoice,
+                  batchSize: EVALUATION_BATCH,
+                },
+                "evaluated",
+              ),
+            );
+            const settled = Promise.allSettled(answers);
+            const own = shares[0] as { start: number; end: number };
+            let sums: { lossSum: number; correct: number };
+            try {
+              sums = sumEvaluation(
+                supernet.subnet(evaluationChoice),
+                dataset.images.subarray(own.start * imageSize, own.end * imageSize),
+                dataset.labels.subarray(own.start, own.end),
+                options.geometry,
+                options.classes,
+                options.normalization,
+                EVALUATION_BATCH,
+              );
+            } catch (error) {
+              await settled;
+              throw error;
+            }
+            let { lossSum, correct } = sums;
+            for (const answer of await Promise.all(answers)) {
+              lossSum += answer.lossSum;
+              correct += answer.correct;
+            }
+            return { loss: lossSum / dataset.count, accuracy: correct / dataset.count };
+          },
+        }),
     async run(batch) {
       const shards = shardBatch(batch.labels.length, count);
-      const imageSize =
-        options.geometry.height * options.geometry.width * options.geometry.channels;
       const step = options.stepOf(batch.step);
       writeVariables(layout, parameters);
       const id = nextId++;
       const answers = replicas.map((replica, index) => {
         const shard = shards[index + 1] as { start: number; end: number };
-        return new Promise<Done>((resolve, reject) => {
-          if (replica.failure !== undefined) {
-            reject(replica.failure);
-            return;
-          }
-          replica.pending = { resolve, reject };
-          const images = batch.images.slice(shard.start * imageSize, shard.end * imageSize);
-          const labels = batch.labels.slice(shard.start, shard.end);
-          const message: ToReplica = {
+        return request(
+          replica,
+          {
             kind: "step",
             id,
-            images,
-            labels,
+            images: batch.images.slice(shard.start * imageSize, shard.end * imageSize),
+            labels: batch.labels.slice(shard.start, shard.end),
             labelSmoothing: batch.labelSmoothing,
             step,
-          };
-          replica.worker.postMessage(message, [images.buffer, labels.buffer]);
-        });
+          },
+          "done",
+        );
       });
       const own = shards[0] as { start: number; end: number };
       // Replica 0 works while the workers do; its gradients wait in tensors.

@@ -50,6 +50,19 @@ try {
   port.on("message", (message: ToReplica) => {
     try {
       layouts.readVariables(layout, parameters);
+      if (message.kind === "evaluate") {
+        const { lossSum, correct } = loop.sumEvaluation(
+          supernet.subnet(message.choice),
+          message.images,
+          message.labels,
+          setup.geometry,
+          setup.classes,
+          setup.normalization,
+          message.batchSize,
+        );
+        post({ kind: "evaluated", id: message.id, lossSum, correct });
+        return;
+      }
       const done = tf.tidy(() => {
         const { x, y } = loop.createBatchTensors(
           message.images,

@@ -178,6 +178,7 @@ export const createFinetuneStage: StageFactory = (options) => ({
                   choice: network.choice,
                   teacherChoice: teacherNetwork.choice,
                 },
+          evaluationChoice: network.choice,
           normalization: settings.normalization,
           train,
         });

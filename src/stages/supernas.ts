@@ -142,6 +142,8 @@ export const createSupernasStage: StageFactory = (options) => ({
           fixed
             ? { kind: "single", choice: largest.choice }
             : { kind: "sandwich", choices: sandwichOf(step), distillation: run.distillation },
+        // The loop's validation evaluates the largest sub-network.
+        evaluationChoice: largest.choice,
         normalization: settings.normalization,
         train,
       });

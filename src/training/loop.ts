@@ -156,6 +156,8 @@ export interface BatchStepRunner {
     /** Steps taken before this one (0-based, counted across epochs). */
     readonly step: number;
   }): Promise<{ loss: number; accuracy: number }>;
+  /** When present, evaluates the validation split in its place (`evaluateNetwork`'s result). */
+  evaluate?(dataset: ImageDataset): Promise<{ loss: number; accuracy: number }>;
 }
 
 export interface EpochSummary {
@@ -215,16 +217,45 @@ export function evaluateNetwork(
   normalization: ChannelStatistics,
   batchSize = 128,
 ): { loss: number; accuracy: number } {
+  const { lossSum, correct } = sumEvaluation(
+    network,
+    dataset.images,
+    dataset.labels,
+    dataset,
+    dataset.classNames.length,
+    normalization,
+    batchSize,
+  );
+  return { loss: lossSum / dataset.count, accuracy: correct / dataset.count };
+}
+
+/**
+ * Summed loss and correct predictions of `network` on uint8 NHWC `images`, in
+ * evaluation mode, in batches of `batchSize` (what `evaluateNetwork` divides,
+ * and what a data-parallel replica computes on its share of the images).
+ */
+export function sumEvaluation(
+  network: TrainableNetwork,
+  images: Uint8Array,
+  labels: Uint8Array,
+  geometry: Pick<ImageDataset, "height" | "width" | "channels">,
+  classes: number,
+  normalization: ChannelStatistics,
+  batchSize: number,
+): { lossSum: number; correct: number } {
   let lossSum = 0;
   let correct = 0;
-  const classes = dataset.classNames.length;
-  for (let start = 0; start < dataset.count; start += batchSize) {
-    const end = Math.min(dataset.count, start + batchSize);
-    const size = imageSize(dataset);
-    const images = dataset.images.subarray(start * size, end * size);
-    const labels = dataset.labels.subarray(start, end);
+  const size = geometry.height * geometry.width * geometry.channels;
+  for (let start = 0; start < labels.length; start += batchSize) {
+    const end = Math.min(labels.length, start + batchSize);
     const [loss, hits] = tf.tidy(() => {
-      const { x, y } = createBatchTensors(images, labels, dataset, classes, normalization);
+      const { x, y } = createBatchTensors(
+        images.subarray(start * size, end * size),
+        labels.subarray(start, end),
+        geometry,
+        classes,
+        normalization,
+      );
       const logits = network.apply(x, { training: false });
       const batchLoss = tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.SUM);
       const batchHits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), "float32"));
@@ -233,7 +264,7 @@ export function evaluateNetwork(
     lossSum += loss;
     correct += hits;
   }
-  return { loss: lossSum / dataset.count, accuracy: correct / dataset.count };
+  return { lossSum, correct };
 }
 
 /** A step's gradients before the update: what a data-parallel replica computes on its shard. */
@@ -436,7 +467,10 @@ async function runEpochs(
     options.signal?.throwIfAborted();
     let summary: EpochSummary = { epoch, loss: lossSum / batches, accuracy: accuracySum / batches };
     if (options.validation !== undefined && options.validation.count > 0) {
-      const result = evaluateNetwork(network, options.validation, options.normalization);
+      const result =
+        options.batchStepRunner?.evaluate !== undefined
+          ? await options.batchStepRunner.evaluate(options.validation)
+          : evaluateNetwork(network, options.validation, options.normalization);
       summary = { ...summary, validationLoss: result.loss, validationAccuracy: result.accuracy };
     }
     history.push(summary);

@@ -14,7 +14,7 @@ import { createDataParallelTrainer } from "../../src/data-parallel/trainer.js";
 import type { ImageDataset } from "../../src/datasets/image-dataset.js";
 import { runSandwichStep } from "../../src/supernet/sandwich-step.js";
 import { createTrainingBackend, type TrainingBackend } from "../../src/training/backend.js";
-import { trainNetwork } from "../../src/training/loop.js";
+import { evaluateNetwork, trainNetwork } from "../../src/training/loop.js";
 import { MIDDLE, SMALL, SPACE } from "../supernet/support.js";
 import { firstImages, loadSubset } from "../training/support.js";
 
@@ -22,12 +22,14 @@ let backend: TrainingBackend;
 let tf: typeof TfCore;
 let data: Awaited<ReturnType<typeof loadSubset>>;
 let train: ImageDataset;
+let validation: ImageDataset;
 
 before(async () => {
   backend = await createTrainingBackend({ backend: "wasm" });
   tf = backend.tf;
   data = await loadSubset();
   train = firstImages(data.train, 96);
+  validation = firstImages(data.test, 50);
 });
 
 const RESNET_SPACE = {
@@ -63,6 +65,7 @@ async function trainResnet(workers: number): Promise<{ weights: Float32Array[]; 
           backend,
           supernet,
           stepOf: () => ({ kind: "single", choice: network.choice }),
+          evaluationChoice: network.choice,
           geometry: train,
           classes: 10,
           normalization: data.normalization,
@@ -76,10 +79,18 @@ async function trainResnet(workers: number): Promise<{ weights: Float32Array[]; 
       batchSize: 32,
       optimizer: { kind: "sgd", momentum: 0.9, weightDecay: 5e-4 },
       learningRate: 0.05,
+      validation,
       seed: 11,
       ...(trainer === undefined ? {} : { batchStepRunner: trainer }),
     });
     optimizer.dispose();
+    if (trainer?.evaluate !== undefined) {
+      // Spread over the replicas, the validation equals the single-process evaluation.
+      const spread = await trainer.evaluate(validation);
+      const local = evaluateNetwork(network, validation, data.normalization);
+      assert.equal(spread.accuracy, local.accuracy);
+      assert.ok(Math.abs(spread.loss - local.loss) < 1e-5, `${spread.loss} vs ${local.loss}`);
+    }
     return { weights: weightsOf(supernet), loss: history.at(-1)?.loss ?? Number.NaN };
   } finally {
     await trainer?.close();
