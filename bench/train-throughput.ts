@@ -21,7 +21,6 @@
  *    "worker_scaling": {"train": <most workers / 1>, "eval": ...},
  *    "best": {"resnet_train": n, "resnet_eval": n, "workers": <count of the best training rate>}}
  */
-import type * as TfCore from "@tensorflow/tfjs-core";
 import {
   type BackendChoice,
   createTrainingBackend,
@@ -34,7 +33,6 @@ import { measureWorkerScaling, type WorkerScaling } from "./_worker-scaling.js";
 const BATCH = 64;
 /** The pure-JS CPU backend needs minutes per MobileNetV2 step at batch 64. */
 const CPU_BATCH = 4;
-const SIDE = 32;
 
 interface Measurement {
   train: number;
@@ -77,45 +75,13 @@ function parseArgs(args: string[]): Arguments {
 }
 
 async function measure(
-  tf: typeof TfCore,
   name: ReferenceNetworkName,
   batch: number,
   steps: number,
   warmUp: boolean,
 ): Promise<Measurement> {
-  const { createReferenceNetwork } = await import("../src/training/reference-networks.js");
-  const { createOptimizer } = await import("../src/training/optimizers.js");
-  const { runTrainingStep } = await import("../src/training/loop.js");
-  const network = createReferenceNetwork(name, { classes: 10, seed: 1 });
-  const optimizer = createOptimizer({ kind: "sgd", momentum: 0.9 }, network.parameters.trainable);
-  const images = tf.randomNormal([batch, SIDE, SIDE, 3], 0, 1, "float32", 1) as TfCore.Tensor4D;
-  const labels = tf.tidy(
-    () =>
-      tf.oneHot(
-        tf.tensor1d(
-          Array.from({ length: batch }, (_, i) => i % 10),
-          "int32",
-        ),
-        10,
-      ) as TfCore.Tensor2D,
-  );
-  const train = (): void => {
-    runTrainingStep({ network, optimizer, images, labels, learningRate: 0.01, labelSmoothing: 0 });
-  };
-  const infer = (): void => {
-    tf.tidy(() => network.apply(images, { training: false }).dataSync());
-  };
-  const rate = (step: () => void): number => {
-    if (warmUp) step(); // kernel setup, XNNPACK operator creation, weight packing
-    const start = performance.now();
-    for (let i = 0; i < steps; i++) step();
-    return (batch * steps * 1000) / (performance.now() - start);
-  };
-  const result = { train: rate(train), infer: rate(infer) };
-  optimizer.dispose();
-  network.parameters.dispose();
-  tf.dispose([images, labels]);
-  return result;
+  const { measureThroughput } = await import("../src/training/throughput.js");
+  return measureThroughput(name, { batch, steps, warmUp });
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -138,13 +104,7 @@ export async function main(args: string[]): Promise<void> {
     const slow = backend.name === "cpu";
     const results: Record<string, Measurement> = {};
     for (const network of referenceNetworkNames) {
-      const m = await measure(
-        backend.tf,
-        network,
-        slow ? CPU_BATCH : BATCH,
-        slow ? 1 : steps,
-        !slow,
-      );
+      const m = await measure(network, slow ? CPU_BATCH : BATCH, slow ? 1 : steps, !slow);
       results[network] = m;
       imagesPerSecond[`${backend.name}/${network}/train`] = round(m.train);
       imagesPerSecond[`${backend.name}/${network}/infer`] = round(m.infer);

@@ -542,12 +542,14 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     )
     .addOption(backendOption())
     .action(async (opts, command: Command) => {
-      const { runDoctor, describeTrainingBackend, describeRemoteCache } = await import(
-        "../api/doctor.js"
-      );
+      const { runDoctor, describeTrainingBackend, measureTrainingSpeed, describeRemoteCache } =
+        await import("../api/doctor.js");
       const backend = await doctorBackendPreference(opts.backend, common(command).cwd);
       const checks = [
-        ...(await runDoctor({ describeBackend: () => describeTrainingBackend(backend) })),
+        ...(await runDoctor({
+          describeBackend: () => describeTrainingBackend(backend),
+          measureBackend: () => measureTrainingSpeed(backend),
+        })),
         ...(await describeRemoteCache(common(command).cwd)),
       ];
       for (const check of checks)
