@@ -45,7 +45,11 @@ export function measureThroughput(
     runTrainingStep({ network, optimizer, images, labels, learningRate: 0.01, labelSmoothing: 0 });
   };
   const infer = (): void => {
-    tf.tidy(() => network.apply(images, { training: false }).dataSync());
+    // The logits leave the tidy as a tensor: a typed array returned from a
+    // tidy is walked element by element looking for tensors.
+    const logits = tf.tidy(() => network.apply(images, { training: false }));
+    logits.dataSync();
+    logits.dispose();
   };
   const rate = (step: () => void): number => {
     if (options.warmUp ?? true) step();

@@ -1,4 +1,7 @@
-/** `doctor` names the training backend that runs and a short measured training and inference rate on it. */
+/**
+ * `doctor` names the training backend that runs and a short measured training
+ * and inference rate on it; `--training-workers` takes a positive count.
+ */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { runCliIn } from "../helpers/cli-in-process.js";
@@ -22,6 +25,16 @@ describe("doctor", () => {
       );
     assert.ok(speed !== null, out);
     assert.ok(Number(speed[1]) > 0 && Number(speed[2]) > Number(speed[1]), out);
+  });
+
+  test("--training-workers takes a positive count", async () => {
+    const { code, err } = await runCliIn(
+      ws,
+      ["build", "--dry-run", "--training-workers", "0"],
+      null,
+    );
+    assert.equal(code, 2);
+    assert.match(err, /expected a positive integer, got "0"/);
   });
 
   test("does not try to measure the pure-JavaScript CPU backend", async () => {
