@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- train-throughput [--backends wasm,cpu] [--steps N] [--workers 1,2] [--rounds R]`
+ * `npm run bench -- train-throughput [--backends wasm,cpu] [--steps N] [--workers 1,2] [--rounds R] [--accuracy-epochs N]`
  *
  * Training and inference images/s at 32x32, batch 64, for the three
  * reference networks (ResNet-8, MobileNetV2 x0.35, MobileViT-style, built by
@@ -11,7 +11,10 @@
  * Then, on the fastest backend that loaded (tfjs-node, else wasm), ResNet-8
  * with each data-parallel worker count of `--workers` (bench/_worker-scaling.ts):
  * training and forward-only evaluation, every count measured in each of
- * `--rounds` rounds, medians reported.
+ * `--rounds` rounds, medians reported. With `--accuracy-epochs N` (needs
+ * ../shared/datasets/cifar10), also the test accuracy of ResNet-8 trained N
+ * epochs with each count and with one worker and a second seed
+ * (bench/_worker-accuracy.ts), as "accuracy".
  *
  * Last stdout line:
  *   {"images_per_s": {"<backend>/<network>/<train|infer>": n, ...},
@@ -28,6 +31,7 @@ import {
   type TrainingBackendName,
 } from "../src/training/backend.js";
 import type { ReferenceNetworkName } from "../src/training/reference-networks.js";
+import { type AccuracyRun, measureWorkerAccuracy } from "./_worker-accuracy.js";
 import { measureWorkerScaling, type WorkerScaling } from "./_worker-scaling.js";
 
 const BATCH = 64;
@@ -44,6 +48,7 @@ interface Arguments {
   steps: number;
   workers: number[];
   rounds: number;
+  accuracyEpochs: number;
 }
 
 function parseArgs(args: string[]): Arguments {
@@ -51,6 +56,7 @@ function parseArgs(args: string[]): Arguments {
   let steps = 3;
   let workers = [1, 2];
   let rounds = 3;
+  let accuracyEpochs = 0;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--backends") {
@@ -67,11 +73,13 @@ function parseArgs(args: string[]): Arguments {
         throw new Error(`--workers takes counts like 1,2`);
     } else if (arg === "--rounds") {
       rounds = Number(args[++i]);
+    } else if (arg === "--accuracy-epochs") {
+      accuracyEpochs = Number(args[++i]);
     } else {
       throw new Error(`unknown argument ${arg}`);
     }
   }
-  return { backends, steps, workers, rounds };
+  return { backends, steps, workers, rounds, accuracyEpochs };
 }
 
 async function measure(
@@ -85,7 +93,7 @@ async function measure(
 }
 
 export async function main(args: string[]): Promise<void> {
-  const { backends, steps, workers, rounds } = parseArgs(args);
+  const { backends, steps, workers, rounds, accuracyEpochs } = parseArgs(args);
   const { referenceNetworkNames } = await import("../src/training/reference-networks.js");
   const imagesPerSecond: Record<string, number> = {};
   const ran = new Map<TrainingBackendName, Record<string, Measurement>>();
@@ -134,6 +142,7 @@ export async function main(args: string[]): Promise<void> {
     },
   };
   let scaling: WorkerScaling["byWorkers"] = {};
+  let accuracy: AccuracyRun[] | null = null;
   if (fastest !== undefined && workers.length > 0) {
     // The per-network loop above switched backends: back to the fastest.
     const backend = await createTrainingBackend({ backend: fastest.name });
@@ -141,6 +150,8 @@ export async function main(args: string[]): Promise<void> {
       `data-parallel ResNet-8 on ${backend.version}, workers ${workers.join(", ")}\n`,
     );
     scaling = (await measureWorkerScaling(backend, workers, steps, rounds)).byWorkers;
+    if (accuracyEpochs > 0)
+      accuracy = await measureWorkerAccuracy(backend, workers, accuracyEpochs);
   }
   const counts = Object.keys(scaling);
   const first = counts[0] === undefined ? undefined : scaling[counts[0]];
@@ -157,6 +168,7 @@ export async function main(args: string[]): Promise<void> {
     `${JSON.stringify({
       ...summary,
       workers: scaling,
+      accuracy,
       worker_scaling:
         first === undefined || last === undefined
           ? null

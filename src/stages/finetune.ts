@@ -12,6 +12,11 @@
  * after every step: src/pruning/) to exactly round(target × blocks) blocks,
  * those of smallest L2 norm.
  *
+ * With `training_workers` > 1 the fine-tuning steps (distillation included;
+ * the replicas receive the pruned weights before every step) and each
+ * epoch's validation are spread over that many data-parallel replicas
+ * (src/data-parallel/); the count is part of the backend identity in the key.
+ *
  * A stage of its own so that editing the fine-tuning settings does not rerun
  * the search, and a search that chooses the same candidate again (a looser
  * budget, say) does not rerun the fine-tuning.

@@ -14,6 +14,10 @@
  *   the end the largest and the smallest are evaluated again with
  *   recalibrated batch-norm statistics.
  *
+ * With `training_workers` > 1 every step (and each epoch's validation) is
+ * spread over that many data-parallel replicas (src/data-parallel/); the
+ * count is part of the backend identity in the key and the report.
+ *
  * The stage reads no board, budget, sparsity or search setting: editing those
  * reruns the search (`sparsenas`) onwards, never this training.
  *
