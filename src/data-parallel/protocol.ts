@@ -53,6 +53,15 @@ export type ToReplica =
       readonly labels: Uint8Array;
       readonly choice: ArchitectureChoice;
       readonly batchSize: number;
+    }
+  | {
+      /** Batch-norm recalibration of one sub-network on whole batches; running statistics to the results buffer. */
+      readonly kind: "recalibrate";
+      readonly id: number;
+      readonly images: Uint8Array;
+      readonly labels: Uint8Array;
+      readonly choice: ArchitectureChoice;
+      readonly batchSize: number;
     };
 
 export type FromReplica =
@@ -71,4 +80,5 @@ export type FromReplica =
       readonly lossSum: number;
       readonly correct: number;
     }
+  | { readonly kind: "recalibrated"; readonly id: number }
   | { readonly kind: "failed"; readonly message: string };

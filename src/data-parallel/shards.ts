@@ -30,26 +30,33 @@ export function shardBatch(
 }
 
 /**
- * The element-wise mean of the replicas' running statistics after a step, in
- * replica order, into `into` (replica 0's values). An element every replica
- * left equal stays exactly as it is: a sub-network of a sandwich step that
- * does not update running statistics must not see them drift by rounding.
+ * The element-wise weighted mean of the replicas' running statistics, in
+ * replica order, into `into` (replica 0's values); `weights` (one per
+ * replica, summing to 1) are their shares of the images. An element every
+ * replica left equal stays exactly as it is: a sub-network of a sandwich step
+ * that does not update running statistics must not see them drift by rounding.
  *
- * Exponential running averages are linear in the batch statistics, so the
- * mean of each replica's update from the same starting value is the update
- * with the mean of the shards' batch statistics.
+ * Exponential running averages (and recalibration's plain mean) are linear in
+ * the batch statistics, so the weighted mean of each replica's result from the
+ * same starting value is the result with the statistics of all the images.
  */
-export function meanOfReplicas(into: Float32Array, others: readonly Float32Array[]): void {
-  const replicas = others.length + 1;
+export function meanOfReplicas(
+  into: Float32Array,
+  others: readonly Float32Array[],
+  weights: readonly number[],
+): void {
+  if (weights.length !== others.length + 1)
+    throw new Error(`${weights.length} weights for ${others.length + 1} replicas`);
+  const own = weights[0] as number;
   for (let i = 0; i < into.length; i++) {
     const first = into[i] as number;
-    let sum = first;
+    let sum = first * own;
     let same = true;
-    for (const values of others) {
+    for (const [replica, values] of others.entries()) {
       const value = values[i] as number;
-      sum += value;
+      sum += value * (weights[replica + 1] as number);
       same &&= value === first;
     }
-    if (!same) into[i] = sum / replicas;
+    if (!same) into[i] = sum;
   }
 }

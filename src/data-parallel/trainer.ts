@@ -11,6 +11,11 @@
  *              optimizer update here;  running statistics: the mean of the
  *              replicas' (shards.ts `meanOfReplicas`).
  *
+ * The same replicas spread forward-only work: the loop's validation
+ * (`evaluate`) and batch-norm recalibration of a sub-network (`recalibrate`),
+ * each replica taking a contiguous share of the images (whole batches for
+ * recalibration), results combined in replica order.
+ *
  * Batch normalisation normalises each shard with its own batch statistics,
  * as PyTorch's DistributedDataParallel does without SyncBatchNorm, so a run
  * with 2 replicas trains to different (equally good) weights than with 1;
@@ -24,6 +29,7 @@ import type { ArchitectureChoice } from "../blocks/search-space.js";
 import type { ImageDataset } from "../datasets/image-dataset.js";
 import type { ChannelStatistics } from "../datasets/normalize.js";
 import { deriveSeed } from "../datasets/seeded-random.js";
+import { recalibrateBatchNorm } from "../supernet/recalibrate.js";
 import { createUpdateMasks } from "../supernet/region-masks.js";
 import type { BackendIdentity } from "../training/backend.js";
 import {
@@ -63,10 +69,22 @@ export interface DataParallelOptions {
   readonly evaluationChoice?: ArchitectureChoice;
 }
 
-/** The batch size of evaluation, as `evaluateNetwork`'s default. */
+/** The batch sizes of evaluation and recalibration, as `evaluateNetwork`'s and `recalibrateBatchNorm`'s defaults. */
 const EVALUATION_BATCH = 128;
+const RECALIBRATION_BATCH = 64;
 
 export interface DataParallelTrainer extends BatchStepRunner {
+  /** `evaluateNetwork` of a sub-network, spread over the replicas. */
+  evaluateChoice(
+    dataset: ImageDataset,
+    choice: ArchitectureChoice,
+  ): Promise<{ loss: number; accuracy: number }>;
+  /**
+   * `recalibrateBatchNorm` of a sub-network spread over the replicas (whole
+   * batches each); the running statistics become the mean of theirs, weighted
+   * by batches, i.e. the plain mean over all batches up to rounding.
+   */
+  recalibrate(choice: ArchitectureChoice, dataset: ImageDataset, batchSize?: number): Promise<void>;
   /** Ends the worker threads (idempotent). */
   close(): Promise<void>;
 }
@@ -79,7 +97,7 @@ interface Replica {
   failure?: Error;
 }
 
-type Answer = Extract<FromReplica, { kind: "done" | "evaluated" }>;
+type Answer = Extract<FromReplica, { kind: "done" | "evaluated" | "recalibrated" }>;
 type Done = Extract<FromReplica, { kind: "done" }>;
 
 /** Sends `message` to a replica; settles with its answer, or its failure. */
@@ -193,60 +211,128 @@ export async function createDataParallelTrainer(
   }
   let nextId = 0;
   const imageSize = options.geometry.height * options.geometry.width * options.geometry.channels;
+
+  /**
+   * Forward-only work over contiguous shares of `count` units (images, or
+   * whole batches of `unit` images): replica r > 0 gets `message(images,
+   * labels, id)` for its share, this thread runs `own` on share 0 meanwhile.
+   * Resolves with this thread's result, the workers' answers in replica
+   * order, and each share's fraction of the units.
+   */
+  async function spread<K extends Answer["kind"], T>(
+    dataset: ImageDataset,
+    units: number,
+    unit: number,
+    kind: K,
+    message: (images: Uint8Array, labels: Uint8Array, id: number) => ToReplica,
+    own: (images: Uint8Array, labels: Uint8Array) => T,
+  ): Promise<{ own: T; answers: Extract<Answer, { kind: K }>[]; weights: number[] }> {
+    const shares = shardBatch(units, Math.min(count, units));
+    writeVariables(layout, parameters);
+    const id = nextId++;
+    const range = (share: { start: number; end: number }) => ({
+      from: share.start * unit,
+      to: share.end * unit,
+    });
+    const pending = shares.slice(1).map((share, index) => {
+      const { from, to } = range(share);
+      return request(
+        replicas[index] as Replica,
+        message(
+          dataset.images.slice(from * imageSize, to * imageSize),
+          dataset.labels.slice(from, to),
+          id,
+        ),
+        kind,
+      );
+    });
+    const settled = Promise.allSettled(pending);
+    const { from, to } = range(shares[0] as { start: number; end: number });
+    let result: T;
+    try {
+      result = own(
+        dataset.images.subarray(from * imageSize, to * imageSize),
+        dataset.labels.subarray(from, to),
+      );
+    } catch (error) {
+      // The workers' answers no longer matter, but must not go unhandled.
+      await settled;
+      throw error;
+    }
+    return {
+      own: result,
+      answers: await Promise.all(pending),
+      weights: shares.map((share) => (share.end - share.start) / units),
+    };
+  }
+
+  /** Mean loss and accuracy of sub-network `choice` on `dataset`, spread over the replicas. */
+  async function evaluateChoice(dataset: ImageDataset, choice: ArchitectureChoice) {
+    const { own, answers } = await spread(
+      dataset,
+      dataset.count,
+      1,
+      "evaluated",
+      (images, labels, id) => ({
+        kind: "evaluate",
+        id,
+        images,
+        labels,
+        choice,
+        batchSize: EVALUATION_BATCH,
+      }),
+      (images, labels) =>
+        sumEvaluation(
+          supernet.subnet(choice),
+          images,
+          labels,
+          options.geometry,
+          options.classes,
+          options.normalization,
+          EVALUATION_BATCH,
+        ),
+    );
+    let { lossSum, correct } = own;
+    for (const answer of answers) {
+      lossSum += answer.lossSum;
+      correct += answer.correct;
+    }
+    return { loss: lossSum / dataset.count, accuracy: correct / dataset.count };
+  }
+
   const evaluationChoice = options.evaluationChoice;
   return {
     close,
+    evaluateChoice,
+    async recalibrate(choice, dataset, batchSize = RECALIBRATION_BATCH) {
+      // Whole batches per replica, as `recalibrateBatchNorm` counts them.
+      const size = Math.min(batchSize, dataset.count);
+      if (size === 0) throw new Error("batch-norm recalibration needs at least one image");
+      const { weights } = await spread(
+        dataset,
+        Math.floor(dataset.count / size),
+        size,
+        "recalibrated",
+        (images, labels, id) => ({
+          kind: "recalibrate",
+          id,
+          images,
+          labels,
+          choice,
+          batchSize: size,
+        }),
+        (images, labels) =>
+          recalibrateBatchNorm(supernet.subnet(choice), {
+            images: { ...dataset, count: labels.length, images, labels },
+            normalization: options.normalization,
+            batchSize: size,
+          }),
+      );
+      combineRunningStatistics(tf, layout, replicas.slice(0, weights.length - 1), weights);
+    },
     ...(evaluationChoice === undefined
       ? {}
-      : {
-          /**
-           * Contiguous shares of the images (shards.ts), one per replica, each
-           * evaluated in batches of `EVALUATION_BATCH`; sums added in replica
-           * order.
-           */
-          async evaluate(dataset: ImageDataset) {
-            const shares = shardBatch(dataset.count, Math.min(count, dataset.count));
-            writeVariables(layout, parameters);
-            const id = nextId++;
-            const answers = shares.slice(1).map((share, index) =>
-              request(
-                replicas[index] as Replica,
-                {
-                  kind: "evaluate",
-                  id,
-                  images: dataset.images.slice(share.start * imageSize, share.end * imageSize),
-                  labels: dataset.labels.slice(share.start, share.end),
-                  choice: evaluationChoice,
-                  batchSize: EVALUATION_BATCH,
-                },
-                "evaluated",
-              ),
-            );
-            const settled = Promise.allSettled(answers);
-            const own = shares[0] as { start: number; end: number };
-            let sums: { lossSum: number; correct: number };
-            try {
-              sums = sumEvaluation(
-                supernet.subnet(evaluationChoice),
-                dataset.images.subarray(own.start * imageSize, own.end * imageSize),
-                dataset.labels.subarray(own.start, own.end),
-                options.geometry,
-                options.classes,
-                options.normalization,
-                EVALUATION_BATCH,
-              );
-            } catch (error) {
-              await settled;
-              throw error;
-            }
-            let { lossSum, correct } = sums;
-            for (const answer of await Promise.all(answers)) {
-              lossSum += answer.lossSum;
-              correct += answer.correct;
-            }
-            return { loss: lossSum / dataset.count, accuracy: correct / dataset.count };
-          },
-        }),
+      : { evaluate: (dataset: ImageDataset) => evaluateChoice(dataset, evaluationChoice) }),
     async run(batch) {
       const shards = shardBatch(batch.labels.length, count);
       const step = options.stepOf(batch.step);
@@ -320,7 +406,7 @@ export async function createDataParallelTrainer(
         batch.optimizer.step(summed, batch.learningRate, masks.size === 0 ? undefined : masks);
       });
       tf.dispose(local);
-      combineRunningStatistics(tf, layout, replicas);
+      combineRunningStatistics(tf, layout, replicas, weights);
       let loss = ownResult.loss * (weights[0] as number);
       let accuracy = ownResult.accuracy * (weights[0] as number);
       for (const [index, answer] of done.entries()) {
@@ -365,11 +451,12 @@ function sumGradients(
   return summed;
 }
 
-/** Running statistics := the mean of every replica's after the step. */
+/** Running statistics := the weighted mean of every replica's (results buffers of `replicas`). */
 function combineRunningStatistics(
   tf: DataParallelOptions["tf"],
   layout: VariableLayout,
   replicas: readonly Replica[],
+  weights: readonly number[],
 ): void {
   tf.tidy(() => {
     for (const [index, variable] of layout.variables.entries()) {
@@ -379,6 +466,7 @@ function combineRunningStatistics(
       meanOfReplicas(
         own,
         replicas.map(({ results }) => layoutView(layout, results, index)),
+        weights,
       );
       if (own.some((value, i) => value !== before[i]))
         variable.assign(tf.tensor(own, variable.shape));

@@ -16,15 +16,21 @@ const post = (message: FromReplica) => port.postMessage(message);
 
 try {
   const setup = workerData as ReplicaSetup;
-  const [{ createTrainingBackend }, { createSupernet }, loop, replica, layouts] = await Promise.all(
-    [
-      import("../training/backend.js"),
-      import("../blocks/network.js"),
-      import("../training/loop.js"),
-      import("./replica-step.js"),
-      import("./variable-layout.js"),
-    ],
-  );
+  const [
+    { createTrainingBackend },
+    { createSupernet },
+    loop,
+    replica,
+    layouts,
+    { recalibrateBatchNorm },
+  ] = await Promise.all([
+    import("../training/backend.js"),
+    import("../blocks/network.js"),
+    import("../training/loop.js"),
+    import("./replica-step.js"),
+    import("./variable-layout.js"),
+    import("../supernet/recalibrate.js"),
+  ]);
   const backend = await createTrainingBackend({ backend: setup.backend });
   if (backend.version !== setup.backendVersion) {
     throw new Error(
@@ -47,6 +53,12 @@ try {
     );
   }
   const networks = teacher === undefined ? { supernet } : { supernet, teacher };
+  const writeState = () => {
+    for (const [index, variable] of layout.variables.entries()) {
+      if (!variable.trainable)
+        layouts.layoutView(layout, results, index).set(variable.dataSync() as Float32Array);
+    }
+  };
   port.on("message", (message: ToReplica) => {
     try {
       layouts.readVariables(layout, parameters);
@@ -61,6 +73,22 @@ try {
           message.batchSize,
         );
         post({ kind: "evaluated", id: message.id, lossSum, correct });
+        return;
+      }
+      if (message.kind === "recalibrate") {
+        recalibrateBatchNorm(supernet.subnet(message.choice), {
+          images: {
+            ...setup.geometry,
+            count: message.labels.length,
+            images: message.images,
+            labels: message.labels,
+            classNames: Array.from({ length: setup.classes }, (_, i) => String(i)),
+          },
+          normalization: setup.normalization,
+          batchSize: message.batchSize,
+        });
+        writeState();
+        post({ kind: "recalibrated", id: message.id });
         return;
       }
       const done = tf.tidy(() => {
@@ -89,10 +117,7 @@ try {
         return { loss, accuracy, gradients: gradients.sort((a, b) => a - b) };
       });
       // Running statistics after this shard's forward pass.
-      for (const [index, variable] of layout.variables.entries()) {
-        if (!variable.trainable)
-          layouts.layoutView(layout, results, index).set(variable.dataSync() as Float32Array);
-      }
+      writeState();
       post({ kind: "done", id: message.id, ...done });
     } catch (error) {
       post({ kind: "failed", message: error instanceof Error ? error.message : String(error) });

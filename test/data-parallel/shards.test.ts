@@ -24,9 +24,21 @@ describe("shardBatch", () => {
 
 describe("meanOfReplicas", () => {
   test("averages elements that differ and leaves equal ones exactly as they are", () => {
-    const third = Math.fround(0.1);
-    const into = new Float32Array([1, third, 2]);
-    meanOfReplicas(into, [new Float32Array([3, third, 2]), new Float32Array([5, third, 2])]);
-    assert.deepEqual(Array.from(into), [3, third, 2]);
+    const tenth = Math.fround(0.1);
+    const into = new Float32Array([1, tenth, 2]);
+    const third = 1 / 3;
+    meanOfReplicas(
+      into,
+      [new Float32Array([3, tenth, 2]), new Float32Array([5, tenth, 2])],
+      [third, third, third],
+    );
+    assert.deepEqual(Array.from(into), [3, tenth, 2]);
+  });
+
+  test("weighs each replica by its share of the images", () => {
+    const into = new Float32Array([0, 8]);
+    meanOfReplicas(into, [new Float32Array([4, 0])], [0.75, 0.25]);
+    assert.deepEqual(Array.from(into), [1, 6]);
+    assert.throws(() => meanOfReplicas(into, [into], [1]), /1 weights for 2 replicas/);
   });
 });

@@ -243,6 +243,56 @@ describe("data-parallel training", () => {
     for (const supernet of [student, teacher]) supernet.dispose();
   });
 
+  test("recalibration and evaluation of a sub-network spread over 2 workers match one process", async () => {
+    const reference = createSupernet(SPACE, { classes: 4, inputResolution: 32, seed: 4 });
+    const parallel = createSupernet(SPACE, { classes: 4, inputResolution: 32, seed: 4 });
+    const choice = resolveArchitectureChoice(SPACE, SMALL);
+    const images = { ...firstImages(train, 80), classNames: ["0", "1", "2", "3"] };
+    const labels = images.labels.map((label) => label % 4);
+    const dataset = { ...images, labels };
+    const { recalibrateBatchNorm } = await import("../../src/supernet/recalibrate.js");
+    // 80 images in batches of 16: 5 batches, 3 here and 2 in the worker.
+    recalibrateBatchNorm(reference.subnet(choice), {
+      images: dataset,
+      normalization: data.normalization,
+      batchSize: 16,
+    });
+    const trainer = await createDataParallelTrainer({
+      replicas: 2,
+      tf,
+      backend,
+      supernet: parallel,
+      stepOf: () => ({ kind: "single", choice }),
+      geometry: dataset,
+      classes: 4,
+      normalization: data.normalization,
+    });
+    try {
+      const untouched = weightsOf(parallel);
+      await trainer.recalibrate(choice, dataset, 16);
+      const a = weightsOf(reference);
+      const b = weightsOf(parallel);
+      const difference = maxDifference(a, b);
+      assert.ok(difference < 1e-4, `running statistics differ by up to ${difference}`);
+      assert.ok(maxDifference(b, untouched) > 0.01, "recalibration changed nothing");
+      // Elements outside the sub-network keep their exact values.
+      for (const [i, values] of b.entries()) {
+        const before = untouched[i] as Float32Array;
+        const expected = a[i] as Float32Array;
+        for (let j = 0; j < values.length; j++)
+          if (expected[j] === before[j]) assert.equal(values[j], before[j]);
+      }
+      const spread = await trainer.evaluateChoice(dataset, choice);
+      const local = evaluateNetwork(reference.subnet(choice), dataset, data.normalization);
+      assert.equal(spread.accuracy, local.accuracy);
+      assert.ok(Math.abs(spread.loss - local.loss) < 1e-4, `${spread.loss} vs ${local.loss}`);
+    } finally {
+      await trainer.close();
+      reference.dispose();
+      parallel.dispose();
+    }
+  });
+
   test("a failing worker fails the step with its message", async () => {
     const supernet = createSupernet(RESNET_SPACE, { classes: 10, inputResolution: 32, seed: 5 });
     const network = supernet.subnet();
