@@ -117,6 +117,7 @@ export const createFinetuneStage: StageFactory = (options) => ({
     );
     // A frozen copy of the supernet's largest sub-network, when it can teach.
     let teacher: import("../blocks/network.js").Supernet | undefined;
+    let parallel: Awaited<ReturnType<typeof startDataParallelTraining>> | undefined;
     try {
       const restored = await checkpoint.loadCheckpoint(
         join(await linkUpstream(context, "supernas", "finetune"), SUPERNAS_CHECKPOINT_DIR),
@@ -134,21 +135,47 @@ export const createFinetuneStage: StageFactory = (options) => ({
         checkpoint.restoreCheckpoint(restored, { parameters: teacher.parameters });
       }
       const teacherNetwork = teacher?.subnet(largest);
+      // The replicas also recalibrate and evaluate (before and after).
+      // Pruning needs nothing of the replicas: they receive the masked
+      // weights before every step.
+      parallel = await startDataParallelTraining(context, trainingWorkers, {
+        tf: backend.tf,
+        backend,
+        supernet,
+        ...(teacher === undefined ? {} : { teacher }),
+        stepOf: () =>
+          teacherNetwork === undefined
+            ? { kind: "single", choice: network.choice }
+            : {
+                kind: "distillation",
+                choice: network.choice,
+                teacherChoice: teacherNetwork.choice,
+              },
+        evaluationChoice: network.choice,
+        normalization: settings.normalization,
+        train,
+      });
+      const trainer = parallel.trainer;
       if (chosen.recalibrationImages !== undefined) {
         // The search measured the candidate with statistics of its own.
-        supernetTools.recalibrateBatchNorm(network, {
-          images: supernetTools.selectRecalibrationImages(train, {
-            count: chosen.recalibrationImages,
-            seed: settings.seed,
-          }),
-          normalization: settings.normalization,
+        const images = supernetTools.selectRecalibrationImages(train, {
+          count: chosen.recalibrationImages,
+          seed: settings.seed,
         });
+        if (trainer !== undefined) await trainer.recalibrate(network.choice, images);
+        else
+          supernetTools.recalibrateBatchNorm(network, {
+            images,
+            normalization: settings.normalization,
+          });
       }
-      const evaluate = () =>
+      const evaluate = async () =>
         validation === undefined || validation.count === 0
           ? null
-          : loop.evaluateNetwork(network, validation, settings.normalization).accuracy;
-      const before = evaluate();
+          : trainer !== undefined
+            ? (await trainer.evaluateChoice(validation, network.choice)).accuracy
+            : loop.evaluateNetwork(network, validation, settings.normalization).accuracy;
+      const before = await evaluate();
 
       const layers = network.layers();
       const plan = chosen.layers.map((layer) => ({
@@ -168,62 +195,41 @@ export const createFinetuneStage: StageFactory = (options) => ({
       const budget = createEpochBudget(run.budget_minutes, run.epochs);
       let history: readonly EpochSummary[] = [];
       if (run.epochs > 0) {
-        // Pruning needs nothing of the replicas: they receive the masked
-        // weights before every step.
-        const parallel = await startDataParallelTraining(context, trainingWorkers, {
-          tf: backend.tf,
-          backend,
-          supernet,
-          ...(teacher === undefined ? {} : { teacher }),
-          stepOf: () =>
-            teacherNetwork === undefined
-              ? { kind: "single", choice: network.choice }
-              : {
-                  kind: "distillation",
-                  choice: network.choice,
-                  teacherChoice: teacherNetwork.choice,
-                },
-          evaluationChoice: network.choice,
-          normalization: settings.normalization,
+        const result = await loop.trainNetwork({
+          network,
           train,
+          ...(validation === undefined ? {} : { validation }),
+          normalization: settings.normalization,
+          epochs: run.epochs,
+          batchSize: run.batch_size,
+          optimizer: resolveOptimizer(run),
+          learningRate: run.learning_rate,
+          warmupEpochs: run.warmup_epochs,
+          labelSmoothing: run.label_smoothing,
+          augment: settings.augmentation,
+          // The stream fine-tuning drew from when it was part of the search stage.
+          seed: deriveSeed(settings.seed, "sparsenas"),
+          signal: context.signal,
+          onProgress: createTrainingProgress(context),
+          afterStep: pruner.afterStep,
+          stopAfterEpoch: budget.stopAfterEpoch,
+          ...(trainer !== undefined
+            ? { batchStepRunner: trainer }
+            : teacherNetwork === undefined
+              ? {}
+              : {
+                  trainingStep: (step) =>
+                    supernetTools.runDistillationStep(step, (images) =>
+                      teacherNetwork.apply(images, { training: false }),
+                    ),
+                }),
         });
-        const result = await loop
-          .trainNetwork({
-            network,
-            train,
-            ...(validation === undefined ? {} : { validation }),
-            normalization: settings.normalization,
-            epochs: run.epochs,
-            batchSize: run.batch_size,
-            optimizer: resolveOptimizer(run),
-            learningRate: run.learning_rate,
-            warmupEpochs: run.warmup_epochs,
-            labelSmoothing: run.label_smoothing,
-            augment: settings.augmentation,
-            // The stream fine-tuning drew from when it was part of the search stage.
-            seed: deriveSeed(settings.seed, "sparsenas"),
-            signal: context.signal,
-            onProgress: createTrainingProgress(context),
-            afterStep: pruner.afterStep,
-            stopAfterEpoch: budget.stopAfterEpoch,
-            ...(parallel.runner !== undefined
-              ? { batchStepRunner: parallel.runner }
-              : teacherNetwork === undefined
-                ? {}
-                : {
-                    trainingStep: (step) =>
-                      supernetTools.runDistillationStep(step, (images) =>
-                        teacherNetwork.apply(images, { training: false }),
-                      ),
-                  }),
-          })
-          .finally(() => parallel.close());
         result.optimizer.dispose();
         history = result.history;
       }
       // Reaches the final targets even when the budget cut the ramp short.
       pruner.finish();
-      const after = evaluate();
+      const after = await evaluate();
       const summary = pruner.summarize();
 
       const blockSizes = new Map(
@@ -251,6 +257,7 @@ export const createFinetuneStage: StageFactory = (options) => ({
         `sparsity ${percent(report.overall.achieved)} of pruned layers' weights; validation accuracy ${show(before)} -> ${show(after)}`,
       );
     } finally {
+      await parallel?.close();
       supernet.dispose();
       teacher?.dispose();
     }

@@ -119,6 +119,8 @@ export const createSupernasStage: StageFactory = (options) => ({
       settings.seed,
       "supernas",
     );
+    // The replicas live until the recalibrated evaluation at the end.
+    let parallel: Awaited<ReturnType<typeof startDataParallelTraining>> | undefined;
     try {
       const fixed = space.isFixedSearchSpace(searchSpace);
       const largest = supernet.subnet(space.largestArchitecture(searchSpace));
@@ -138,7 +140,7 @@ export const createSupernasStage: StageFactory = (options) => ({
           step,
           randomSubnets: run.sandwich_random_subnets,
         });
-      const parallel = await startDataParallelTraining(context, trainingWorkers, {
+      parallel = await startDataParallelTraining(context, trainingWorkers, {
         tf: backend.tf,
         backend,
         supernet,
@@ -151,43 +153,41 @@ export const createSupernasStage: StageFactory = (options) => ({
         normalization: settings.normalization,
         train,
       });
-      const result = await loop
-        .trainNetwork({
-          // The optimizer covers every supernet variable; evaluation runs the largest sub-network.
-          network: fixed ? largest : { parameters: supernet.parameters, apply: largest.apply },
-          train,
-          ...(validation === undefined ? {} : { validation }),
-          normalization: settings.normalization,
-          epochs: run.epochs,
-          batchSize: run.batch_size,
-          optimizer: resolveOptimizer(run),
-          learningRate: run.learning_rate,
-          warmupEpochs: run.warmup_epochs,
-          labelSmoothing: run.label_smoothing,
-          augment: settings.augmentation,
-          seed: settings.seed,
-          signal: context.signal,
-          onProgress: createTrainingProgress(context),
-          stopAfterEpoch: budget.stopAfterEpoch,
-          ...(parallel.runner !== undefined
-            ? { batchStepRunner: parallel.runner }
-            : fixed
-              ? {}
-              : {
-                  trainingStep: (step) =>
-                    supernetTraining.runSandwichStep({
-                      supernet,
-                      optimizer: step.optimizer,
-                      images: step.images,
-                      labels: step.labels,
-                      learningRate: step.learningRate,
-                      labelSmoothing: step.labelSmoothing,
-                      choices: sandwichOf(step.step),
-                      distillation: run.distillation,
-                    }),
-                }),
-        })
-        .finally(() => parallel.close());
+      const result = await loop.trainNetwork({
+        // The optimizer covers every supernet variable; evaluation runs the largest sub-network.
+        network: fixed ? largest : { parameters: supernet.parameters, apply: largest.apply },
+        train,
+        ...(validation === undefined ? {} : { validation }),
+        normalization: settings.normalization,
+        epochs: run.epochs,
+        batchSize: run.batch_size,
+        optimizer: resolveOptimizer(run),
+        learningRate: run.learning_rate,
+        warmupEpochs: run.warmup_epochs,
+        labelSmoothing: run.label_smoothing,
+        augment: settings.augmentation,
+        seed: settings.seed,
+        signal: context.signal,
+        onProgress: createTrainingProgress(context),
+        stopAfterEpoch: budget.stopAfterEpoch,
+        ...(parallel.trainer !== undefined
+          ? { batchStepRunner: parallel.trainer }
+          : fixed
+            ? {}
+            : {
+                trainingStep: (step) =>
+                  supernetTraining.runSandwichStep({
+                    supernet,
+                    optimizer: step.optimizer,
+                    images: step.images,
+                    labels: step.labels,
+                    learningRate: step.learningRate,
+                    labelSmoothing: step.labelSmoothing,
+                    choices: sandwichOf(step.step),
+                    distillation: run.distillation,
+                  }),
+              }),
+      });
       result.optimizer.dispose();
       const last = result.history.at(-1);
       const validationAccuracy = last?.validationAccuracy ?? null;
@@ -213,7 +213,8 @@ export const createSupernasStage: StageFactory = (options) => ({
           count: SUPERNET_REPORT_RECALIBRATION_IMAGES,
           seed: settings.seed,
         });
-        const summarize = (choice: ArchitectureChoice): SubnetSummary => {
+        const trainer = parallel.trainer;
+        const summarize = async (choice: ArchitectureChoice): Promise<SubnetSummary> => {
           const network = supernet.subnet(choice);
           return {
             choice,
@@ -221,7 +222,11 @@ export const createSupernasStage: StageFactory = (options) => ({
             validationAccuracy:
               validation === undefined || validation.count === 0
                 ? null
-                : supernetTraining.withRestoredState(supernet.parameters, () => {
+                : await supernetTraining.withRestoredStateAsync(supernet.parameters, async () => {
+                    if (trainer !== undefined) {
+                      await trainer.recalibrate(choice, recalibration);
+                      return (await trainer.evaluateChoice(validation, choice)).accuracy;
+                    }
                     supernetTraining.recalibrateBatchNorm(network, {
                       images: recalibration,
                       normalization: settings.normalization,
@@ -235,8 +240,8 @@ export const createSupernasStage: StageFactory = (options) => ({
           randomSubnetsPerStep: run.sandwich_random_subnets,
           distillation: run.distillation,
           supernetParameters,
-          largest: summarize(largest.choice),
-          smallest: summarize(smallestChoice),
+          largest: await summarize(largest.choice),
+          smallest: await summarize(smallestChoice),
         };
       }
       const report: SupernasReport = {
@@ -257,6 +262,7 @@ export const createSupernasStage: StageFactory = (options) => ({
           : `trained ${result.history.length} epoch(s); validation accuracy of the largest sub-network ${show(supernetReport.largest.validationAccuracy)}, of the smallest ${show(supernetReport.smallest.validationAccuracy)}`,
       );
     } finally {
+      await parallel?.close();
       supernet.dispose();
     }
   },

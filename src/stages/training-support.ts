@@ -8,9 +8,10 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BackendPreference, Recipe, SearchSpaceConfig, TrainingRun } from "../config/types.js";
+import type { DataParallelTrainer } from "../data-parallel/trainer.js";
 import type { StageConfig, StageContext } from "../graph-runner/stage.js";
 import type { BackendIdentity } from "../training/backend.js";
-import type { BatchStepRunner, EpochSummary, TrainingEvent } from "../training/loop.js";
+import type { EpochSummary, TrainingEvent } from "../training/loop.js";
 import type { OptimizerConfig } from "../training/optimizers.js";
 
 /**
@@ -202,9 +203,10 @@ export function trainedWith(
 }
 
 /**
- * The loop's step runner for `trainingWorkers` data-parallel replicas
- * (src/data-parallel/), or none for one: the loop's own step then runs, with
- * the bytes it always had. `close` ends the worker threads.
+ * `trainingWorkers` data-parallel replicas (src/data-parallel/): the loop's
+ * step runner, also spreading recalibration and evaluation; none for one
+ * worker, where the loop's own step runs with the bytes it always had.
+ * `close` ends the worker threads.
  */
 export async function startDataParallelTraining(
   context: StageContext,
@@ -213,7 +215,7 @@ export async function startDataParallelTraining(
     import("../data-parallel/trainer.js").DataParallelOptions,
     "replicas" | "geometry" | "classes"
   > & { readonly train: import("../datasets/image-dataset.js").ImageDataset },
-): Promise<{ runner?: BatchStepRunner; close(): Promise<void> }> {
+): Promise<{ trainer?: DataParallelTrainer; close(): Promise<void> }> {
   if (trainingWorkers <= 1) return { close: async () => undefined };
   const { createDataParallelTrainer } = await import("../data-parallel/trainer.js");
   const { train, ...rest } = options;
@@ -226,5 +228,5 @@ export async function startDataParallelTraining(
     geometry: train,
     classes: train.classNames.length,
   });
-  return { runner: trainer, close: () => trainer.close() };
+  return { trainer, close: () => trainer.close() };
 }
