@@ -39,6 +39,9 @@ import {
   sumEvaluation,
 } from "../training/loop.js";
 import type { FromReplica, ReplicaSetup, ToReplica } from "./protocol.js";
+// Not used here: imported so the code identity of the stages that train with
+// replicas covers the workers' code (worker-main.js is started by URL).
+import "./replica-server.js";
 import { computeReplicaGradients, type ReplicaStep } from "./replica-step.js";
 import { meanOfReplicas, shardBatch } from "./shards.js";
 import {

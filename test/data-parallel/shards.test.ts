@@ -1,4 +1,4 @@
-/** Splitting a batch across replicas and averaging their running statistics. */
+/** Splitting a batch across replicas, averaging their running statistics, and the code identity of the replicas. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { meanOfReplicas, shardBatch } from "../../src/data-parallel/shards.js";
@@ -40,5 +40,21 @@ describe("meanOfReplicas", () => {
     meanOfReplicas(into, [new Float32Array([4, 0])], [0.75, 0.25]);
     assert.deepEqual(Array.from(into), [1, 6]);
     assert.throws(() => meanOfReplicas(into, [into], [1]), /1 weights for 2 replicas/);
+  });
+});
+
+describe("code identity of the stages that train with replicas", () => {
+  test("covers the replicas' code, which the workers load by URL", async () => {
+    const { walkModuleGraph } = await import("../../src/graph-runner/code-identity.js");
+    const { fileURLToPath } = await import("node:url");
+    for (const stage of ["supernas", "finetune"]) {
+      const entry = fileURLToPath(new URL(`../../src/stages/${stage}.js`, import.meta.url));
+      const modules = Object.keys((await walkModuleGraph(entry)).modules);
+      for (const module of ["replica-server.js", "replica-step.js", "trainer.js"])
+        assert.ok(
+          modules.includes(`../data-parallel/${module}`),
+          `${stage}'s code identity misses ${module}`,
+        );
+    }
   });
 });
