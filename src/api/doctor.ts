@@ -16,11 +16,18 @@ export interface DoctorCheck {
 export interface DoctorOptions {
   /** Reports the TensorFlow.js backend that training would use. */
   describeBackend?: () => Promise<DoctorCheck>;
+  /** Measures it (after `describeBackend`, when that succeeded). */
+  measureBackend?: () => Promise<DoctorCheck>;
 }
 
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [{ name: "node", ok: true, detail: process.version }];
-  if (options.describeBackend !== undefined) checks.push(await options.describeBackend());
+  if (options.describeBackend !== undefined) {
+    const backend = await options.describeBackend();
+    checks.push(backend);
+    if (backend.ok && options.measureBackend !== undefined)
+      checks.push(await options.measureBackend());
+  }
   const probe = new ToolProbe(undefined);
   for (const tool of DOCTOR_TOOLS) {
     try {
@@ -55,6 +62,48 @@ export async function describeTrainingBackend(choice: BackendPreference): Promis
   } catch (error) {
     return {
       name: "ml backend",
+      ok: false,
+      detail: error instanceof Error ? error.message : String(error),
+    };
+  }
+}
+
+/** Batch and timed steps of `doctor`'s measurement: about a second on wasm. */
+const SPEED_BATCH = 32;
+const SPEED_STEPS = 2;
+
+/**
+ * A short measured ResNet-8 training and inference rate on the backend
+ * training would use (`describeTrainingBackend` loads it first), so users see
+ * what their machine does; not on the pure-JS CPU backend, where one step
+ * takes minutes.
+ */
+export async function measureTrainingSpeed(choice: BackendPreference): Promise<DoctorCheck> {
+  const [{ createTrainingBackend }, { measureThroughput }] = await Promise.all([
+    import("../training/backend.js"),
+    import("../training/throughput.js"),
+  ]);
+  try {
+    const backend = await createTrainingBackend({ backend: choice });
+    if (backend.name === "cpu") {
+      return {
+        name: "ml speed",
+        ok: true,
+        detail: "not measured on the pure-JavaScript CPU backend (minutes per step)",
+      };
+    }
+    const { train, infer } = measureThroughput("resnet", {
+      batch: SPEED_BATCH,
+      steps: SPEED_STEPS,
+    });
+    return {
+      name: "ml speed",
+      ok: true,
+      detail: `ResNet-8 32x32, batch ${SPEED_BATCH}, one thread: train ${train.toFixed(0)} images/s, infer ${infer.toFixed(0)} images/s on ${backend.name} (training_workers spreads training over threads)`,
+    };
+  } catch (error) {
+    return {
+      name: "ml speed",
       ok: false,
       detail: error instanceof Error ? error.message : String(error),
     };

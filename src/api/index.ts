@@ -32,6 +32,7 @@ export {
   type DoctorCheck,
   describeRemoteCache,
   describeTrainingBackend,
+  measureTrainingSpeed,
   runDoctor,
 } from "./doctor.js";
 export {

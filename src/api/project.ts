@@ -23,6 +23,8 @@ export interface OpenProjectOptions {
   overrides?: readonly string[];
   /** Force a TensorFlow.js backend (`--backend`); else the recipe's, else the workspace's. */
   backend?: BackendPreference;
+  /** Data-parallel training replicas (`--training-workers`); else the workspace's `training_workers`. */
+  trainingWorkers?: number;
   /** The stages to run; tests and benchmarks pass their own. @default the TinyFormer pipeline */
   createStages?: (options: PipelineOptions) => StageDefinition[];
 }
@@ -52,6 +54,7 @@ export async function openProject(options: OpenProjectOptions = {}): Promise<Pro
   const backend = options.backend ?? recipe.recipe.backend ?? workspace.config.backend;
   const stages = (options.createStages ?? createPipeline)({
     backend,
+    trainingWorkers: options.trainingWorkers ?? workspace.config.training_workers,
     searchWorkers: workspace.config.search_workers,
     ...(workspace.config.evaluation_workers > 0
       ? { evaluationWorkers: workspace.config.evaluation_workers }

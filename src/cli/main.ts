@@ -32,6 +32,12 @@ const backendOption = () =>
     "TensorFlow.js backend for training stages (overrides the recipe and workspace)",
   ).choices(["auto", "tfjs-node", "wasm", "cpu"]);
 
+const trainingWorkersOption = () =>
+  new Option(
+    "--training-workers <n>",
+    "replicas training the supernas and finetune stages data-parallel (overrides the workspace's training_workers; part of their cache keys)",
+  ).argParser((value) => positiveInt(value));
+
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_INVALID = 2;
@@ -104,6 +110,9 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       cwd,
       overrides: (opts.set as string[] | undefined) ?? [],
       ...(opts.backend ? { backend: opts.backend as BackendPreference } : {}),
+      ...(opts.trainingWorkers === undefined
+        ? {}
+        : { trainingWorkers: opts.trainingWorkers as number }),
       ...(options.createStages ? { createStages: options.createStages } : {}),
     };
   };
@@ -116,6 +125,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     )
     .argument("[recipe]", "recipe file")
     .addOption(backendOption())
+    .addOption(trainingWorkersOption())
     .option(
       "--set <key=value>",
       "override a recipe key (repeatable), validated like the file",
@@ -214,6 +224,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     .description("show each stage as fresh, stale (with the reason) or never built")
     .argument("[recipe]", "recipe file")
     .addOption(backendOption())
+    .addOption(trainingWorkersOption())
     .option("--set <key=value>", "override a recipe key (repeatable)", collect, [])
     .option("--json", "print JSON for scripts")
     .action(async (recipe: string | undefined, opts, command: Command) => {
@@ -248,6 +259,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     .argument("<stage>", "stage name")
     .argument("[recipe]", "recipe file")
     .addOption(backendOption())
+    .addOption(trainingWorkersOption())
     .option("--set <key=value>", "override a recipe key (repeatable)", collect, [])
     .action(async (stage: string, recipe: string | undefined, _opts, command: Command) => {
       const { openProject } = await import("../api/project.js");
@@ -340,6 +352,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     .description("build, then rebuild whenever the recipe, its board, templates or inputs change")
     .argument("[recipe]", "recipe file")
     .addOption(backendOption())
+    .addOption(trainingWorkersOption())
     .option("--set <key=value>", "override a recipe key (repeatable)", collect, [])
     .option("-j, --jobs <n>", "stages run at once", positiveInt)
     .addOption(verboseOption())
@@ -529,12 +542,14 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     )
     .addOption(backendOption())
     .action(async (opts, command: Command) => {
-      const { runDoctor, describeTrainingBackend, describeRemoteCache } = await import(
-        "../api/doctor.js"
-      );
+      const { runDoctor, describeTrainingBackend, measureTrainingSpeed, describeRemoteCache } =
+        await import("../api/doctor.js");
       const backend = await doctorBackendPreference(opts.backend, common(command).cwd);
       const checks = [
-        ...(await runDoctor({ describeBackend: () => describeTrainingBackend(backend) })),
+        ...(await runDoctor({
+          describeBackend: () => describeTrainingBackend(backend),
+          measureBackend: () => measureTrainingSpeed(backend),
+        })),
         ...(await describeRemoteCache(common(command).cwd)),
       ];
       for (const check of checks)

@@ -13,6 +13,7 @@ export interface WorkspaceConfig {
   jobs: number;
   backend: BackendPreference;
   search_workers: number;
+  training_workers: number;
   /** 0: one per available core. */
   evaluation_workers: number;
   executor: "local" | "queue";

@@ -103,6 +103,12 @@ const PLACES: Record<StageName, StagePlace> = {
 export interface PipelineOptions {
   /** TensorFlow.js backend the training stages ask for; the one they get is in their keys. */
   backend: BackendPreference;
+  /**
+   * Replicas training the supernas and finetune stages data-parallel
+   * (src/data-parallel/); the trained bytes depend on it, so it is part of the
+   * backend identity in those stages' keys. @default 1
+   */
+  trainingWorkers?: number;
   /** Worker processes assessing SparseNAS candidates (results do not depend on it). @default 1 */
   searchWorkers?: number;
   /**

@@ -12,6 +12,11 @@
  * after every step: src/pruning/) to exactly round(target × blocks) blocks,
  * those of smallest L2 norm.
  *
+ * With `training_workers` > 1 the fine-tuning steps (distillation included;
+ * the replicas receive the pruned weights before every step) and each
+ * epoch's validation are spread over that many data-parallel replicas
+ * (src/data-parallel/); the count is part of the backend identity in the key.
+ *
  * A stage of its own so that editing the fine-tuning settings does not rerun
  * the search, and a search that chooses the same candidate again (a looser
  * budget, say) does not rerun the fine-tuning.
@@ -42,7 +47,9 @@ import {
   prepareTrainingRun,
   readTrainingStageConfig,
   resolveOptimizer,
+  startDataParallelTraining,
   TRAINING_STAGE_KEYS,
+  trainedWith,
   writeJson,
 } from "./training-support.js";
 
@@ -70,10 +77,11 @@ export const createFinetuneStage: StageFactory = (options) => ({
   // The space only: a change in space-search's report or YAML copy retrains nothing.
   upstreamOutputs: { "space-search": [SEARCH_SPACE_FILE] },
   configKeys: [...TRAINING_STAGE_KEYS, "training.sparsenas"],
-  tools: [createBackendTool(options.backend)],
+  tools: [createBackendTool(options.backend, options.trainingWorkers)],
   async run(context) {
     const settings = readTrainingStageConfig(context.config);
     const run = context.config["training.sparsenas"] as PruningRun;
+    const trainingWorkers = options.trainingWorkers ?? 1;
     const [
       loop,
       checkpoint,
@@ -109,6 +117,7 @@ export const createFinetuneStage: StageFactory = (options) => ({
     );
     // A frozen copy of the supernet's largest sub-network, when it can teach.
     let teacher: import("../blocks/network.js").Supernet | undefined;
+    let parallel: Awaited<ReturnType<typeof startDataParallelTraining>> | undefined;
     try {
       const restored = await checkpoint.loadCheckpoint(
         join(await linkUpstream(context, "supernas", "finetune"), SUPERNAS_CHECKPOINT_DIR),
@@ -126,21 +135,47 @@ export const createFinetuneStage: StageFactory = (options) => ({
         checkpoint.restoreCheckpoint(restored, { parameters: teacher.parameters });
       }
       const teacherNetwork = teacher?.subnet(largest);
+      // The replicas also recalibrate and evaluate (before and after).
+      // Pruning needs nothing of the replicas: they receive the masked
+      // weights before every step.
+      parallel = await startDataParallelTraining(context, trainingWorkers, {
+        tf: backend.tf,
+        backend,
+        supernet,
+        ...(teacher === undefined ? {} : { teacher }),
+        stepOf: () =>
+          teacherNetwork === undefined
+            ? { kind: "single", choice: network.choice }
+            : {
+                kind: "distillation",
+                choice: network.choice,
+                teacherChoice: teacherNetwork.choice,
+              },
+        evaluationChoice: network.choice,
+        normalization: settings.normalization,
+        train,
+      });
+      const trainer = parallel.trainer;
       if (chosen.recalibrationImages !== undefined) {
         // The search measured the candidate with statistics of its own.
-        supernetTools.recalibrateBatchNorm(network, {
-          images: supernetTools.selectRecalibrationImages(train, {
-            count: chosen.recalibrationImages,
-            seed: settings.seed,
-          }),
-          normalization: settings.normalization,
+        const images = supernetTools.selectRecalibrationImages(train, {
+          count: chosen.recalibrationImages,
+          seed: settings.seed,
         });
+        if (trainer !== undefined) await trainer.recalibrate(network.choice, images);
+        else
+          supernetTools.recalibrateBatchNorm(network, {
+            images,
+            normalization: settings.normalization,
+          });
       }
-      const evaluate = () =>
+      const evaluate = async () =>
         validation === undefined || validation.count === 0
           ? null
-          : loop.evaluateNetwork(network, validation, settings.normalization).accuracy;
-      const before = evaluate();
+          : trainer !== undefined
+            ? (await trainer.evaluateChoice(validation, network.choice)).accuracy
+            : loop.evaluateNetwork(network, validation, settings.normalization).accuracy;
+      const before = await evaluate();
 
       const layers = network.layers();
       const plan = chosen.layers.map((layer) => ({
@@ -178,21 +213,23 @@ export const createFinetuneStage: StageFactory = (options) => ({
           onProgress: createTrainingProgress(context),
           afterStep: pruner.afterStep,
           stopAfterEpoch: budget.stopAfterEpoch,
-          ...(teacherNetwork === undefined
-            ? {}
-            : {
-                trainingStep: (step) =>
-                  supernetTools.runDistillationStep(step, (images) =>
-                    teacherNetwork.apply(images, { training: false }),
-                  ),
-              }),
+          ...(trainer !== undefined
+            ? { batchStepRunner: trainer }
+            : teacherNetwork === undefined
+              ? {}
+              : {
+                  trainingStep: (step) =>
+                    supernetTools.runDistillationStep(step, (images) =>
+                      teacherNetwork.apply(images, { training: false }),
+                    ),
+                }),
         });
         result.optimizer.dispose();
         history = result.history;
       }
       // Reaches the final targets even when the budget cut the ramp short.
       pruner.finish();
-      const after = evaluate();
+      const after = await evaluate();
       const summary = pruner.summarize();
 
       const blockSizes = new Map(
@@ -203,7 +240,7 @@ export const createFinetuneStage: StageFactory = (options) => ({
       const model = network.exportModel({ name: "tinyformer-float", batch: 1, blockSizes });
       await writeModel(join(context.outDir, FLOAT_MODEL_STEM), model);
       const report: FinetuneReport = {
-        backend: { name: backend.name, version: backend.version },
+        backend: trainedWith(backend, trainingWorkers),
         architecture: chosen.architecture,
         layers: summary,
         overall: computeOverall(summary),
@@ -220,6 +257,7 @@ export const createFinetuneStage: StageFactory = (options) => ({
         `sparsity ${percent(report.overall.achieved)} of pruned layers' weights; validation accuracy ${show(before)} -> ${show(after)}`,
       );
     } finally {
+      await parallel?.close();
       supernet.dispose();
       teacher?.dispose();
     }

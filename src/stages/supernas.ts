@@ -14,6 +14,10 @@
  *   the end the largest and the smallest are evaluated again with
  *   recalibrated batch-norm statistics.
  *
+ * With `training_workers` > 1 every step (and each epoch's validation) is
+ * spread over that many data-parallel replicas (src/data-parallel/); the
+ * count is part of the backend identity in the key and the report.
+ *
  * The stage reads no board, budget, sparsity or search setting: editing those
  * reruns the search (`sparsenas`) onwards, never this training.
  *
@@ -46,7 +50,9 @@ import {
   prepareTrainingRun,
   readTrainingStageConfig,
   resolveOptimizer,
+  startDataParallelTraining,
   TRAINING_STAGE_KEYS,
+  trainedWith,
   writeJson,
 } from "./training-support.js";
 
@@ -95,7 +101,7 @@ export const createSupernasStage: StageFactory = (options) => ({
   // The space only: a change in space-search's report or YAML copy retrains nothing.
   upstreamOutputs: { "space-search": [SEARCH_SPACE_FILE] },
   configKeys: [...TRAINING_STAGE_KEYS, "training.supernas"],
-  tools: [createBackendTool(options.backend)],
+  tools: [createBackendTool(options.backend, options.trainingWorkers)],
   async run(context) {
     const settings = readTrainingStageConfig(context.config);
     const run = context.config["training.supernas"] as TrainingRun;
@@ -113,6 +119,8 @@ export const createSupernasStage: StageFactory = (options) => ({
       settings.seed,
       "supernas",
     );
+    // The replicas live until the recalibrated evaluation at the end.
+    let parallel: Awaited<ReturnType<typeof startDataParallelTraining>> | undefined;
     try {
       const fixed = space.isFixedSearchSpace(searchSpace);
       const largest = supernet.subnet(space.largestArchitecture(searchSpace));
@@ -125,6 +133,26 @@ export const createSupernasStage: StageFactory = (options) => ({
           : `training a supernet of ${supernetParameters} trainable parameters (weights, biases, normalisation; sub-networks of ${supernetTraining.countRegionParameters(supernet.subnet(smallestChoice).regions())} to ${parameters}) on ${train.count} images, ${2 + run.sandwich_random_subnets} sub-networks per step (${backend.version})`,
       );
       const budget = createEpochBudget(run.budget_minutes, run.epochs);
+      const trainingWorkers = options.trainingWorkers ?? 1;
+      const sandwichOf = (step: number) =>
+        supernetTraining.chooseSandwich(searchSpace, {
+          seed: settings.seed,
+          step,
+          randomSubnets: run.sandwich_random_subnets,
+        });
+      parallel = await startDataParallelTraining(context, trainingWorkers, {
+        tf: backend.tf,
+        backend,
+        supernet,
+        stepOf: (step) =>
+          fixed
+            ? { kind: "single", choice: largest.choice }
+            : { kind: "sandwich", choices: sandwichOf(step), distillation: run.distillation },
+        // The loop's validation evaluates the largest sub-network.
+        evaluationChoice: largest.choice,
+        normalization: settings.normalization,
+        train,
+      });
       const result = await loop.trainNetwork({
         // The optimizer covers every supernet variable; evaluation runs the largest sub-network.
         network: fixed ? largest : { parameters: supernet.parameters, apply: largest.apply },
@@ -142,30 +170,28 @@ export const createSupernasStage: StageFactory = (options) => ({
         signal: context.signal,
         onProgress: createTrainingProgress(context),
         stopAfterEpoch: budget.stopAfterEpoch,
-        ...(fixed
-          ? {}
-          : {
-              trainingStep: (step) =>
-                supernetTraining.runSandwichStep({
-                  supernet,
-                  optimizer: step.optimizer,
-                  images: step.images,
-                  labels: step.labels,
-                  learningRate: step.learningRate,
-                  labelSmoothing: step.labelSmoothing,
-                  choices: supernetTraining.chooseSandwich(searchSpace, {
-                    seed: settings.seed,
-                    step: step.step,
-                    randomSubnets: run.sandwich_random_subnets,
+        ...(parallel.trainer !== undefined
+          ? { batchStepRunner: parallel.trainer }
+          : fixed
+            ? {}
+            : {
+                trainingStep: (step) =>
+                  supernetTraining.runSandwichStep({
+                    supernet,
+                    optimizer: step.optimizer,
+                    images: step.images,
+                    labels: step.labels,
+                    learningRate: step.learningRate,
+                    labelSmoothing: step.labelSmoothing,
+                    choices: sandwichOf(step.step),
+                    distillation: run.distillation,
                   }),
-                  distillation: run.distillation,
-                }),
-            }),
+              }),
       });
       result.optimizer.dispose();
       const last = result.history.at(-1);
       const validationAccuracy = last?.validationAccuracy ?? null;
-      const identity: BackendIdentity = { name: backend.name, version: backend.version };
+      const identity = trainedWith(backend, trainingWorkers);
       // Written before the recalibrated evaluation below, which restores the
       // running statistics anyway: the checkpoint is the training's result.
       await checkpoint.writeCheckpoint(
@@ -187,7 +213,8 @@ export const createSupernasStage: StageFactory = (options) => ({
           count: SUPERNET_REPORT_RECALIBRATION_IMAGES,
           seed: settings.seed,
         });
-        const summarize = (choice: ArchitectureChoice): SubnetSummary => {
+        const trainer = parallel.trainer;
+        const summarize = async (choice: ArchitectureChoice): Promise<SubnetSummary> => {
           const network = supernet.subnet(choice);
           return {
             choice,
@@ -195,7 +222,11 @@ export const createSupernasStage: StageFactory = (options) => ({
             validationAccuracy:
               validation === undefined || validation.count === 0
                 ? null
-                : supernetTraining.withRestoredState(supernet.parameters, () => {
+                : await supernetTraining.withRestoredStateAsync(supernet.parameters, async () => {
+                    if (trainer !== undefined) {
+                      await trainer.recalibrate(choice, recalibration);
+                      return (await trainer.evaluateChoice(validation, choice)).accuracy;
+                    }
                     supernetTraining.recalibrateBatchNorm(network, {
                       images: recalibration,
                       normalization: settings.normalization,
@@ -209,8 +240,8 @@ export const createSupernasStage: StageFactory = (options) => ({
           randomSubnetsPerStep: run.sandwich_random_subnets,
           distillation: run.distillation,
           supernetParameters,
-          largest: summarize(largest.choice),
-          smallest: summarize(smallestChoice),
+          largest: await summarize(largest.choice),
+          smallest: await summarize(smallestChoice),
         };
       }
       const report: SupernasReport = {
@@ -231,6 +262,7 @@ export const createSupernasStage: StageFactory = (options) => ({
           : `trained ${result.history.length} epoch(s); validation accuracy of the largest sub-network ${show(supernetReport.largest.validationAccuracy)}, of the smallest ${show(supernetReport.smallest.validationAccuracy)}`,
       );
     } finally {
+      await parallel?.close();
       supernet.dispose();
     }
   },

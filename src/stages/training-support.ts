@@ -8,7 +8,9 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BackendPreference, Recipe, SearchSpaceConfig, TrainingRun } from "../config/types.js";
+import type { DataParallelTrainer } from "../data-parallel/trainer.js";
 import type { StageConfig, StageContext } from "../graph-runner/stage.js";
+import type { BackendIdentity } from "../training/backend.js";
 import type { EpochSummary, TrainingEvent } from "../training/loop.js";
 import type { OptimizerConfig } from "../training/optimizers.js";
 
@@ -183,4 +185,48 @@ export async function prepareTrainingRun(
     seed,
   });
   return { backend, train, validation: dataset.splits.validation, supernet };
+}
+
+/**
+ * The backend identity a training stage records: the backend's, plus
+ * `+workers<N>` when N data-parallel replicas trained (as in its cache key,
+ * src/training/backend-tool.ts).
+ */
+export function trainedWith(
+  backend: { readonly name: BackendIdentity["name"]; readonly version: string },
+  trainingWorkers: number,
+): BackendIdentity {
+  return {
+    name: backend.name,
+    version: backend.version + (trainingWorkers > 1 ? `+workers${trainingWorkers}` : ""),
+  };
+}
+
+/**
+ * `trainingWorkers` data-parallel replicas (src/data-parallel/): the loop's
+ * step runner, also spreading recalibration and evaluation; none for one
+ * worker, where the loop's own step runs with the bytes it always had.
+ * `close` ends the worker threads.
+ */
+export async function startDataParallelTraining(
+  context: StageContext,
+  trainingWorkers: number,
+  options: Omit<
+    import("../data-parallel/trainer.js").DataParallelOptions,
+    "replicas" | "geometry" | "classes"
+  > & { readonly train: import("../datasets/image-dataset.js").ImageDataset },
+): Promise<{ trainer?: DataParallelTrainer; close(): Promise<void> }> {
+  if (trainingWorkers <= 1) return { close: async () => undefined };
+  const { createDataParallelTrainer } = await import("../data-parallel/trainer.js");
+  const { train, ...rest } = options;
+  context.progress(
+    `training data-parallel on ${trainingWorkers} replicas (this process and ${trainingWorkers - 1} worker thread(s)), ${trainingWorkers} shards per batch`,
+  );
+  const trainer = await createDataParallelTrainer({
+    ...rest,
+    replicas: trainingWorkers,
+    geometry: train,
+    classes: train.classNames.length,
+  });
+  return { trainer, close: () => trainer.close() };
 }

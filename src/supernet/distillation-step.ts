@@ -6,32 +6,39 @@
  * its predictions carry more per image than a hard label on a small dataset.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { TrainingStepInput } from "../training/loop.js";
+import { readStepResult, type StepGradients, type TrainingStepInput } from "../training/loop.js";
 
 export function runDistillationStep(
   input: TrainingStepInput,
   teacher: (images: tf.Tensor4D) => tf.Tensor2D,
 ): { loss: number; accuracy: number } {
   return tf.tidy(() => {
-    const soft = tf.softmax(teacher(input.images));
-    let hits: tf.Tensor | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = input.network.apply(input.images, { training: true });
-      hits = tf.keep(
-        tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(input.labels, 1)), "float32")),
-      );
-      const hard = tf.losses.softmaxCrossEntropy(
-        input.labels,
-        logits,
-        undefined,
-        input.labelSmoothing,
-      );
-      const distilled = tf.losses.softmaxCrossEntropy(soft, logits);
-      return tf.mul(tf.add(hard, distilled), 0.5) as tf.Scalar;
-    }, input.network.parameters.trainable);
+    const { grads, loss, accuracy } = computeDistillationGradients(input, teacher);
     input.optimizer.step(grads, input.learningRate);
-    const accuracy = (hits as tf.Tensor).dataSync()[0] as number;
-    (hits as tf.Tensor).dispose();
-    return { loss: value.dataSync()[0] as number, accuracy };
+    return readStepResult(loss, accuracy);
   });
+}
+
+/** The step's gradients before the update (what a data-parallel replica computes). Call inside a `tidy`. */
+export function computeDistillationGradients(
+  input: Pick<TrainingStepInput, "network" | "images" | "labels" | "labelSmoothing">,
+  teacher: (images: tf.Tensor4D) => tf.Tensor2D,
+): StepGradients {
+  const soft = tf.softmax(teacher(input.images));
+  let hits: tf.Tensor | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = input.network.apply(input.images, { training: true });
+    hits = tf.keep(
+      tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(input.labels, 1)), "float32")),
+    );
+    const hard = tf.losses.softmaxCrossEntropy(
+      input.labels,
+      logits,
+      undefined,
+      input.labelSmoothing,
+    );
+    const distilled = tf.losses.softmaxCrossEntropy(soft, logits);
+    return tf.mul(tf.add(hard, distilled), 0.5) as tf.Scalar;
+  }, input.network.parameters.trainable);
+  return { grads, loss: value, accuracy: hits as tf.Scalar };
 }

@@ -5,6 +5,7 @@ export {
   countParameters,
   countRegionParameters,
   withRestoredState,
+  withRestoredStateAsync,
   withRestoredVariables,
 } from "./parameter-state.js";
 export { recalibrateBatchNorm } from "./recalibrate.js";

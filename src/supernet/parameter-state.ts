@@ -21,20 +21,41 @@ export function countRegionParameters(regions: readonly VariableRegion[]): numbe
   return total;
 }
 
-/** Runs `body`, then restores `variables` to the values they had before it. */
-export function withRestoredVariables<T>(variables: readonly tf.Variable[], body: () => T): T {
+/** Copies of `variables`' values; calling the result puts them back (once). */
+function saveVariables(variables: readonly tf.Variable[]): () => void {
   const saved = variables.map((variable) => tf.keep(tf.clone(variable)));
-  try {
-    return body();
-  } finally {
+  return () => {
     variables.forEach((variable, index) => {
       variable.assign(saved[index] as tf.Tensor);
     });
     for (const tensor of saved) tensor.dispose();
+  };
+}
+
+/** Runs `body`, then restores `variables` to the values they had before it. */
+export function withRestoredVariables<T>(variables: readonly tf.Variable[], body: () => T): T {
+  const restore = saveVariables(variables);
+  try {
+    return body();
+  } finally {
+    restore();
   }
 }
 
 /** Runs `body`, then restores every state variable (running statistics) of `parameters`. */
 export function withRestoredState<T>(parameters: ParameterSet, body: () => T): T {
   return withRestoredVariables(parameters.state, body);
+}
+
+/** `withRestoredState` around asynchronous work (recalibration spread over data-parallel replicas). */
+export async function withRestoredStateAsync<T>(
+  parameters: ParameterSet,
+  body: () => Promise<T>,
+): Promise<T> {
+  const restore = saveVariables(parameters.state);
+  try {
+    return await body();
+  } finally {
+    restore();
+  }
 }

@@ -22,15 +22,21 @@ const DECIDING_PACKAGES = [
   "@tensorflow/tfjs-node",
 ];
 
-export function createBackendTool(choice: BackendChoice): ProbedTool {
+/**
+ * `trainingWorkers` > 1 (data-parallel training, src/data-parallel/) trains
+ * different bytes, so it joins the identity as `+workers<N>`; one worker
+ * leaves the identity, and so every existing cache key, as it was.
+ */
+export function createBackendTool(choice: BackendChoice, trainingWorkers = 1): ProbedTool {
+  const workers = trainingWorkers > 1 ? `+workers${trainingWorkers}` : "";
   return {
     kind: "probe",
     name: "ml-backend",
     stampFiles: () => DECIDING_PACKAGES.flatMap(packageStampFiles),
-    stampText: `choice=${choice} wasm-gradient-kernels=${WASM_GRADIENT_KERNELS_REVISION}`,
+    stampText: `choice=${choice} wasm-gradient-kernels=${WASM_GRADIENT_KERNELS_REVISION}${workers === "" ? "" : ` training-workers=${trainingWorkers}`}`,
     async probe() {
       const { createTrainingBackend } = await import("./backend.js");
-      return (await createTrainingBackend({ backend: choice })).version;
+      return (await createTrainingBackend({ backend: choice })).version + workers;
     },
     installHint:
       "Run ./scripts/setup.sh (npm ci) to install TensorFlow.js; set `backend:` in the recipe or tinyformer.yaml to force one.",

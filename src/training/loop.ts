@@ -137,6 +137,27 @@ export interface TrainingOptions {
    * accuracy and allocate no tensor that outlives it.
    */
   readonly trainingStep?: (input: TrainingStepInput) => { loss: number; accuracy: number };
+  /**
+   * Replaces the whole step, tensors included: data-parallel training
+   * (src/data-parallel/) shards the batch's uint8 images across worker
+   * threads. Excludes `trainingStep` (the runner knows its kind of step).
+   */
+  readonly batchStepRunner?: BatchStepRunner;
+}
+
+/** One step of the loop from the batch's (augmented) uint8 images, for `TrainingOptions.batchStepRunner`. */
+export interface BatchStepRunner {
+  run(batch: {
+    readonly images: Uint8Array;
+    readonly labels: Uint8Array;
+    readonly optimizer: Optimizer;
+    readonly learningRate: number;
+    readonly labelSmoothing: number;
+    /** Steps taken before this one (0-based, counted across epochs). */
+    readonly step: number;
+  }): Promise<{ loss: number; accuracy: number }>;
+  /** When present, evaluates the validation split in its place (`evaluateNetwork`'s result). */
+  evaluate?(dataset: ImageDataset): Promise<{ loss: number; accuracy: number }>;
 }
 
 export interface EpochSummary {
@@ -196,16 +217,45 @@ export function evaluateNetwork(
   normalization: ChannelStatistics,
   batchSize = 128,
 ): { loss: number; accuracy: number } {
+  const { lossSum, correct } = sumEvaluation(
+    network,
+    dataset.images,
+    dataset.labels,
+    dataset,
+    dataset.classNames.length,
+    normalization,
+    batchSize,
+  );
+  return { loss: lossSum / dataset.count, accuracy: correct / dataset.count };
+}
+
+/**
+ * Summed loss and correct predictions of `network` on uint8 NHWC `images`, in
+ * evaluation mode, in batches of `batchSize` (what `evaluateNetwork` divides,
+ * and what a data-parallel replica computes on its share of the images).
+ */
+export function sumEvaluation(
+  network: TrainableNetwork,
+  images: Uint8Array,
+  labels: Uint8Array,
+  geometry: Pick<ImageDataset, "height" | "width" | "channels">,
+  classes: number,
+  normalization: ChannelStatistics,
+  batchSize: number,
+): { lossSum: number; correct: number } {
   let lossSum = 0;
   let correct = 0;
-  const classes = dataset.classNames.length;
-  for (let start = 0; start < dataset.count; start += batchSize) {
-    const end = Math.min(dataset.count, start + batchSize);
-    const size = imageSize(dataset);
-    const images = dataset.images.subarray(start * size, end * size);
-    const labels = dataset.labels.subarray(start, end);
+  const size = geometry.height * geometry.width * geometry.channels;
+  for (let start = 0; start < labels.length; start += batchSize) {
+    const end = Math.min(labels.length, start + batchSize);
     const [loss, hits] = tf.tidy(() => {
-      const { x, y } = createBatchTensors(images, labels, dataset, classes, normalization);
+      const { x, y } = createBatchTensors(
+        images.subarray(start * size, end * size),
+        labels.subarray(start, end),
+        geometry,
+        classes,
+        normalization,
+      );
       const logits = network.apply(x, { training: false });
       const batchLoss = tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.SUM);
       const batchHits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), "float32"));
@@ -214,12 +264,48 @@ export function evaluateNetwork(
     lossSum += loss;
     correct += hits;
   }
-  return { loss: lossSum / dataset.count, accuracy: correct / dataset.count };
+  return { lossSum, correct };
+}
+
+/** A step's gradients before the update: what a data-parallel replica computes on its shard. */
+export interface StepGradients {
+  /** By tfjs variable name; a variable the step did not read has none. */
+  readonly grads: tf.NamedTensorMap;
+  /** The batch's mean loss and accuracy. */
+  readonly loss: tf.Scalar;
+  readonly accuracy: tf.Scalar;
 }
 
 /**
- * One optimisation step: forward in training mode, softmax cross-entropy
- * (with label smoothing), gradients of every trainable parameter, update.
+ * Forward in training mode, softmax cross-entropy (with label smoothing) and
+ * the gradients of every trainable parameter. Call inside a `tidy`.
+ */
+export function computeStepGradients(step: {
+  network: TrainableNetwork;
+  images: tf.Tensor4D;
+  /** One-hot labels. */
+  labels: tf.Tensor2D;
+  labelSmoothing: number;
+}): StepGradients {
+  // variableGrads disposes everything but the loss and the gradients, so
+  // the batch accuracy is computed inside and kept explicitly.
+  let hits: tf.Tensor | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = step.network.apply(step.images, { training: true });
+    const predicted = tf.argMax(logits, 1);
+    hits = tf.keep(tf.mean(tf.cast(tf.equal(predicted, tf.argMax(step.labels, 1)), "float32")));
+    return tf.losses.softmaxCrossEntropy(
+      step.labels,
+      logits,
+      undefined,
+      step.labelSmoothing,
+    ) as tf.Scalar;
+  }, step.network.parameters.trainable);
+  return { grads, loss: value, accuracy: hits as tf.Scalar };
+}
+
+/**
+ * One optimisation step: `computeStepGradients`, then the update.
  * Returns the batch loss and accuracy as numbers; allocates no tensor that
  * outlives the call. Shared by the loop and the throughput benchmark.
  */
@@ -233,25 +319,20 @@ export function runTrainingStep(step: {
   labelSmoothing: number;
 }): { loss: number; accuracy: number } {
   return tf.tidy(() => {
-    // variableGrads disposes everything but the loss and the gradients, so
-    // the batch accuracy is computed inside and kept explicitly.
-    let hits: tf.Tensor | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = step.network.apply(step.images, { training: true });
-      const predicted = tf.argMax(logits, 1);
-      hits = tf.keep(tf.mean(tf.cast(tf.equal(predicted, tf.argMax(step.labels, 1)), "float32")));
-      return tf.losses.softmaxCrossEntropy(
-        step.labels,
-        logits,
-        undefined,
-        step.labelSmoothing,
-      ) as tf.Scalar;
-    }, step.network.parameters.trainable);
+    const { grads, loss, accuracy } = computeStepGradients(step);
     step.optimizer.step(grads, step.learningRate);
-    const accuracy = (hits as tf.Tensor).dataSync()[0] as number;
-    (hits as tf.Tensor).dispose();
-    return { loss: value.dataSync()[0] as number, accuracy };
+    return readStepResult(loss, accuracy);
   });
+}
+
+/** A step's loss and accuracy as numbers; disposes the accuracy (kept out of its tidy). */
+export function readStepResult(
+  loss: tf.Scalar,
+  accuracy: tf.Scalar,
+): { loss: number; accuracy: number } {
+  const hits = accuracy.dataSync()[0] as number;
+  accuracy.dispose();
+  return { loss: loss.dataSync()[0] as number, accuracy: hits };
 }
 
 function yieldToEventLoop(): Promise<void> {
@@ -268,6 +349,8 @@ export async function trainNetwork(options: TrainingOptions): Promise<TrainingRe
     : Math.ceil(train.count / batchSize);
   if (batches === 0)
     throw new Error(`${train.count} training images cannot fill a batch of ${batchSize}`);
+  if (options.trainingStep !== undefined && options.batchStepRunner !== undefined)
+    throw new Error("trainingStep and batchStepRunner exclude each other");
   const optimizer = createOptimizer(options.optimizer, options.network.parameters.trainable);
   try {
     return await runEpochs(options, optimizer, batches);
@@ -328,25 +411,37 @@ async function runEpochs(
         warmupSteps,
         minLearningRate: options.minLearningRate ?? 0,
       });
-      const { loss, accuracy } = tf.tidy(() => {
-        const { x, y } = createBatchTensors(
-          images,
-          gathered.labels,
-          train,
-          classes,
-          options.normalization,
-        );
-        const input: TrainingStepInput = {
-          network,
-          optimizer,
-          images: x,
-          labels: y,
-          learningRate,
-          labelSmoothing: options.labelSmoothing ?? 0,
-          step,
-        };
-        return (options.trainingStep ?? runTrainingStep)(input);
-      });
+      const labelSmoothing = options.labelSmoothing ?? 0;
+      const runner = options.batchStepRunner;
+      const { loss, accuracy } =
+        runner !== undefined
+          ? await runner.run({
+              images,
+              labels: gathered.labels,
+              optimizer,
+              learningRate,
+              labelSmoothing,
+              step,
+            })
+          : tf.tidy(() => {
+              const { x, y } = createBatchTensors(
+                images,
+                gathered.labels,
+                train,
+                classes,
+                options.normalization,
+              );
+              const input: TrainingStepInput = {
+                network,
+                optimizer,
+                images: x,
+                labels: y,
+                learningRate,
+                labelSmoothing,
+                step,
+              };
+              return (options.trainingStep ?? runTrainingStep)(input);
+            });
       if (!Number.isFinite(loss)) {
         throw new Error(
           `training diverged: loss ${loss} at epoch ${epoch}, batch ${batch} (lower the learning rate)`,
@@ -372,7 +467,10 @@ async function runEpochs(
     options.signal?.throwIfAborted();
     let summary: EpochSummary = { epoch, loss: lossSum / batches, accuracy: accuracySum / batches };
     if (options.validation !== undefined && options.validation.count > 0) {
-      const result = evaluateNetwork(network, options.validation, options.normalization);
+      const result =
+        options.batchStepRunner?.evaluate !== undefined
+          ? await options.batchStepRunner.evaluate(options.validation)
+          : evaluateNetwork(network, options.validation, options.normalization);
       summary = { ...summary, validationLoss: result.loss, validationAccuracy: result.accuracy };
     }
     history.push(summary);

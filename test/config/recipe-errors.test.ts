@@ -256,7 +256,7 @@ describe("configuration errors", () => {
         error.diagnostics.map((d) => renderDiagnostic(d).split("\n")[0]),
         [
           "tinyformer.yaml:1:7: jobs: must be >= 1",
-          'tinyformer.yaml:2:1: unknown key "cache" (expected one of: default_recipe, cache_dir, output_dir, jobs, backend, search_workers, evaluation_workers, executor, remote_cache)',
+          'tinyformer.yaml:2:1: unknown key "cache" (expected one of: default_recipe, cache_dir, output_dir, jobs, backend, search_workers, training_workers, evaluation_workers, executor, remote_cache)',
         ],
       );
       return true;

@@ -21,7 +21,7 @@ import type { StageDefinition } from "../../src/graph-runner/stage.js";
 import { readTensorData } from "../../src/model-ir/blob.js";
 import { loadModel } from "../../src/model-ir/io.js";
 import type { Model } from "../../src/model-ir/types.js";
-import { createPipelineThrough } from "../../src/pipeline/pipeline.js";
+import { createPipelineThrough, type PipelineOptions } from "../../src/pipeline/pipeline.js";
 import { packageRoot } from "../../src/project-paths.js";
 import type { BuildReport } from "../../src/report/types.js";
 import type { SearchRecord } from "../../src/search/evolution.js";
@@ -189,6 +189,46 @@ describe("search stages, end to end", () => {
     );
     assert.equal(parallel.outcomes.sparsenas, "built");
     assert.deepEqual(read(ws, "build/test/sparsenas/search-log.jsonl"), log);
+  });
+
+  test("training with 2 workers has keys of its own and gives the same bytes on every run", async () => {
+    const twoWorkers = (options: PipelineOptions): StageDefinition[] =>
+      createPipelineThrough({ ...options, backend: "wasm" }, "finetune");
+    const open = () => openProject({ cwd: ws.root, createStages: twoWorkers, trainingWorkers: 2 });
+    const progress: string[] = [];
+    const first = await buildProject(await open(), {
+      onEvent: (event) => {
+        if (event.type === "stage-progress") progress.push(`${event.stage}: ${event.message}`);
+      },
+    });
+    assert.equal(first.outcomes.supernas, "built", "the worker count is part of the key");
+    assert.equal(first.outcomes.finetune, "built");
+    assert.ok(
+      progress.some((line) => /^supernas: training data-parallel on 2 replicas/.test(line)),
+    );
+    assert.ok(
+      progress.some((line) => /^finetune: training data-parallel on 2 replicas/.test(line)),
+    );
+    const supernas = JSON.parse(
+      read(ws, "build/test/supernas/supernas.json").toString(),
+    ) as SupernasReport;
+    assert.match(supernas.backend.version, /\+workers2$/);
+    const finetune = JSON.parse(
+      read(ws, "build/test/finetune/finetune.json").toString(),
+    ) as FinetuneReport;
+    assert.match(finetune.backend.version, /\+workers2$/);
+    assert.ok(finetune.overall.achieved > 0, "pruning ran with the replicas");
+    const model = read(ws, "build/test/finetune/model.bin");
+    const again = await buildProject(await open(), { force: ["supernas", "finetune"] });
+    assert.equal(again.outcomes.supernas, "built");
+    assert.equal(
+      again.outcomes.sparsenas,
+      "cached",
+      "the same supernet bytes: the search is not redone",
+    );
+    assert.deepEqual(read(ws, "build/test/finetune/model.bin"), model);
+    const single = await buildProject(await openProject({ cwd: ws.root, createStages: stages }));
+    assert.equal(single.outcomes.supernas, "cached", "one worker keeps its own entry");
   });
 
   test("budget and search edits rerun the search, never the supernet training; fine-tuning edits only the fine-tuning", async () => {

@@ -35,3 +35,42 @@ test("the ML backend tool names the backend training will use, memoised across p
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("data-parallel training workers join the identity and its memo stamp; one worker leaves both as they were", async () => {
+  const one = createBackendTool("wasm", 1);
+  const two = createBackendTool("wasm", 2);
+  assert.equal(one.stampText, createBackendTool("wasm").stampText);
+  assert.notEqual(two.stampText, one.stampText);
+  const single = await one.probe();
+  assert.equal(await two.probe(), `${single}+workers2`);
+});
+
+test("the workspace's training_workers and --training-workers reach the training stages' keys", async () => {
+  const { openProject } = await import("../../src/api/project.js");
+  const { createTestWorkspace, TINY_RECIPE } = await import("../helpers/workspace.js");
+  const ws = await createTestWorkspace(TINY_RECIPE);
+  try {
+    const identities = async (options: { trainingWorkers?: number }) => {
+      const project = await openProject({ cwd: ws.root, ...options });
+      const result: Record<string, string> = {};
+      for (const stage of project.stages) {
+        const tool = stage.tools?.find((candidate) => candidate.name === "ml-backend");
+        if (tool !== undefined && tool.kind === "probe") result[stage.name] = await tool.probe();
+      }
+      return result;
+    };
+    const byDefault = await identities({});
+    assert.deepEqual(Object.keys(byDefault).sort(), ["finetune", "sparsenas", "supernas"]);
+    assert.ok(Object.values(byDefault).every((version) => !version.includes("+workers")));
+    await ws.write("tinyformer.yaml", `${await ws.read("tinyformer.yaml")}training_workers: 3\n`);
+    const fromWorkspace = await identities({});
+    assert.match(fromWorkspace.supernas ?? "", /\+workers3$/);
+    assert.match(fromWorkspace.finetune ?? "", /\+workers3$/);
+    // The search does not train: its results do not depend on the count.
+    assert.equal(fromWorkspace.sparsenas, byDefault.sparsenas);
+    const fromFlag = await identities({ trainingWorkers: 2 });
+    assert.match(fromFlag.supernas ?? "", /\+workers2$/);
+  } finally {
+    await ws.cleanup();
+  }
+});
