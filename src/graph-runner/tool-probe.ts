@@ -84,7 +84,7 @@ export class ToolProbe {
   identify(tool: ToolDefinition): Promise<ToolIdentity> {
     const key =
       tool.kind === "probe"
-        ? `probe\0${tool.name}`
+        ? probeKey(tool)
         : `${tool.command}\0${(tool.versionArgs ?? ["--version"]).join("\0")}`;
     let pending = this.#inProcess.get(key);
     if (pending === undefined) {
@@ -107,7 +107,7 @@ export class ToolProbe {
       )
     ).join("\n")}\n${tool.stampText ?? ""}`;
     const memo = await this.#loadMemo();
-    const memoKey = `probe\0${tool.name}`;
+    const memoKey = probeKey(tool);
     const known = memo[memoKey];
     if (known !== undefined && known.stamp === stamp) {
       return { name: tool.name, path: tool.name, version: known.version };
@@ -202,4 +202,14 @@ function runVersionCommand(tool: ExecutableTool, path: string): Promise<string> 
       },
     );
   });
+}
+
+/**
+ * One probed tool may be declared differently by different stages (the ML
+ * backend with and without data-parallel workers): its stamp text tells the
+ * variants apart, in this process and in the memo, so no stage takes
+ * another's identity and the variants do not evict each other.
+ */
+function probeKey(tool: ProbedTool): string {
+  return `probe\0${tool.name}\0${tool.stampText ?? ""}`;
 }

@@ -72,6 +72,34 @@ describe("tool identities", () => {
     );
   });
 
+  test("variants of one probed tool (same name, other stamp text) keep their own identities and memo entries", async () => {
+    const variant = (text: string): ProbedTool => ({
+      kind: "probe",
+      name: "ml-backend",
+      stampFiles: () => [],
+      stampText: text,
+      probe: async () => `fake${text}`,
+      installHint: "",
+    });
+    const memo = join(dir, "memo.json");
+    const probe = new ToolProbe(memo);
+    // Identified at once, as stages gathering their inputs in parallel do.
+    const [plain, parallel] = await Promise.all([
+      probe.identify(variant("")),
+      probe.identify(variant("+workers2")),
+    ]);
+    assert.equal(plain.version, "fake");
+    assert.equal(parallel.version, "fake+workers2");
+    await probe.save();
+    const never = (tool: ProbedTool): ProbedTool => ({
+      ...tool,
+      probe: () => Promise.reject(new Error("probed again: the variants evicted each other")),
+    });
+    const again = new ToolProbe(memo);
+    assert.equal((await again.identify(never(variant("+workers2")))).version, "fake+workers2");
+    assert.equal((await again.identify(never(variant("")))).version, "fake");
+  });
+
   test("a stage whose tool is missing fails with the install hint, and records nothing", async () => {
     const ws = await createTestWorkspace();
     try {

@@ -60,14 +60,20 @@ test("the workspace's training_workers and --training-workers reach the training
       return result;
     };
     const byDefault = await identities({});
-    assert.deepEqual(Object.keys(byDefault).sort(), ["finetune", "sparsenas", "supernas"]);
+    assert.deepEqual(Object.keys(byDefault).sort(), [
+      "finetune",
+      "quantize",
+      "sparsenas",
+      "supernas",
+    ]);
     assert.ok(Object.values(byDefault).every((version) => !version.includes("+workers")));
     await ws.write("tinyformer.yaml", `${await ws.read("tinyformer.yaml")}training_workers: 3\n`);
     const fromWorkspace = await identities({});
     assert.match(fromWorkspace.supernas ?? "", /\+workers3$/);
     assert.match(fromWorkspace.finetune ?? "", /\+workers3$/);
-    // The search does not train: its results do not depend on the count.
+    // The search and quantize's float evaluation do not train: their results do not depend on the count.
     assert.equal(fromWorkspace.sparsenas, byDefault.sparsenas);
+    assert.equal(fromWorkspace.quantize, byDefault.quantize);
     const fromFlag = await identities({ trainingWorkers: 2 });
     assert.match(fromFlag.supernas ?? "", /\+workers2$/);
   } finally {
