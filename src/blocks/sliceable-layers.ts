@@ -104,7 +104,10 @@ export interface ConvShape {
   readonly inputParts?: number;
 }
 
-/** Convolution without bias ('same' padding); batch norm, when any, follows. */
+/**
+ * Convolution without bias ('same' padding); batch norm, when any, follows.
+ * Weights start as PyTorch's do (`fan-in-uniform`, see training/layers.ts).
+ */
 export class SliceableConv2d {
   readonly kernel: tf.Variable;
   readonly name: string;
@@ -120,7 +123,7 @@ export class SliceableConv2d {
     this.kernel = params.weight(
       `${name}/kernel`,
       [shape.maxKernel, shape.maxKernel, shape.maxInChannels, shape.maxOutChannels],
-      "he-normal",
+      "fan-in-uniform",
     );
   }
 
@@ -211,7 +214,9 @@ export class SliceableDepthwiseConv2d {
     this.kernel = params.weight(
       `${name}/kernel`,
       [shape.maxKernel, shape.maxKernel, shape.maxChannels, 1],
-      "he-normal",
+      "fan-in-uniform",
+      // One input channel per output channel.
+      shape.maxKernel * shape.maxKernel,
     );
   }
 
@@ -281,9 +286,10 @@ export class SliceableLinear {
     this.kernel = params.weight(
       `${name}/kernel`,
       [maxInFeatures, maxOutFeatures],
-      "glorot-uniform",
+      "fan-in-uniform",
     );
-    this.bias = params.weight(`${name}/bias`, [maxOutFeatures], "zeros");
+    // PyTorch's nn.Linear bias: uniform within the weight's 1/sqrt(fan-in).
+    this.bias = params.weight(`${name}/bias`, [maxOutFeatures], "fan-in-uniform", maxInFeatures);
   }
 
   private check(choice: LinearChoice): void {

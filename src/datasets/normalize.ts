@@ -46,3 +46,12 @@ export function normalizeImages(
   }
   return out;
 }
+
+/**
+ * The uint8 pixel closest to what normalises to zero in every channel (the
+ * mean): augmentation pads with it, so padding after normalisation is zero
+ * (to within half a grey level), as when padding normalised tensors.
+ */
+export function zeroPointPixel(statistics: ChannelStatistics): Uint8Array {
+  return Uint8Array.from(statistics.mean, (m) => Math.min(255, Math.max(0, Math.round(m * 255))));
+}

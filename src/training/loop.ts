@@ -3,7 +3,7 @@
  * pruning) build on: mini-batch SGD/Adam over a `TrainableNetwork`, with
  *
  *   per epoch:  seeded shuffle -> per batch: gather uint8 images -> seeded
- *               augment -> normalise -> forward + loss (label smoothing) ->
+ *               augment (padding with the pixel that normalises to 0) -> normalise -> forward + loss (label smoothing) ->
  *               gradients -> learning rate from the schedule -> update
  *               -> progress event;  then validation -> epoch event ->
  *               optional checkpoint.
@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type AugmentOptions, augmentImages } from "../datasets/augment.js";
 import { type ImageDataset, imageSize } from "../datasets/image-dataset.js";
-import { type ChannelStatistics, normalizeImages } from "../datasets/normalize.js";
+import { type ChannelStatistics, normalizeImages, zeroPointPixel } from "../datasets/normalize.js";
 import { createSeededRandom, deriveSeed, shuffledIndices } from "../datasets/seeded-random.js";
 import type { BackendIdentity } from "./backend.js";
 import {
@@ -402,7 +402,7 @@ async function runEpochs(
               gathered.images,
               indices.length,
               train,
-              { ...augment, seed: options.seed },
+              { fill: zeroPointPixel(options.normalization), ...augment, seed: options.seed },
               `augment/${epoch}/${batch}`,
             );
       const learningRate = computeLearningRate(step, {

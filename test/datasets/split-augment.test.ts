@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { augmentImages } from "../../src/datasets/augment.js";
-import { computeChannelStatistics, normalizeImages } from "../../src/datasets/normalize.js";
+import {
+  computeChannelStatistics,
+  normalizeImages,
+  zeroPointPixel,
+} from "../../src/datasets/normalize.js";
 import {
   createSeededRandom,
   deriveSeed,
@@ -144,6 +148,41 @@ describe("augmentation", () => {
       }
       assert.ok(found, `image ${n} is not a padded crop of its source`);
     }
+  });
+});
+
+describe("padding value", () => {
+  test("padding takes the fill pixel; the image itself is untouched", () => {
+    const geometry = { height: 4, width: 4, channels: 3 };
+    const white = new Uint8Array(16 * 4 * 4 * 3).fill(255);
+    const fill = [125, 123, 114];
+    const out = augmentImages(white, 16, geometry, { seed: 2, padding: 2, fill }, "s");
+    let padded = 0;
+    for (let i = 0; i < out.length; i += 3) {
+      const rgb = [out[i], out[i + 1], out[i + 2]];
+      if (rgb[0] === 255) assert.deepEqual(rgb, [255, 255, 255]);
+      else {
+        assert.deepEqual(rgb, fill);
+        padded++;
+      }
+    }
+    assert.ok(padded > 0, "no image was shifted into its padding");
+    assert.throws(
+      () => augmentImages(white, 16, geometry, { seed: 2, fill: [0, 0] }, "s"),
+      /fill has 2 values for 3 channels/,
+    );
+  });
+
+  test("the zero-point pixel normalises to zero in every channel (within half a grey level)", () => {
+    const statistics = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
+    const pixel = zeroPointPixel(statistics);
+    assert.deepEqual(Array.from(pixel), [125, 123, 114]);
+    const normalised = normalizeImages(pixel, 3, statistics);
+    for (const [c, value] of normalised.entries())
+      assert.ok(
+        Math.abs(value) <= 0.5 / 255 / (statistics.std[c] as number) + 1e-7,
+        `channel ${c}: ${value}`,
+      );
   });
 });
 

@@ -52,6 +52,11 @@ test("a trained CNN keeps its accuracy within 1 point after INT8 quantization", 
     }),
     choice: { kernelSize: 3, inChannels: s.in, outChannels: s.out },
   }));
+  // Without batch norm, PyTorch's initialisation (the block library's) shrinks
+  // the signal about six-fold per layer; scaled by sqrt(6) it is He-uniform,
+  // the variance-preserving start a plain ReLU stack needs.
+  for (const { conv } of convs)
+    conv.kernel.assign(tf.tidy(() => tf.mul(conv.kernel, Math.sqrt(6))));
   const classifier = new SliceableLinear(params, "classifier", 32, 10);
   const network = {
     parameters: params,

@@ -123,9 +123,19 @@ describe("search stages, end to end", () => {
     assert.ok(chosen?.feasible);
     assert.deepEqual(report.architecture, chosen.candidate.architecture);
     assert.deepEqual(report.predicted, chosen.predicted);
+    // The finalists are the most accurate feasible candidates in float; the
+    // chosen one is the most accurate of them in INT8 (not necessarily in float).
+    const { finalists } = report.search;
+    const isFinalist = (index: number) => finalists.some((f) => f.index === index);
+    if (finalists.length > 0) {
+      const bestInt8 = Math.max(...finalists.map((f) => f.int8Accuracy));
+      assert.equal(finalists.find((f) => f.index === chosen.index)?.int8Accuracy, bestInt8);
+    }
+    const finalistFloor =
+      finalists.length > 0 ? Math.min(...finalists.map((f) => f.accuracy)) : (chosen.accuracy ?? 0);
     for (const record of log) {
-      if (record.feasible)
-        assert.ok(record.accuracy !== null && record.accuracy <= (chosen.accuracy ?? 0));
+      if (record.feasible && !isFinalist(record.index))
+        assert.ok(record.accuracy !== null && record.accuracy <= finalistFloor);
     }
     const { budgets } = report.search;
     assert.ok(chosen.predicted.flashBytes <= budgets.flashBytes);

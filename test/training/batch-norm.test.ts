@@ -73,3 +73,40 @@ for (const channels of [4, 3]) {
     params.dispose();
   });
 }
+
+test("running statistics move by PyTorch's momentum 0.1 towards the batch's (biased) statistics", () => {
+  const params = new ParameterSet(3);
+  const layer = new SliceableBatchNorm(params, "bn", 2);
+  // 4 values per channel: the biased variance is 3/4 of the unbiased one.
+  const x = tf.tensor4d([1, 10, 2, 20, 3, 30, 6, 40], [2, 2, 1, 2]);
+  tf.tidy(() => {
+    layer.apply(x, { training: true });
+  });
+  const expected = [
+    { mean: 3, variance: 14 / 4 }, // values 1, 2, 3, 6
+    { mean: 25, variance: 500 / 4 }, // values 10, 20, 30, 40
+  ];
+  for (const [c, { mean, variance }] of expected.entries()) {
+    const runningMean = layer.movingMean.dataSync()[c] as number;
+    const runningVariance = layer.movingVariance.dataSync()[c] as number;
+    assert.ok(Math.abs(runningMean - 0.1 * mean) < 1e-5, `mean[${c}] ${runningMean}`);
+    assert.ok(
+      Math.abs(runningVariance - (0.9 + 0.1 * variance)) < 1e-4,
+      `variance[${c}] ${runningVariance}, expected ${0.9 + 0.1 * variance}`,
+    );
+  }
+  params.dispose();
+});
+
+test("epsilon is PyTorch's 1e-5, in evaluation and in the folded scale", () => {
+  const params = new ParameterSet(3);
+  const layer = new SliceableBatchNorm(params, "bn", 1);
+  // A channel of tiny variance, where epsilon matters (1e-3 would scale by ~0.3, not ~1).
+  layer.movingVariance.assign(tf.tensor1d([1e-4]));
+  const y = layer.apply(tf.tensor4d([0.01], [1, 1, 1, 1]), { training: false });
+  const expected = 0.01 / Math.sqrt(1e-4 + 1e-5);
+  assert.ok(Math.abs((y.dataSync()[0] as number) - expected) < 1e-4, `${y.dataSync()[0]}`);
+  const { scale } = layer.fold(1);
+  assert.ok(Math.abs((scale[0] as number) - 1 / Math.sqrt(1e-4 + 1e-5)) < 1e-3);
+  params.dispose();
+});

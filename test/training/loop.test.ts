@@ -10,6 +10,7 @@ import {
   loadCheckpoint,
   restoreCheckpoint,
 } from "../../src/training/checkpoint.js";
+import { ParameterSet } from "../../src/training/layers.js";
 import { evaluateNetwork, type TrainingEvent, trainNetwork } from "../../src/training/loop.js";
 import { createTinyCnn, firstImages, loadSubset } from "./support.js";
 
@@ -92,6 +93,45 @@ describe("training loop", () => {
     assert.notDeepEqual(a.weights, c.weights);
     assert.equal(new Set(a.counts).size, 1, `tensor counts per epoch: ${a.counts}`);
     assert.equal(tf.memory().numTensors, before);
+  });
+
+  test("augmentation pads with the pixel that normalises to zero, as padding normalised images does", async () => {
+    // White images: inside an image every input is positive; padding is ~0,
+    // where black padding would be about -2 (-mean / std).
+    const count = 16;
+    const train = {
+      count,
+      height: 8,
+      width: 8,
+      channels: 3,
+      images: new Uint8Array(count * 8 * 8 * 3).fill(255),
+      labels: new Uint8Array(count),
+      classNames: ["a", "b"],
+    };
+    const params = new ParameterSet(1);
+    const w = params.weight("w", [1, 2], "zeros");
+    let smallest = Number.POSITIVE_INFINITY;
+    await trainNetwork({
+      network: {
+        parameters: params,
+        apply(images) {
+          smallest = Math.min(smallest, tf.min(images).dataSync()[0] as number);
+          return tf.matMul(tf.mean(images, [1, 2, 3]).reshape([-1, 1]), w) as TfCore.Tensor2D;
+        },
+      },
+      train,
+      normalization: data.normalization,
+      epochs: 2,
+      batchSize: 8,
+      optimizer: { kind: "sgd" },
+      learningRate: 0.01,
+      augment: { padding: 3, horizontalFlip: false },
+      seed: 1,
+    });
+    const std = Math.min(...data.normalization.std);
+    assert.ok(smallest < 0.5, `no padding reached the network (smallest input ${smallest})`);
+    assert.ok(Math.abs(smallest) <= 0.5 / 255 / std + 1e-6, `padding normalised to ${smallest}`);
+    params.dispose();
   });
 
   test("honours an AbortSignal between batches", async () => {

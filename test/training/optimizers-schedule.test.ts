@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import type * as TfCore from "@tensorflow/tfjs-core";
+import { resolveOptimizer } from "../../src/stages/training-support.js";
 import { createTrainingBackend } from "../../src/training/backend.js";
 import { createOptimizer } from "../../src/training/optimizers.js";
+import { createReferenceNetwork } from "../../src/training/reference-networks.js";
 import { computeLearningRate } from "../../src/training/schedule.js";
+
+/** The optimizer settings of a recipe's SGD training section. */
+const sgdRun = { optimizer: "sgd", momentum: 0.9, weight_decay: 1e-4 } as const;
 
 let tf: typeof TfCore;
 before(async () => {
@@ -56,6 +61,29 @@ describe("optimizers", () => {
     close(w.dataSync()[0] as number, 1.82, "w");
     optimizer.dispose();
     w.dispose();
+  });
+
+  test("a recipe's weight decay reaches every parameter of ResNet-8, batch norm and biases included (as PyTorch's)", () => {
+    const network = createReferenceNetwork("resnet", { classes: 10, seed: 1 });
+    const trainable = network.parameters.trainable;
+    const names = trainable.map((v) => network.parameters.nameOf(v));
+    for (const kind of ["/gamma", "/beta", "/bias", "/kernel"])
+      assert.ok(
+        names.some((name) => name.endsWith(kind)),
+        `no ${kind} among the trained parameters`,
+      );
+    // Every parameter at 0.5 (shifts and biases may start at zero, where decay is invisible).
+    for (const v of trainable) tf.tidy(() => v.assign(tf.fill(v.shape, 0.5)));
+    const optimizer = createOptimizer(resolveOptimizer(sgdRun), trainable);
+    // Zero gradients: only the decay moves the weights, w -= lr * decay * w.
+    const zeros = Object.fromEntries(trainable.map((v) => [v.name, tf.zerosLike(v)]));
+    optimizer.step(zeros, 100);
+    for (const [i, variable] of trainable.entries())
+      for (const value of variable.dataSync())
+        close(value, 0.5 * (1 - 100 * 1e-4), names[i] as string);
+    tf.dispose(Object.values(zeros));
+    optimizer.dispose();
+    network.parameters.dispose();
   });
 
   test("Adam's first step moves each weight by about lr against its gradient's sign", () => {

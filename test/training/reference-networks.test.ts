@@ -160,7 +160,9 @@ describe("reference networks", () => {
         const losses = [step()];
         // The first step creates the optimizer's momentum slots.
         const tensors = tf.memory().numTensors;
-        for (let i = 0; i < 5; i++) {
+        // Ten steps: from PyTorch's initialisation MobileNetV2 needs more than
+        // five to memorise the batch at this rate.
+        for (let i = 0; i < 9; i++) {
           losses.push(step());
           assert.equal(tf.memory().numTensors, tensors, `tensors after step ${i + 2}`);
         }
