@@ -25,7 +25,10 @@ export function createTerminalOutput(
   };
   return {
     out(line) {
-      frame.persist(line);
+      // Not frame.persist: it wraps and clips the line to the terminal's
+      // size, which drops it outright on a terminal reporting 0 rows.
+      frame.clear();
+      stdout.write(`${line}\n`);
       redraw();
     },
     err(line) {
@@ -48,7 +51,17 @@ export function createTerminalOutput(
   };
 }
 
-/** A live terminal for stdout: a TTY, not a dumb one, and not asked to stay plain. */
+/**
+ * A live terminal for stdout: a TTY, not a dumb one, not asked to stay plain,
+ * and with a size (a pseudo-terminal nobody sized, as under `script` without
+ * a terminal of its own, reports 0 x 0: nothing could be drawn in it).
+ */
 export function wantsLiveOutput(stdout: NodeJS.WriteStream = process.stdout): boolean {
-  return stdout.isTTY === true && process.env.TERM !== "dumb" && process.env.CI === undefined;
+  return (
+    stdout.isTTY === true &&
+    (stdout.columns ?? 0) > 0 &&
+    (stdout.rows ?? 0) > 0 &&
+    process.env.TERM !== "dumb" &&
+    process.env.CI === undefined
+  );
 }

@@ -35,15 +35,18 @@ after(async () => {
   await ws.cleanup();
 });
 
-/** Runs the fake CLI inside a pseudo-terminal 100 columns wide; resolves with everything it drew. */
-function runInTerminal(args: string[]): Promise<{ code: number | null; screen: string }> {
+/** Runs the fake CLI inside a pseudo-terminal (100 x 30 unless said); resolves with everything it drew. */
+function runInTerminal(
+  args: string[],
+  size = { cols: 100, rows: 30 },
+): Promise<{ code: number | null; screen: string }> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TERM: "xterm-256color",
     TINYFORMER_FAKE_PIPELINE: JSON.stringify({ stages: stages(), logFile: ws.logFile }),
   };
   delete env.CI;
-  const command = `stty cols 100 rows 30; exec '${process.execPath}' '${fakeCli}' ${args.join(" ")}`;
+  const command = `stty cols ${size.cols} rows ${size.rows}; exec '${process.execPath}' '${fakeCli}' ${args.join(" ")}`;
   const child = spawn("script", ["-qec", command, "/dev/null"], {
     cwd: ws.root,
     env,
@@ -86,4 +89,16 @@ test("--quiet in a terminal prints the verdict and no bars", {
   assert.equal(code, 0, screen);
   assert.ok(!screen.includes("█"));
   assert.match(screen, /done in [\d.]+ s: 3 built/);
+});
+
+test("a terminal of no size (0 x 0) gets every log line, plain", {
+  skip: hasScript ? false : "util-linux `script` is not installed",
+}, async () => {
+  const { code, screen } = await runInTerminal(["build", "--set", "seed=14"], { cols: 0, rows: 0 });
+  assert.equal(code, 0, screen);
+  assert.match(screen, /run {7}prepare \[1\/3\]: /);
+  assert.match(screen, /run {7}train \[2\/3\]: /);
+  assert.match(screen, /built {5}package/);
+  assert.match(screen, /done in [\d.]+ s: 3 built/);
+  assert.ok(!screen.includes("█"), "no bars where nothing can be drawn");
 });
