@@ -6,6 +6,7 @@
  * multiplier is computed in double from those float values.
  */
 import { clamp, INT32_MAX, INT32_MIN, roundHalfAwayFromZero } from "../int8/fixed-point.js";
+import { quantizeMultiplier } from "../int8/quantize-multiplier.js";
 import type { FusedActivation, QuantParams } from "../model-ir/types.js";
 
 /** Per-tensor asymmetric int8 parameters covering [min, max] and 0. */
@@ -84,6 +85,40 @@ export function quantizeBias(
     out[c] = clamp(roundHalfAwayFromZero((values[c] as number) / s), INT32_MIN, INT32_MAX);
   }
   return out;
+}
+
+/**
+ * An int8 add's rescaling (TFLite PrepareGeneralSubOp / add.cc): both inputs
+ * shifted left by 20 and brought to twice the larger input scale, then the
+ * sum to the output scale. The quantizer and the kernel tests both use it.
+ */
+export function addRequantParams(
+  inputScale1: number,
+  inputScale2: number,
+  outputScale: number,
+): {
+  leftShift: number;
+  input1Multiplier: number;
+  input1Shift: number;
+  input2Multiplier: number;
+  input2Shift: number;
+  outputMultiplier: number;
+  outputShift: number;
+} {
+  const leftShift = 20;
+  const twiceMax = 2 * Math.max(inputScale1, inputScale2);
+  const q1 = quantizeMultiplier(inputScale1 / twiceMax);
+  const q2 = quantizeMultiplier(inputScale2 / twiceMax);
+  const qo = quantizeMultiplier(twiceMax / (2 ** leftShift * outputScale));
+  return {
+    leftShift,
+    input1Multiplier: q1.multiplier,
+    input1Shift: q1.shift,
+    input2Multiplier: q2.multiplier,
+    input2Shift: q2.shift,
+    outputMultiplier: qo.multiplier,
+    outputShift: qo.shift,
+  };
 }
 
 /** TFLite `CalculateActivationRangeQuantized` for int8. */

@@ -25,6 +25,7 @@ import { assertValidModel } from "../model-ir/validate.js";
 import { type CalibrationOptions, calibrateRanges } from "./calibration.js";
 import {
   activationRange,
+  addRequantParams,
   chooseActivationQuant,
   quantizeBias,
   quantizeValues,
@@ -202,24 +203,10 @@ export function quantizeModel(
         break;
       }
       case "add": {
-        // TFLite PrepareGeneralSubOp / add.cc: left shift 20, twice the larger input scale.
-        const s1 = scaleOf(x);
-        const s2 = scaleOf(op.inputs[1] ?? "");
-        const leftShift = 20;
-        const twiceMax = 2 * Math.max(s1, s2);
-        const q1 = quantizeMultiplier(s1 / twiceMax);
-        const q2 = quantizeMultiplier(s2 / twiceMax);
-        const qo = quantizeMultiplier(twiceMax / (2 ** leftShift * sOut));
         ops.push({
           ...op,
           int8: {
-            leftShift,
-            input1Multiplier: q1.multiplier,
-            input1Shift: q1.shift,
-            input2Multiplier: q2.multiplier,
-            input2Shift: q2.shift,
-            outputMultiplier: qo.multiplier,
-            outputShift: qo.shift,
+            ...addRequantParams(scaleOf(x), scaleOf(op.inputs[1] ?? ""), sOut),
             ...activationRange(op.attrs.activation, sOut, zOut),
           },
         });

@@ -34,6 +34,7 @@ import type {
   TransposeOp,
   UnfoldOp,
 } from "../../src/model-ir/types.js";
+import { addRequantParams } from "../../src/quantize/quant-params.js";
 import type {
   AddCase,
   AvgPoolCase,
@@ -455,24 +456,9 @@ export function addCase(rng: Rng, size: number): Made<AddCase> {
   const a = randomInt8(rng, size);
   const b = randomInt8(rng, size);
   const [s1, s2, so] = [0.01 + rng() * 0.1, 0.01 + rng() * 0.1, 0.02 + rng() * 0.2];
-  const leftShift = 20;
-  const twiceMax = 2 * Math.max(s1, s2);
-  const m1 = quantizeMultiplier(s1 / twiceMax);
-  const m2 = quantizeMultiplier(s2 / twiceMax);
-  const mo = quantizeMultiplier(twiceMax / (2 ** leftShift * so));
   const zp = [randInt(rng, -128, 127), randInt(rng, -128, 127), randInt(rng, -128, 127)] as const;
   const actMin = rng() < 0.5 ? -128 : zp[2];
-  const int8 = {
-    leftShift,
-    input1Multiplier: m1.multiplier,
-    input1Shift: m1.shift,
-    input2Multiplier: m2.multiplier,
-    input2Shift: m2.shift,
-    outputMultiplier: mo.multiplier,
-    outputShift: mo.shift,
-    actMin,
-    actMax: 127,
-  };
+  const int8 = { ...addRequantParams(s1, s2, so), actMin, actMax: 127 };
   const op: AddOp = {
     type: "add",
     name: "add",
@@ -728,24 +714,10 @@ function elementwiseScales(
   return { scales, zeroPoints, act };
 }
 
-/** add.int8 as the quantizer derives it (src/quantize/quantize-model.ts). */
+/** add.int8 as the quantizer derives it (src/quantize/quant-params.ts). */
 function addParams(s: ElementwiseScales): NonNullable<AddOp["int8"]> {
   const [s1, s2, so] = s.scales;
-  const leftShift = 20;
-  const twiceMax = 2 * Math.max(s1, s2);
-  const m1 = quantizeMultiplier(s1 / twiceMax);
-  const m2 = quantizeMultiplier(s2 / twiceMax);
-  const mo = quantizeMultiplier(twiceMax / (2 ** leftShift * so));
-  return {
-    leftShift,
-    input1Multiplier: m1.multiplier,
-    input1Shift: m1.shift,
-    input2Multiplier: m2.multiplier,
-    input2Shift: m2.shift,
-    outputMultiplier: mo.multiplier,
-    outputShift: mo.shift,
-    ...s.act,
-  };
+  return { ...addRequantParams(s1, s2, so), ...s.act };
 }
 
 /** mul.int8 as the quantizer derives it. */
