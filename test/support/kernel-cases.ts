@@ -256,6 +256,26 @@ const bytes = (a: ArrayBufferView): Uint8Array =>
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const empty = new Uint8Array(0);
 
+/** add.int8 in the runner's parameter order (tf_add_s8 and tf_add_broadcast_s8 alike). */
+function addWords(p: NonNullable<AddOp["int8"]>): number[] {
+  return [
+    p.leftShift,
+    p.input1Multiplier,
+    p.input1Shift,
+    p.input2Multiplier,
+    p.input2Shift,
+    p.outputMultiplier,
+    p.outputShift,
+    p.actMin,
+    p.actMax,
+  ];
+}
+
+/** mul.int8 in the runner's parameter order (tf_mul_s8 and tf_mul_broadcast_s8 alike). */
+function mulWords(p: NonNullable<MulOp["int8"]>): number[] {
+  return [p.multiplier, p.shift, p.actMin, p.actMax];
+}
+
 /** Output bytes a case produces. */
 export function outputSize(c: KernelCase): number {
   switch (c.kind) {
@@ -385,38 +405,13 @@ export function encodeCase(c: KernelCase): EncodedCase {
     case "add":
       return {
         op: RUNNER_OPS.add,
-        params: [
-          c.a.length,
-          c.aOffset,
-          c.bOffset,
-          c.outputOffset,
-          c.leftShift,
-          c.input1Multiplier,
-          c.input1Shift,
-          c.input2Multiplier,
-          c.input2Shift,
-          c.outputMultiplier,
-          c.outputShift,
-          c.actMin,
-          c.actMax,
-          out,
-        ],
+        params: [c.a.length, c.aOffset, c.bOffset, c.outputOffset, ...addWords(c), out],
         buffers: [bytes(c.a), bytes(c.b)],
       };
     case "mul":
       return {
         op: RUNNER_OPS.mul,
-        params: [
-          c.a.length,
-          c.aOffset,
-          c.bOffset,
-          c.outputOffset,
-          c.multiplier,
-          c.shift,
-          c.actMin,
-          c.actMax,
-          out,
-        ],
+        params: [c.a.length, c.aOffset, c.bOffset, c.outputOffset, ...mulWords(c), out],
         buffers: [bytes(c.a), bytes(c.b)],
       };
     case "broadcast": {
@@ -433,22 +428,7 @@ export function encodeCase(c: KernelCase): EncodedCase {
       const p = c.params;
       return {
         op: p.op === "add" ? RUNNER_OPS.addBroadcast : RUNNER_OPS.mulBroadcast,
-        params:
-          p.op === "add"
-            ? [
-                ...walk,
-                p.add.leftShift,
-                p.add.input1Multiplier,
-                p.add.input1Shift,
-                p.add.input2Multiplier,
-                p.add.input2Shift,
-                p.add.outputMultiplier,
-                p.add.outputShift,
-                p.add.actMin,
-                p.add.actMax,
-                out,
-              ]
-            : [...walk, p.mul.multiplier, p.mul.shift, p.mul.actMin, p.mul.actMax, out],
+        params: [...walk, ...(p.op === "add" ? addWords(p.add) : mulWords(p.mul)), out],
         buffers: [bytes(c.a), bytes(c.b)],
       };
     }
