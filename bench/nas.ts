@@ -35,8 +35,7 @@
  */
 
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildProject } from "../src/api/build.js";
 import { openProject } from "../src/api/project.js";
@@ -46,6 +45,7 @@ import type { SearchSpaceConfig, SearchStage } from "../src/config/types.js";
 import { packageRoot } from "../src/project-paths.js";
 import type { BuildReport } from "../src/report/types.js";
 import type { SparsenasReport } from "../src/stages/sparsenas.js";
+import { createTestWorkspace } from "../test/helpers/workspace.js";
 
 const DATASET = join(packageRoot, "..", "shared", "datasets", "cifar10");
 
@@ -279,15 +279,10 @@ export async function main(args: string[]): Promise<void> {
   const scale = withEpochs(quick ? QUICK : FULL, args);
   const train = option(args, "--train", quick ? 600 : 4000);
   const test = option(args, "--test", quick ? 200 : 2000);
-  const root = await mkdtemp(join(tmpdir(), "tinyformer-nas-"));
+  const ws = await createTestWorkspace();
+  const root = ws.root;
   try {
-    await writeFile(join(root, "tinyformer.yaml"), "cache_dir: .tinyformer/cache\njobs: 2\n");
-    await mkdir(join(root, "boards"));
-    await mkdir(join(root, "recipes"));
-    await copyFile(
-      join(packageRoot, "boards", "stm32f746.yaml"),
-      join(root, "boards", "stm32f746.yaml"),
-    );
+    await ws.write("tinyformer.yaml", "cache_dir: .tinyformer/cache\njobs: 2\n");
     const write = (name: string, text: string) =>
       writeFile(join(root, "recipes", `${name}.yaml`), text);
 
@@ -365,6 +360,6 @@ export async function main(args: string[]): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await ws.cleanup();
   }
 }

@@ -15,8 +15,7 @@
  * Not measured here yet: the chosen space against the median random space
  * after the same supernet training and search (the issue's second figure).
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { buildProject } from "../src/api/build.js";
@@ -36,6 +35,7 @@ import { estimateModelResources } from "../src/search/resources.js";
 import { drawCandidateSpaces } from "../src/space-search/candidate-spaces.js";
 import type { SupernasReport } from "../src/stages/supernas.js";
 import { createTrainingBackend } from "../src/training/backend.js";
+import { createTestWorkspace } from "../test/helpers/workspace.js";
 import { kendallTau } from "./_kendall.js";
 import { naswotScore } from "./_naswot.js";
 
@@ -80,15 +80,10 @@ export async function main(args: string[]): Promise<void> {
     return choiceAsSpace(space, sampleArchitecture(space, random));
   });
 
-  const root = await mkdtemp(join(tmpdir(), "tinyformer-supernas-bench-"));
+  const ws = await createTestWorkspace();
+  const root = ws.root;
   try {
-    await writeFile(join(root, "tinyformer.yaml"), "cache_dir: .tinyformer/cache\njobs: 1\n");
-    await mkdir(join(root, "boards"));
-    await mkdir(join(root, "recipes"));
-    await copyFile(
-      join(packageRoot, "boards", "stm32f746.yaml"),
-      join(root, "boards", "stm32f746.yaml"),
-    );
+    await ws.write("tinyformer.yaml", "cache_dir: .tinyformer/cache\njobs: 1\n");
     const stages = (options: Parameters<typeof createPipelineThrough>[0]) =>
       createPipelineThrough(options, "supernas");
     const accuracy: number[][] = networks.map(() => []);
@@ -205,6 +200,6 @@ export async function main(args: string[]): Promise<void> {
       })}\n`,
     );
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await ws.cleanup();
   }
 }

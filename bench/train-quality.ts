@@ -18,8 +18,7 @@
  *    "reference_test": a | null, "parameters": 78042, "seconds": s}
  */
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { buildProject } from "../src/api/build.js";
@@ -28,6 +27,7 @@ import { createPipelineThrough } from "../src/pipeline/pipeline.js";
 import { packageRoot } from "../src/project-paths.js";
 import type { SupernasReport } from "../src/stages/supernas.js";
 import { referenceSearchSpace } from "../src/training/reference-networks.js";
+import { createTestWorkspace } from "../test/helpers/workspace.js";
 import { type ReferenceResult, runReference, torchAvailable } from "./_quality-reference.js";
 
 const DATASET = join(packageRoot, "..", "shared", "datasets", "cifar10");
@@ -92,15 +92,10 @@ function recipe(options: Options): Record<string, unknown> {
 
 /** Trains through the dataset and supernas stages in a scratch workspace. */
 async function trainOurs(options: Options): Promise<SupernasReport> {
-  const root = await mkdtemp(join(tmpdir(), "tinyformer-train-quality-"));
+  const ws = await createTestWorkspace();
+  const root = ws.root;
   try {
-    await writeFile(join(root, "tinyformer.yaml"), "cache_dir: .tinyformer/cache\njobs: 1\n");
-    await mkdir(join(root, "boards"));
-    await mkdir(join(root, "recipes"));
-    await copyFile(
-      join(packageRoot, "boards", "stm32f746.yaml"),
-      join(root, "boards", "stm32f746.yaml"),
-    );
+    await ws.write("tinyformer.yaml", "cache_dir: .tinyformer/cache\njobs: 1\n");
     await writeFile(join(root, "recipes", "quality.yaml"), stringify(recipe(options)));
     const project = await openProject({
       cwd: root,
@@ -120,7 +115,7 @@ async function trainOurs(options: Options): Promise<SupernasReport> {
       await readFile(join(root, "build", "quality", "supernas", "supernas.json"), "utf8"),
     ) as SupernasReport;
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await ws.cleanup();
   }
 }
 
