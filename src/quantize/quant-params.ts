@@ -7,7 +7,7 @@
  */
 import { clamp, INT32_MAX, INT32_MIN, roundHalfAwayFromZero } from "../int8/fixed-point.js";
 import { quantizeMultiplier } from "../int8/quantize-multiplier.js";
-import type { FusedActivation, QuantParams } from "../model-ir/types.js";
+import type { AddOp, FusedActivation, QuantParams } from "../model-ir/types.js";
 
 /** Per-tensor asymmetric int8 parameters covering [min, max] and 0. */
 export function chooseActivationQuant(min: number, max: number): QuantParams {
@@ -96,15 +96,7 @@ export function addRequantParams(
   inputScale1: number,
   inputScale2: number,
   outputScale: number,
-): {
-  leftShift: number;
-  input1Multiplier: number;
-  input1Shift: number;
-  input2Multiplier: number;
-  input2Shift: number;
-  outputMultiplier: number;
-  outputShift: number;
-} {
+): Omit<NonNullable<AddOp["int8"]>, "actMin" | "actMax"> {
   const leftShift = 20;
   const twiceMax = 2 * Math.max(inputScale1, inputScale2);
   const q1 = quantizeMultiplier(inputScale1 / twiceMax);
